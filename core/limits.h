@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * limits.h - every tunable of the tracker core, each with its reason.
+ *
+ * Values that operators should change live in config/dptrack.yaml; these are
+ * the structural bounds the code is written against.
+ */
+#ifndef DPTRACK_CORE_LIMITS_H
+#define DPTRACK_CORE_LIMITS_H
+
+/* An info hash and a peer id are SHA-1 sized (BEP 3). */
+#define TR_HASH_LEN 20
+
+/* Largest UDP payload that fits a 1500-byte MTU: 1500 - 20 (IPv4) - 8 (UDP),
+ * and 1500 - 40 (IPv6) - 8 (UDP). Replies never exceed these: one frame, no
+ * fragments (BEP 15 clients do not reassemble well, and DPDK does not either). */
+#define TR_UDP_PAYLOAD_MAX_V4 1472
+#define TR_UDP_PAYLOAD_MAX_V6 1452
+
+/* BEP 15 announce reply header: action, transaction id, interval, leechers,
+ * seeders; then 6-byte IPv4 or 18-byte IPv6 compact peers. */
+#define TR_UDP_ANNOUNCE_HDR 20
+#define TR_PEER4_LEN        6
+#define TR_PEER6_LEN        18
+
+/* Peers that fit one frame: (1472 - 20) / 6 = 242, (1452 - 20) / 18 = 79. */
+#define TR_UDP_PEERS_MAX_V4 ((TR_UDP_PAYLOAD_MAX_V4 - TR_UDP_ANNOUNCE_HDR) / TR_PEER4_LEN)
+#define TR_UDP_PEERS_MAX_V6 ((TR_UDP_PAYLOAD_MAX_V6 - TR_UDP_ANNOUNCE_HDR) / TR_PEER6_LEN)
+
+/* Scrape: 8-byte header + 12 bytes per hash; (1452 - 8) / 12 = 120 fits
+ * either family, so a scrape answers at most the first 120 hashes asked. */
+#define TR_UDP_SCRAPE_MAX ((TR_UDP_PAYLOAD_MAX_V6 - 8) / 12)
+
+/* BEP 41 URLData is kept up to this many bytes; longer paths are truncated
+ * (the tracker only reads it, e.g. for access keys, never echoes it). */
+#define TR_UDP_URL_MAX 255
+
+/* HTTP scrape (BEP 48): hashes per request. 64 * ~60 bytes keeps a reply
+ * well under 4 KiB and a request URL (64 * 60 = 3840 bytes) under
+ * http.max_request_bytes' default. */
+#define TR_HTTP_SCRAPE_MAX 64
+
+/* HTTP announce: numwant is capped like UDP's so replies stay bounded even
+ * with both families (242 * 6 + 79 * 18 + dictionary < 4 KiB). */
+#define TR_HTTP_PEERS_MAX_V4 TR_UDP_PEERS_MAX_V4
+#define TR_HTTP_PEERS_MAX_V6 TR_UDP_PEERS_MAX_V6
+
+/* The HTTP `key` parameter is opaque to us; longer values are refused, not
+ * truncated, since clients send at most a few dozen bytes. */
+#define TR_HTTP_KEY_MAX 64
+
+/* Connection IDs: 32-bit seconds timestamp and a 32-bit keyed MAC. One
+ * forged ID in 2^32 passes; a million forgeries pass with p < 2.4e-4. */
+#define TR_CONNID_KEY_LEN 16
+
+/* Peer entries store their last announce in 16-bit ticks of this many
+ * seconds: 65536 * 4 s = 72 h before the stamp wraps, far more than any
+ * peer_timeout plus a full expiry cycle. */
+#define TR_PEER_TICK_SECONDS 4
+
+/* Expiry never holds one swarm's lock for more than this many slots, so a
+ * sweep of a million-peer swarm never stalls an lcore announcing into it. */
+#define TR_EXPIRE_SLOTS_PER_LOCK 4096
+
+/* Peer sets grow when count exceeds 3/4 of their slots (linear probing stays
+ * short below that) and shrink when it drops under 1/8 on expiry. */
+#define TR_PSET_LOAD_NUM 3
+#define TR_PSET_LOAD_DEN 4
+#define TR_PSET_MIN_SLOTS 4
+
+#endif

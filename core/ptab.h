@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ptab.h - the peer table: swarms keyed by info hash, shared by every thread.
+ *
+ * An rte_hash (lock-free readers, multi-writer add, SipHash-keyed so chosen
+ * info hashes cannot build collision chains) maps an info hash to a position;
+ * the swarm lives at that position in a preallocated array. A swarm holds its
+ * counters and four compact peer sets (IPv4/IPv6 x seeders/leechers) in
+ * rte_malloc memory, changed only under the swarm's own spinlock: there is no
+ * global lock on the announce path. A peer is its address and port: 8 bytes
+ * for IPv4, 20 for IPv6, including a 16-bit last-announce stamp.
+ *
+ * Threads: every caller is an EAL lcore or a thread that called
+ * rte_thread_register() (the hash's per-lcore caches are indexed by lcore
+ * id), and is an RCU reader of ptab_rcu() registered under its lcore id,
+ * online while it calls in here. Swarms removed by ptab_expire() are recycled
+ * only after every reader has reported a quiescent state.
+ */
+#ifndef DPTRACK_CORE_PTAB_H
+#define DPTRACK_CORE_PTAB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "limits.h"
+
+struct ptab;
+struct rte_rcu_qsbr;
+
+struct ptab_params {
+	const char *name;             /* unique per process; names DPDK objects */
+	uint32_t max_swarms;          /* >= 1 */
+	uint32_t max_peers_per_swarm; /* seeders + leechers of both families, >= 1 */
+	uint64_t memory_bytes;        /* budget for the fixed part and all peer sets */
+	uint32_t peer_timeout;        /* seconds without announce before a peer expires */
+	int socket_id;                /* NUMA socket, or SOCKET_ID_ANY (-1) */
+	const uint8_t *slot_key;      /* 16 bytes keying peer placement; NULL = random */
+};
+
+enum ptab_err {
+	PTAB_OK = 0,
+	PTAB_ERR_SWARMS, /* max_swarms reached: a new swarm is refused */
+	PTAB_ERR_PEERS,  /* the swarm holds max_peers_per_swarm: a new peer is refused */
+	PTAB_ERR_MEMORY, /* the memory budget cannot hold this swarm's growth */
+	PTAB_ERR_N,
+};
+
+/* Returns the static message for an error, fit for a BEP 15 error reply or an
+ * HTTP failure reason ("tracker is full: too many torrents", ...). */
+const char *ptab_err_msg(enum ptab_err e);
+
+/*
+ * Creates a table. Returns NULL and writes the failing step and its reason to
+ * err (errlen bytes) on failure, including when the fixed part alone exceeds
+ * memory_bytes. The caller owns the table and frees it with ptab_free().
+ */
+struct ptab *ptab_new(const struct ptab_params *p, char *err, size_t errlen);
+
+/* Frees the table and every swarm. No other thread may be using it. */
+void ptab_free(struct ptab *t);
+
+/* The RCU variable readers register with (thread id = rte_lcore_id()). */
+struct rte_rcu_qsbr *ptab_rcu(struct ptab *t);
+
+struct ptab_announce {
+	const uint8_t *info_hash; /* 20 bytes */
+	struct tr_addr peer;      /* the announcing peer; port != 0 */
+	uint8_t event;            /* enum udp_msg_event numbering */
+	bool seeder;              /* left == 0 */
+	uint32_t numwant;         /* peers wanted of peer.family, capped by the caller */
+	uint32_t numwant_other;   /* peers wanted of the other family (usually 0) */
+	uint64_t rnd;             /* random bits; selection starts from them */
+};
+
+struct ptab_counts {
+	uint32_t seeders, leechers, completed;
+};
+
+struct ptab_result {
+	struct ptab_counts counts; /* the swarm after this announce */
+	uint32_t n;                /* peers written to out (peer.family's compact form) */
+	uint32_t n_other;          /* peers written to out_other (the other family's) */
+};
+
+/*
+ * Records an announce and selects peers for the reply.
+ *
+ * started/none/completed insert or refresh the peer (moving it between the
+ * seeder and leecher sets as `seeder` says); completed also counts a download
+ * once, when a known leecher turns seeder or a new peer arrives completed;
+ * stopped removes it and selects nobody. A stopped announce never creates a swarm.
+ *
+ * Selection: never the announcer; a seeder gets only leechers; a leecher gets
+ * seeders and leechers in proportion; random (a walk of the placement order
+ * from a point drawn from rnd); at most numwant. out has room for numwant
+ * compact entries of peer.family (6 or 18 bytes), out_other for numwant_other
+ * of the other family (may be NULL when numwant_other is 0).
+ *
+ * Returns PTAB_OK, or why the peer was refused; then r->counts still holds the
+ * swarm's counters if it exists and nothing is selected.
+ */
+enum ptab_err ptab_announce(struct ptab *t, const struct ptab_announce *a, uint64_t now,
+			    uint8_t *out, uint8_t *out_other, struct ptab_result *r);
+
+/* Reads a swarm's counters without taking its lock. Zeros when the swarm does
+ * not exist. Counters may be a moment stale but are each whole. */
+void ptab_scrape(struct ptab *t, const uint8_t info_hash[TR_HASH_LEN], struct ptab_counts *c);
+
+/* Where an expiry sweep resumes; zero-initialise to start at the beginning. */
+struct ptab_cursor {
+	uint32_t iter;   /* rte_hash_iterate position of the next swarm */
+	uint32_t pos;    /* swarm in progress, when busy */
+	uint32_t set;    /* its peer set in progress */
+	uint32_t slot;   /* next slot of that set */
+	uint32_t busy;   /* a swarm is half swept */
+	uint64_t cycles; /* full passes over the table completed */
+};
+
+/*
+ * Expires peers whose last announce is older than peer_timeout, shrinks
+ * peer sets left mostly empty, and removes swarms that hold no peer (their
+ * memory is recycled after an RCU grace period). Visits about `budget` peer
+ * slots, never holding one swarm's lock for more than TR_EXPIRE_SLOTS_PER_LOCK
+ * of them, then returns the number of peers removed; call again with the same
+ * cursor to continue. Meant for the control thread only: one sweeper at a time.
+ */
+uint32_t ptab_expire(struct ptab *t, uint64_t now, uint32_t budget, struct ptab_cursor *c);
+
+struct ptab_stats {
+	uint64_t swarms;
+	uint64_t peers4, peers6;
+	uint64_t seeders, leechers;
+	uint64_t mem_used, mem_budget; /* bytes */
+	uint64_t refused[PTAB_ERR_N];  /* announces refused, by reason */
+};
+
+/* Sums the table's counters (per-lcore, so a snapshot, not a fence). */
+void ptab_stats(struct ptab *t, struct ptab_stats *s);
+
+#endif

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * tracker.h - the tracker logic: one entry point per protocol.
+ *
+ * tr_udp_handle() takes a BEP 15 payload and writes the reply payload;
+ * tr_http_handle() takes an /announce or /scrape query and writes a
+ * bencoded body. Both call the same peer table. Time, keys and randomness
+ * come in as arguments (through struct tr_ctx), so every rule is testable
+ * and replay is deterministic.
+ */
+#ifndef DPTRACK_CORE_TRACKER_H
+#define DPTRACK_CORE_TRACKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "connid.h"
+#include "rng.h"
+#include "stats.h"
+
+struct ptab;
+
+struct tr_params {
+	uint32_t announce_interval; /* seconds */
+	uint32_t announce_jitter;   /* seconds added at random: [interval, interval + jitter] */
+	uint32_t min_interval;      /* HTTP "min interval"; 0 = omit */
+	uint32_t numwant_default;   /* when the client sends -1 or none */
+	uint32_t numwant_max;       /* cap before the one-frame cap */
+	uint32_t connid_ttl;        /* seconds a connection id stays valid */
+	bool http_trust_ip_params;  /* honour HTTP ip/ipv4/ipv6 parameters */
+};
+
+/* Shared by every thread, read-only once built. */
+struct tracker {
+	struct ptab *ptab;
+	struct tr_params p;
+	struct connid_key key;
+};
+
+/* One per thread, owned by it. */
+struct tr_ctx {
+	const struct tracker *tr;
+	struct stats_ctr *stats;
+	struct tr_rng rng;
+};
+
+/*
+ * Handles one BEP 15 request of len bytes from src, at now (seconds).
+ *
+ * Returns the reply length written to out (at most cap, which the caller sets
+ * to the family's one-frame payload, TR_UDP_PAYLOAD_MAX_V4/V6), or 0 for no
+ * reply; every outcome is counted in ctx->stats. A request without a valid
+ * connection id is never answered with more bytes than it sent.
+ */
+size_t tr_udp_handle(struct tr_ctx *ctx, const struct tr_addr *src, const uint8_t *req, size_t len,
+		     uint8_t *out, size_t cap, uint64_t now);
+
+enum tr_http_route {
+	TR_HTTP_ANNOUNCE,
+	TR_HTTP_SCRAPE,
+};
+
+/*
+ * Handles an HTTP tracker query (bytes after '?') from client at now.
+ *
+ * Returns the bencoded body length written to out: the announce or scrape
+ * reply, or a "failure reason" body for a bad or refused request (tracker
+ * convention: still HTTP 200). Returns 0 only if cap cannot hold the body.
+ */
+size_t tr_http_handle(struct tr_ctx *ctx, enum tr_http_route route, const char *query, size_t qlen,
+		      const struct tr_addr *client, uint64_t now, uint8_t *out, size_t cap);
+
+#endif

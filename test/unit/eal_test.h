@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * eal_test.h - start a private EAL for a unit test: no hugepages, no PCI,
+ * no shared config files (--no-huge rules out --in-memory, which EAL ties to
+ * hugepage handling), and a file prefix unique to this process, so tests run
+ * side by side with each other and with a live tracker.
+ */
+#ifndef DPTRACK_TEST_EAL_H
+#define DPTRACK_TEST_EAL_H
+
+#include <stdio.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+
+/* Starts EAL with `mem_mb` MB of ordinary memory. Returns rte_eal_init()'s value. */
+static inline int eal_test_init(const char *name, unsigned mem_mb)
+{
+	char prefix[64], mem[16];
+
+	snprintf(prefix, sizeof(prefix), "--file-prefix=dpt-%s-%d", name, (int)getpid());
+	snprintf(mem, sizeof(mem), "%u", mem_mb);
+	char *argv[] = {(char *)"test", (char *)"--no-huge", (char *)"-m", mem,
+			(char *)"--no-pci", (char *)"--no-shconf", prefix,
+			(char *)"--log-level=lib.eal:error", (char *)"--no-telemetry",
+			(char *)"-l", (char *)"0", NULL};
+	return rte_eal_init((int)(sizeof(argv) / sizeof(argv[0])) - 1, argv);
+}
+
+#endif

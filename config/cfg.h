@@ -17,13 +17,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define CFG_MAX_UDP_PORTS   16
-#define CFG_MAX_PORTS       8
-#define CFG_MAX_LISTEN      8
-#define CFG_MAX_CIDRS       64
-#define CFG_MAX_EAL_ARGS    64
-#define CFG_DEVICE_MAX      64
-#define CFG_PATH_MAX        4096
+#define CFG_MAX_UDP_PORTS 16
+#define CFG_MAX_PORTS	  8
+#define CFG_MAX_LISTEN	  8
+#define CFG_MAX_CIDRS	  64
+#define CFG_MAX_EAL_ARGS  64
+#define CFG_DEVICE_MAX	  64
+#define CFG_PATH_MAX	  4096
 
 enum cfg_log_level {
 	CFG_LOG_ERROR,

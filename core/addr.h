@@ -20,7 +20,7 @@ enum tr_family {
 struct tr_addr {
 	uint8_t family; /* enum tr_family */
 	uint8_t ip[16]; /* network order; IPv4 uses ip[0..3], the rest is zero */
-	uint16_t port;  /* host order */
+	uint16_t port;	/* host order */
 };
 
 /* Returns a tr_addr for an IPv4 address given as 4 bytes in network order. */

@@ -16,21 +16,21 @@
 
 struct http_resp_announce {
 	uint32_t interval;
-	uint32_t min_interval;  /* 0 = omit "min interval" */
-	uint32_t complete;      /* seeders */
-	uint32_t incomplete;    /* leechers */
-	uint32_t downloaded;    /* completed count ("downloaded", as opentracker) */
-	bool compact;           /* BEP 23 strings vs BEP 3 list of dictionaries */
-	bool no_peer_id;        /* non-compact: omit "peer id" even if peer_ids given */
-	const uint8_t *peers4;  /* n4 compact IPv4 peers, 6 bytes each */
+	uint32_t min_interval; /* 0 = omit "min interval" */
+	uint32_t complete;     /* seeders */
+	uint32_t incomplete;   /* leechers */
+	uint32_t downloaded;   /* completed count ("downloaded", as opentracker) */
+	bool compact;	       /* BEP 23 strings vs BEP 3 list of dictionaries */
+	bool no_peer_id;       /* non-compact: omit "peer id" even if peer_ids given */
+	const uint8_t *peers4; /* n4 compact IPv4 peers, 6 bytes each */
 	uint32_t n4;
-	const uint8_t *peers6;  /* n6 compact IPv6 peers, 18 bytes each */
+	const uint8_t *peers6; /* n6 compact IPv6 peers, 18 bytes each */
 	uint32_t n6;
 	/* Non-compact only: optional 20-byte peer ids, n4 for peers4 then n6 for
 	 * peers6, in the same order. NULL = no ids known (the peer table stores
 	 * none), so dictionaries carry only "ip" and "port". */
 	const uint8_t *peer_ids;
-	const char *warning;    /* NULL = omit "warning message" */
+	const char *warning; /* NULL = omit "warning message" */
 };
 
 /*

@@ -20,8 +20,8 @@
 /* BEP 15 announce reply header: action, transaction id, interval, leechers,
  * seeders; then 6-byte IPv4 or 18-byte IPv6 compact peers. */
 #define TR_UDP_ANNOUNCE_HDR 20
-#define TR_PEER4_LEN        6
-#define TR_PEER6_LEN        18
+#define TR_PEER4_LEN	    6
+#define TR_PEER6_LEN	    18
 
 /* Peers that fit one frame: (1472 - 20) / 6 = 242, (1452 - 20) / 18 = 79. */
 #define TR_UDP_PEERS_MAX_V4 ((TR_UDP_PAYLOAD_MAX_V4 - TR_UDP_ANNOUNCE_HDR) / TR_PEER4_LEN)
@@ -64,8 +64,8 @@
 
 /* Peer sets grow when count exceeds 3/4 of their slots (linear probing stays
  * short below that) and shrink when it drops under 1/8 on expiry. */
-#define TR_PSET_LOAD_NUM 3
-#define TR_PSET_LOAD_DEN 4
+#define TR_PSET_LOAD_NUM  3
+#define TR_PSET_LOAD_DEN  4
 #define TR_PSET_MIN_SLOTS 4
 
 #endif

@@ -30,19 +30,19 @@ struct ptab;
 struct rte_rcu_qsbr;
 
 struct ptab_params {
-	const char *name;             /* unique per process; names DPDK objects */
-	uint32_t max_swarms;          /* >= 1 */
+	const char *name;	      /* unique per process; names DPDK objects */
+	uint32_t max_swarms;	      /* >= 1 */
 	uint32_t max_peers_per_swarm; /* seeders + leechers of both families, >= 1 */
-	uint64_t memory_bytes;        /* budget for the fixed part and all peer sets */
-	uint32_t peer_timeout;        /* seconds without announce before a peer expires */
-	int socket_id;                /* NUMA socket, or SOCKET_ID_ANY (-1) */
+	uint64_t memory_bytes;	      /* budget for the fixed part and all peer sets */
+	uint32_t peer_timeout;	      /* seconds without announce before a peer expires */
+	int socket_id;		      /* NUMA socket, or SOCKET_ID_ANY (-1) */
 	const uint8_t *slot_key;      /* 16 bytes keying peer placement; NULL = random */
 };
 
 enum ptab_err {
 	PTAB_OK = 0,
 	PTAB_ERR_SWARMS, /* max_swarms reached: a new swarm is refused */
-	PTAB_ERR_PEERS,  /* the swarm holds max_peers_per_swarm: a new peer is refused */
+	PTAB_ERR_PEERS,	 /* the swarm holds max_peers_per_swarm: a new peer is refused */
 	PTAB_ERR_MEMORY, /* the memory budget cannot hold this swarm's growth */
 	PTAB_ERR_N,
 };
@@ -66,12 +66,12 @@ struct rte_rcu_qsbr *ptab_rcu(struct ptab *t);
 
 struct ptab_announce {
 	const uint8_t *info_hash; /* 20 bytes */
-	struct tr_addr peer;      /* the announcing peer; port != 0 */
-	uint8_t event;            /* enum udp_msg_event numbering */
-	bool seeder;              /* left == 0 */
-	uint32_t numwant;         /* peers wanted of peer.family, capped by the caller */
-	uint32_t numwant_other;   /* peers wanted of the other family (usually 0) */
-	uint64_t rnd;             /* random bits; selection starts from them */
+	struct tr_addr peer;	  /* the announcing peer; port != 0 */
+	uint8_t event;		  /* enum udp_msg_event numbering */
+	bool seeder;		  /* left == 0 */
+	uint32_t numwant;	  /* peers wanted of peer.family, capped by the caller */
+	uint32_t numwant_other;	  /* peers wanted of the other family (usually 0) */
+	uint64_t rnd;		  /* random bits; selection starts from them */
 };
 
 struct ptab_counts {
@@ -80,8 +80,8 @@ struct ptab_counts {
 
 struct ptab_result {
 	struct ptab_counts counts; /* the swarm after this announce */
-	uint32_t n;                /* peers written to out (peer.family's compact form) */
-	uint32_t n_other;          /* peers written to out_other (the other family's) */
+	uint32_t n;		   /* peers written to out (peer.family's compact form) */
+	uint32_t n_other;	   /* peers written to out_other (the other family's) */
 };
 
 /*
@@ -110,11 +110,11 @@ void ptab_scrape(struct ptab *t, const uint8_t info_hash[TR_HASH_LEN], struct pt
 
 /* Where an expiry sweep resumes; zero-initialise to start at the beginning. */
 struct ptab_cursor {
-	uint32_t iter;   /* rte_hash_iterate position of the next swarm */
-	uint32_t pos;    /* swarm in progress, when busy */
-	uint32_t set;    /* its peer set in progress */
-	uint32_t slot;   /* next slot of that set */
-	uint32_t busy;   /* a swarm is half swept */
+	uint32_t iter;	 /* rte_hash_iterate position of the next swarm */
+	uint32_t pos;	 /* swarm in progress, when busy */
+	uint32_t set;	 /* its peer set in progress */
+	uint32_t slot;	 /* next slot of that set */
+	uint32_t busy;	 /* a swarm is half swept */
 	uint64_t cycles; /* full passes over the table completed */
 };
 

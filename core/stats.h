@@ -34,7 +34,7 @@ enum stats_action {
 enum stats_err {
 	STATS_ERR_MALFORMED,   /* the codec refused it: see udp_bad/http_bad */
 	STATS_ERR_CONNID,      /* BEP 15 connection id unknown, expired or forged */
-	STATS_ERR_PORT,        /* announce with port 0 */
+	STATS_ERR_PORT,	       /* announce with port 0 */
 	STATS_ERR_SWARMS,      /* max_swarms reached: new swarm refused */
 	STATS_ERR_PEERS,       /* max_peers_per_swarm reached: new peer refused */
 	STATS_ERR_MEMORY,      /* memory budget reached */
@@ -52,7 +52,7 @@ struct stats_ctr {
 /* Increment a counter of the calling thread's own struct stats_ctr. */
 #define STATS_INC(field) STATS_ADD(field, 1)
 #define STATS_ADD(field, n)                                                                        \
-	__atomic_store_n(&(field), __atomic_load_n(&(field), __ATOMIC_RELAXED) + (n),               \
+	__atomic_store_n(&(field), __atomic_load_n(&(field), __ATOMIC_RELAXED) + (n),              \
 			 __ATOMIC_RELAXED)
 
 /* Adds every counter of c into total (which only the caller touches). */

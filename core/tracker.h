@@ -25,10 +25,10 @@ struct ptab;
 struct tr_params {
 	uint32_t announce_interval; /* seconds */
 	uint32_t announce_jitter;   /* seconds added at random: [interval, interval + jitter] */
-	uint32_t min_interval;      /* HTTP "min interval"; 0 = omit */
+	uint32_t min_interval;	    /* HTTP "min interval"; 0 = omit */
 	uint32_t numwant_default;   /* when the client sends -1 or none */
-	uint32_t numwant_max;       /* cap before the one-frame cap */
-	uint32_t connid_ttl;        /* seconds a connection id stays valid */
+	uint32_t numwant_max;	    /* cap before the one-frame cap */
+	uint32_t connid_ttl;	    /* seconds a connection id stays valid */
 	bool http_trust_ip_params;  /* honour HTTP ip/ipv4/ipv6 parameters */
 };
 

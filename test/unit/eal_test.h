@@ -20,10 +20,18 @@ static inline int eal_test_init(const char *name, unsigned mem_mb)
 
 	snprintf(prefix, sizeof(prefix), "--file-prefix=dpt-%s-%d", name, (int)getpid());
 	snprintf(mem, sizeof(mem), "%u", mem_mb);
-	char *argv[] = {(char *)"test", (char *)"--no-huge", (char *)"-m", mem,
-			(char *)"--no-pci", (char *)"--no-shconf", prefix,
-			(char *)"--log-level=lib.eal:error", (char *)"--no-telemetry",
-			(char *)"-l", (char *)"0", NULL};
+	char *argv[] = {(char *)"test",
+			(char *)"--no-huge",
+			(char *)"-m",
+			mem,
+			(char *)"--no-pci",
+			(char *)"--no-shconf",
+			prefix,
+			(char *)"--log-level=lib.eal:error",
+			(char *)"--no-telemetry",
+			(char *)"-l",
+			(char *)"0",
+			NULL};
 	return rte_eal_init((int)(sizeof(argv) / sizeof(argv[0])) - 1, argv);
 }
 

@@ -1,0 +1,887 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ptab.c - the peer table (see ptab.h for the threading contract).
+ *
+ * Swarm lifecycle. A swarm sits at the rte_hash key position of its info
+ * hash, in a preallocated array, so creating one allocates nothing:
+ *
+ *   FREE --(first lock after rte_hash_add_key)--> LIVE
+ *   LIVE --(ptab_expire finds it empty; key deleted under its lock)--> DEAD
+ *   DEAD --(RCU grace period; key slot handed back to rte_hash)--> FREE
+ *
+ * A thread that found a position before the delete and locks a DEAD swarm
+ * looks the key up again: it is already gone, so it adds a fresh one. Only
+ * after every reader has passed a quiescent state can the position be
+ * reused, so nobody can lock a recycled swarm under an old key.
+ *
+ * Peer sets. Each swarm has four: IPv4/IPv6 x leechers/seeders. A set is an
+ * open-addressing table with linear probing; a slot is the peer's compact
+ * form (address, big-endian port) followed by a 16-bit stamp of its last
+ * announce, so IPv4 peers take 8 bytes and IPv6 peers 20, and a selected
+ * peer is copied to the reply as is. Port 0 marks an empty slot (port 0 is
+ * never stored). A peer's home slot comes from SipHash keyed per table, so
+ * peers cannot be placed to build long probe runs, and walking the slots
+ * from a random point yields a random subset. Deletion shifts the run back
+ * (no tombstones), so lookups stay short whatever the churn.
+ */
+#include "ptab.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_common.h>
+#include <rte_errno.h>
+#include <rte_hash.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_memory.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_spinlock.h>
+#include <sodium.h>
+
+#include "udp_msg.h"
+
+enum swarm_state {
+	SWARM_FREE = 0,
+	SWARM_LIVE,
+	SWARM_DEAD,
+};
+
+/* Set index: family (0 = IPv4, 1 = IPv6) * 2 + role (0 = leecher, 1 = seeder). */
+#define SET_N		     4
+#define SET_IDX(fam, seeder) ((fam)*2 + (seeder))
+
+struct pset {
+	uint32_t cap;	/* slots */
+	uint32_t count; /* occupied slots, always < cap */
+	uint8_t slots[];
+};
+
+struct swarm {
+	rte_spinlock_t lock;
+	uint8_t state; /* enum swarm_state, changed under lock */
+	/* Written under lock with relaxed stores, read by ptab_scrape without it. */
+	uint32_t seeders, leechers, completed;
+	struct pset *set[SET_N];
+} __rte_cache_aligned;
+
+/* Per-lcore deltas: each written only by its lcore (LC_ADD: a relaxed load
+ * and store, no lock prefix), summed by ptab_stats(). */
+#define LC_ADD(field, n)                                                                           \
+	__atomic_store_n(&(field), __atomic_load_n(&(field), __ATOMIC_RELAXED) + (n),              \
+			 __ATOMIC_RELAXED)
+
+struct ptab_lcore {
+	int64_t peers[2];
+	int64_t seeders, leechers;
+	uint64_t refused[PTAB_ERR_N];
+} __rte_cache_aligned;
+
+struct ptab {
+	struct rte_hash *h;
+	struct swarm *swarms; /* indexed by key position, nslots of them */
+	uint32_t nslots;
+	struct rte_rcu_qsbr *rcu;
+	struct rte_rcu_qsbr_dq *dq;
+	uint32_t dq_size;
+	uint32_t max_swarms, max_peers;
+	uint16_t max_age; /* peer_timeout in ticks */
+	int socket;
+	uint64_t budget;
+	uint64_t mem_used;    /* atomic: bytes charged against budget */
+	uint64_t mem_fixed;   /* hash + swarm array, measured at creation */
+	uint64_t swarms_live; /* atomic */
+	uint8_t slot_key[crypto_shorthash_KEYBYTES];
+	struct ptab_lcore lc[RTE_MAX_LCORE];
+};
+
+/* Keys rte_hash's bucket choice. rte_hash calls its hash function with the
+ * key only, so the SipHash key is process-wide: set once by the first
+ * ptab_new() and only read after. */
+static uint8_t ih_key[crypto_shorthash_KEYBYTES];
+static int ih_key_set;
+
+static uint32_t ih_hash(const void *key, uint32_t len, uint32_t init_val)
+{
+	uint64_t h;
+
+	crypto_shorthash((unsigned char *)&h, key, len, ih_key);
+	return (uint32_t)h ^ (uint32_t)(h >> 32) ^ init_val;
+}
+
+const char *ptab_err_msg(enum ptab_err e)
+{
+	switch (e) {
+	case PTAB_OK:
+		return "ok";
+	case PTAB_ERR_SWARMS:
+		return "tracker is full: no room for another torrent";
+	case PTAB_ERR_PEERS:
+		return "torrent is full: no room for another peer";
+	case PTAB_ERR_MEMORY:
+		return "tracker is out of memory for peers";
+	default:
+		return "unknown error";
+	}
+}
+
+/* ---- memory budget ------------------------------------------------------ */
+
+/* What rte_malloc really takes for n bytes: a cache-line header and the
+ * size rounded up to cache lines. */
+static uint64_t heap_cost(size_t n)
+{
+	return RTE_ALIGN_CEIL(n, RTE_CACHE_LINE_SIZE) + RTE_CACHE_LINE_SIZE;
+}
+
+static bool mem_charge(struct ptab *t, uint64_t n)
+{
+	uint64_t used = __atomic_load_n(&t->mem_used, __ATOMIC_RELAXED);
+
+	do {
+		if (used + n > t->budget)
+			return false;
+	} while (!__atomic_compare_exchange_n(&t->mem_used, &used, used + n, true, __ATOMIC_RELAXED,
+					      __ATOMIC_RELAXED));
+	return true;
+}
+
+static void mem_release(struct ptab *t, uint64_t n)
+{
+	__atomic_fetch_sub(&t->mem_used, n, __ATOMIC_RELAXED);
+}
+
+/* ---- peer sets ---------------------------------------------------------- */
+
+static inline unsigned fam_klen(unsigned fam)
+{
+	return fam ? TR_PEER6_LEN : TR_PEER4_LEN;
+}
+
+/* Slot size: the compact form and a 16-bit stamp. */
+static inline unsigned fam_esz(unsigned fam)
+{
+	return fam_klen(fam) + 2;
+}
+
+static inline uint8_t *slot_at(const struct pset *s, unsigned esz, uint32_t i)
+{
+	return (uint8_t *)s->slots + (size_t)i * esz;
+}
+
+static inline bool slot_empty(const uint8_t *e, unsigned klen)
+{
+	return e[klen - 2] == 0 && e[klen - 1] == 0;
+}
+
+static inline uint16_t slot_stamp(const uint8_t *e, unsigned klen)
+{
+	uint16_t v;
+
+	memcpy(&v, e + klen, sizeof(v));
+	return v;
+}
+
+static inline void slot_set_stamp(uint8_t *e, unsigned klen, uint16_t v)
+{
+	memcpy(e + klen, &v, sizeof(v));
+}
+
+static inline uint32_t peer_hash(const struct ptab *t, const uint8_t *key, unsigned klen)
+{
+	uint64_t h;
+
+	crypto_shorthash((unsigned char *)&h, key, klen, t->slot_key);
+	return (uint32_t)(h >> 32);
+}
+
+/* Maps a 32-bit hash onto [0, cap) with a multiply instead of a division
+ * (Lemire's fastrange), so capacities need not be powers of two. */
+static inline uint32_t home_slot(uint32_t h, uint32_t cap)
+{
+	return (uint32_t)(((uint64_t)h * cap) >> 32);
+}
+
+static inline uint32_t next_slot(uint32_t i, uint32_t cap)
+{
+	return i + 1 == cap ? 0 : i + 1;
+}
+
+/* Returns the slot holding key, or -1. */
+static int64_t pset_find(const struct pset *s, unsigned fam, const uint8_t *key, uint32_t h)
+{
+	unsigned klen = fam_klen(fam), esz = fam_esz(fam);
+
+	if (s == NULL || s->count == 0)
+		return -1;
+	for (uint32_t i = home_slot(h, s->cap);; i = next_slot(i, s->cap)) {
+		const uint8_t *e = slot_at(s, esz, i);
+
+		if (slot_empty(e, klen))
+			return -1;
+		if (memcmp(e, key, klen) == 0)
+			return i;
+	}
+}
+
+/* Places a slot image known to be absent. The set must have a free slot. */
+static void pset_place(struct pset *s, unsigned fam, const uint8_t *img, uint32_t h)
+{
+	unsigned klen = fam_klen(fam), esz = fam_esz(fam);
+	uint32_t i = home_slot(h, s->cap);
+
+	while (!slot_empty(slot_at(s, esz, i), klen))
+		i = next_slot(i, s->cap);
+	memcpy(slot_at(s, esz, i), img, esz);
+	s->count++;
+}
+
+static size_t pset_bytes(unsigned fam, uint32_t cap)
+{
+	return sizeof(struct pset) + (size_t)cap * fam_esz(fam);
+}
+
+/* Peer sets come from rte_malloc (hugepages, the table's NUMA socket). In
+ * sanitizer builds they come from libc instead, because Debian's DPDK is not
+ * built with ASan and rte_malloc memory would hide overruns. */
+static struct pset *pset_alloc(const struct ptab *t, size_t bytes)
+{
+#ifdef PTAB_LIBC_HEAP
+	(void)t;
+	return calloc(1, bytes);
+#else
+	return rte_zmalloc_socket("ptab_pset", bytes, 0, t->socket);
+#endif
+}
+
+static void pset_free(struct ptab *t, struct pset *s, unsigned fam)
+{
+	if (s == NULL)
+		return;
+	mem_release(t, heap_cost(pset_bytes(fam, s->cap)));
+#ifdef PTAB_LIBC_HEAP
+	free(s);
+#else
+	rte_free(s);
+#endif
+}
+
+/* Moves every peer of *sp into a new set of cap slots (cap > count).
+ * Returns false, leaving *sp untouched, if the budget or heap says no. */
+static bool pset_resize(struct ptab *t, struct pset **sp, unsigned fam, uint32_t cap)
+{
+	struct pset *old = *sp, *s;
+	unsigned klen = fam_klen(fam), esz = fam_esz(fam);
+	uint64_t cost = heap_cost(pset_bytes(fam, cap));
+
+	if (!mem_charge(t, cost))
+		return false;
+	s = pset_alloc(t, pset_bytes(fam, cap));
+	if (s == NULL) {
+		mem_release(t, cost);
+		return false;
+	}
+	s->cap = cap;
+	for (uint32_t i = 0; old != NULL && i < old->cap; i++) {
+		const uint8_t *e = slot_at(old, esz, i);
+
+		if (!slot_empty(e, klen))
+			pset_place(s, fam, e, peer_hash(t, e, klen));
+	}
+	pset_free(t, old, fam);
+	*sp = s;
+	return true;
+}
+
+/* Makes room for one more peer. Returns false if the set cannot grow. */
+static bool pset_reserve(struct ptab *t, struct pset **sp, unsigned fam)
+{
+	const struct pset *s = *sp;
+
+	if (s != NULL &&
+	    (uint64_t)(s->count + 1) * TR_PSET_LOAD_DEN <= (uint64_t)s->cap * TR_PSET_LOAD_NUM)
+		return true;
+	return pset_resize(t, sp, fam, s == NULL ? TR_PSET_MIN_SLOTS : s->cap * 2);
+}
+
+/* Removes slot i, shifting the rest of its probe run back so that no
+ * lookup ever stops early at the hole. */
+static void pset_remove_at(const struct ptab *t, struct pset *s, unsigned fam, uint32_t i)
+{
+	unsigned klen = fam_klen(fam), esz = fam_esz(fam);
+	uint32_t j = i;
+
+	for (;;) {
+		j = next_slot(j, s->cap);
+		uint8_t *e = slot_at(s, esz, j);
+		if (slot_empty(e, klen))
+			break;
+		uint32_t k = home_slot(peer_hash(t, e, klen), s->cap);
+		/* e may fill the hole at i unless its home lies cyclically in (i, j]. */
+		bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
+		if (!stays) {
+			memcpy(slot_at(s, esz, i), e, esz);
+			i = j;
+		}
+	}
+	memset(slot_at(s, esz, i), 0, esz);
+	s->count--;
+}
+
+/* Copies up to want peers' compact forms to out, walking slots from a point
+ * drawn from rnd and skipping self (NULL = skip nobody). Returns the count. */
+static uint32_t pset_pick(const struct pset *s, unsigned fam, const uint8_t *self, uint32_t want,
+			  uint32_t rnd, uint8_t *out)
+{
+	unsigned klen = fam_klen(fam), esz = fam_esz(fam);
+	uint32_t n = 0;
+
+	if (s == NULL || want == 0)
+		return 0;
+	uint32_t i = home_slot(rnd, s->cap);
+	for (uint32_t seen = 0; seen < s->cap && n < want; seen++, i = next_slot(i, s->cap)) {
+		const uint8_t *e = slot_at(s, esz, i);
+
+		if (slot_empty(e, klen) || (self != NULL && memcmp(e, self, klen) == 0))
+			continue;
+		memcpy(out + (size_t)n * klen, e, klen);
+		n++;
+	}
+	return n;
+}
+
+static inline uint32_t pset_count(const struct pset *s)
+{
+	return s == NULL ? 0 : s->count;
+}
+
+/* ---- swarms ------------------------------------------------------------- */
+
+static void swarm_publish_counts(struct swarm *s)
+{
+	uint32_t seeders = pset_count(s->set[SET_IDX(0, 1)]) + pset_count(s->set[SET_IDX(1, 1)]);
+	uint32_t leechers = pset_count(s->set[SET_IDX(0, 0)]) + pset_count(s->set[SET_IDX(1, 0)]);
+
+	__atomic_store_n(&s->seeders, seeders, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->leechers, leechers, __ATOMIC_RELAXED);
+}
+
+static void swarm_read_counts(const struct swarm *s, struct ptab_counts *c)
+{
+	c->seeders = __atomic_load_n(&s->seeders, __ATOMIC_RELAXED);
+	c->leechers = __atomic_load_n(&s->leechers, __ATOMIC_RELAXED);
+	c->completed = __atomic_load_n(&s->completed, __ATOMIC_RELAXED);
+}
+
+/* Frees a swarm's sets; its lock is held (or no other thread can see it). */
+static void swarm_clear(struct ptab *t, struct swarm *s)
+{
+	for (unsigned i = 0; i < SET_N; i++) {
+		pset_free(t, s->set[i], i / 2);
+		s->set[i] = NULL;
+	}
+	s->seeders = s->leechers = s->completed = 0;
+}
+
+/* Defer-queue callback: positions whose grace period has passed go back to
+ * rte_hash for reuse, their swarms back to FREE. */
+static void swarm_reclaim(void *p, void *e, unsigned int n)
+{
+	struct ptab *t = p;
+	const uint32_t *pos = e;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct swarm *s = &t->swarms[pos[i]];
+
+		rte_spinlock_lock(&s->lock);
+		s->state = SWARM_FREE;
+		rte_spinlock_unlock(&s->lock);
+		rte_hash_free_key_with_position(t->h, (int32_t)pos[i]);
+	}
+}
+
+/*
+ * Returns the LIVE swarm of info_hash, locked, or NULL: absent and create is
+ * false (*err = PTAB_OK), or absent and refused (*err says why).
+ */
+static struct swarm *swarm_lock(struct ptab *t, const uint8_t *info_hash, bool create,
+				enum ptab_err *err)
+{
+	*err = PTAB_OK;
+	for (;;) {
+		int32_t pos = rte_hash_lookup(t->h, info_hash);
+
+		if (pos < 0) {
+			if (!create)
+				return NULL;
+			if (__atomic_load_n(&t->swarms_live, __ATOMIC_RELAXED) >= t->max_swarms) {
+				*err = PTAB_ERR_SWARMS;
+				return NULL;
+			}
+			pos = rte_hash_add_key(t->h, info_hash);
+			if (pos < 0) {
+				*err = pos == -ENOSPC ? PTAB_ERR_SWARMS : PTAB_ERR_MEMORY;
+				return NULL;
+			}
+		}
+		struct swarm *s = &t->swarms[pos];
+		rte_spinlock_lock(&s->lock);
+		if (s->state == SWARM_LIVE)
+			return s;
+		if (s->state == SWARM_FREE) {
+			s->state = SWARM_LIVE;
+			__atomic_fetch_add(&t->swarms_live, 1, __ATOMIC_RELAXED);
+			return s;
+		}
+		/* DEAD: its key was deleted before the lock was released, so the
+		 * next lookup misses and adds a fresh swarm. */
+		rte_spinlock_unlock(&s->lock);
+	}
+}
+
+/* ---- announce ----------------------------------------------------------- */
+
+struct pick_plan {
+	uint32_t seeders, leechers;
+};
+
+/* How many seeders and leechers of one family to return: a seeder gets only
+ * leechers; a leecher gets both in proportion to the swarm's mix. avail_*
+ * already exclude the announcer. */
+static struct pick_plan plan_pick(uint32_t want, bool seeder, uint32_t avail_s, uint32_t avail_l)
+{
+	struct pick_plan p = {0, 0};
+
+	if (seeder) {
+		p.leechers = RTE_MIN(want, avail_l);
+		return p;
+	}
+	if (avail_s + avail_l <= want) {
+		p.seeders = avail_s;
+		p.leechers = avail_l;
+		return p;
+	}
+	p.seeders =
+	    (uint32_t)(((uint64_t)want * avail_s + (avail_s + avail_l) / 2) / (avail_s + avail_l));
+	p.leechers = RTE_MIN(want - p.seeders, avail_l);
+	p.seeders = RTE_MIN(want - p.leechers, avail_s);
+	return p;
+}
+
+static uint32_t pick_family(const struct swarm *s, unsigned fam, const uint8_t *self, int self_role,
+			    bool seeder, uint32_t want, uint64_t rnd, uint8_t *out)
+{
+	uint32_t avail_s = pset_count(s->set[SET_IDX(fam, 1)]) - (self_role == 1);
+	uint32_t avail_l = pset_count(s->set[SET_IDX(fam, 0)]) - (self_role == 0);
+	struct pick_plan p = plan_pick(want, seeder, avail_s, avail_l);
+	uint32_t n;
+
+	n = pset_pick(s->set[SET_IDX(fam, 1)], fam, self, p.seeders, (uint32_t)rnd, out);
+	n += pset_pick(s->set[SET_IDX(fam, 0)], fam, self, p.leechers, (uint32_t)(rnd >> 32),
+		       out + (size_t)n * fam_klen(fam));
+	return n;
+}
+
+/* Inserts or moves the announcer (lock held). Returns its role before this
+ * announce through *was (-1 = new). */
+static enum ptab_err swarm_upsert(struct ptab *t, struct swarm *s, unsigned fam, const uint8_t *key,
+				  uint32_t h, bool seeder, uint16_t stamp, int *was)
+{
+	unsigned klen = fam_klen(fam);
+	int64_t at = -1;
+
+	*was = -1;
+	for (int role = 0; role < 2 && at < 0; role++) {
+		at = pset_find(s->set[SET_IDX(fam, role)], fam, key, h);
+		if (at >= 0)
+			*was = role;
+	}
+	if (*was == (int)seeder) {
+		slot_set_stamp(slot_at(s->set[SET_IDX(fam, seeder)], fam_esz(fam), (uint32_t)at),
+			       klen, stamp);
+		return PTAB_OK;
+	}
+	if (*was < 0 && s->seeders + s->leechers >= t->max_peers)
+		return PTAB_ERR_PEERS;
+	if (!pset_reserve(t, &s->set[SET_IDX(fam, seeder)], fam))
+		return PTAB_ERR_MEMORY;
+
+	uint8_t img[TR_PEER6_LEN + 2];
+	memcpy(img, key, klen);
+	slot_set_stamp(img, klen, stamp);
+	pset_place(s->set[SET_IDX(fam, seeder)], fam, img, h);
+	if (*was >= 0)
+		pset_remove_at(t, s->set[SET_IDX(fam, *was)], fam, (uint32_t)at);
+	return PTAB_OK;
+}
+
+enum ptab_err ptab_announce(struct ptab *t, const struct ptab_announce *a, uint64_t now,
+			    uint8_t *out, uint8_t *out_other, struct ptab_result *r)
+{
+	struct ptab_lcore *lc = &t->lc[rte_lcore_id()];
+	unsigned fam = a->peer.family == TR_AF_INET6;
+	uint8_t key[TR_PEER6_LEN];
+	enum ptab_err err;
+	int was = -1;
+
+	memset(r, 0, sizeof(*r));
+	tr_addr_compact(&a->peer, key);
+	uint32_t h = peer_hash(t, key, fam_klen(fam));
+	bool stop = a->event == UDP_MSG_EV_STOPPED;
+
+	struct swarm *s = swarm_lock(t, a->info_hash, !stop, &err);
+	if (s == NULL) {
+		if (err != PTAB_OK)
+			LC_ADD(lc->refused[err], 1);
+		return err;
+	}
+	if (stop) {
+		for (int role = 0; role < 2 && was < 0; role++) {
+			struct pset *set = s->set[SET_IDX(fam, role)];
+			int64_t at = pset_find(set, fam, key, h);
+			if (at >= 0) {
+				was = role;
+				pset_remove_at(t, set, fam, (uint32_t)at);
+			}
+		}
+	} else {
+		err = swarm_upsert(t, s, fam, key, h, a->seeder,
+				   (uint16_t)(now / TR_PEER_TICK_SECONDS), &was);
+	}
+	if (err != PTAB_OK) {
+		swarm_read_counts(s, &r->counts);
+		rte_spinlock_unlock(&s->lock);
+		LC_ADD(lc->refused[err], 1);
+		return err;
+	}
+	if (a->event == UDP_MSG_EV_COMPLETED && a->seeder && was != 1)
+		__atomic_store_n(&s->completed, s->completed + 1, __ATOMIC_RELAXED);
+	swarm_publish_counts(s);
+
+	/* Per-lcore deltas: was/now roles as -1 (absent), 0, 1. */
+	int now_role = stop ? -1 : (int)a->seeder;
+	LC_ADD(lc->peers[fam], (now_role >= 0) - (was >= 0));
+	LC_ADD(lc->seeders, (now_role == 1) - (was == 1));
+	LC_ADD(lc->leechers, (now_role == 0) - (was == 0));
+
+	if (!stop) {
+		r->n = pick_family(s, fam, key, now_role, a->seeder, a->numwant, a->rnd, out);
+		r->n_other = pick_family(s, !fam, NULL, -1, a->seeder, a->numwant_other,
+					 (a->rnd << 16) | (a->rnd >> 48), out_other);
+	}
+	swarm_read_counts(s, &r->counts);
+	rte_spinlock_unlock(&s->lock);
+	return PTAB_OK;
+}
+
+void ptab_scrape(struct ptab *t, const uint8_t info_hash[TR_HASH_LEN], struct ptab_counts *c)
+{
+	int32_t pos = rte_hash_lookup(t->h, info_hash);
+
+	memset(c, 0, sizeof(*c));
+	if (pos < 0)
+		return;
+	const struct swarm *s = &t->swarms[pos];
+	if (__atomic_load_n(&s->state, __ATOMIC_RELAXED) == SWARM_LIVE)
+		swarm_read_counts(s, c);
+}
+
+/* ---- expiry ------------------------------------------------------------- */
+
+/* Drops stale peers of one set (lock held) from *slot on, visiting at most
+ * limit slots. Returns the slots visited; adds the peers removed to *removed. */
+static uint32_t pset_expire(struct ptab *t, struct pset *s, unsigned set_idx, uint16_t now_tick,
+			    uint32_t *slot, uint32_t limit, uint32_t *removed)
+{
+	struct ptab_lcore *lc = &t->lc[rte_lcore_id()];
+	unsigned fam = set_idx / 2, klen = fam_klen(fam), esz = fam_esz(fam);
+	uint32_t visited = 0, gone = 0;
+
+	while (*slot < s->cap && visited < limit) {
+		const uint8_t *e = slot_at(s, esz, *slot);
+
+		visited++;
+		if (!slot_empty(e, klen) &&
+		    (uint16_t)(now_tick - slot_stamp(e, klen)) > t->max_age) {
+			/* Don't advance: the run shifts back into this slot. */
+			pset_remove_at(t, s, fam, *slot);
+			gone++;
+			continue;
+		}
+		(*slot)++;
+	}
+	LC_ADD(lc->peers[fam], -(int64_t)gone);
+	if (set_idx % 2)
+		LC_ADD(lc->seeders, -(int64_t)gone);
+	else
+		LC_ADD(lc->leechers, -(int64_t)gone);
+	*removed += gone;
+	return visited;
+}
+
+/* After a full pass over a set: free it if empty, halve it while it stays
+ * under 1/8 full (keeping the budget honest after a crowd leaves). */
+static void pset_trim(struct ptab *t, struct pset **sp, unsigned fam)
+{
+	struct pset *s = *sp;
+
+	if (s == NULL)
+		return;
+	if (s->count == 0) {
+		pset_free(t, s, fam);
+		*sp = NULL;
+		return;
+	}
+	if (s->cap > TR_PSET_MIN_SLOTS && (uint64_t)s->count * 8 < s->cap)
+		pset_resize(t, sp, fam, RTE_MAX((uint32_t)TR_PSET_MIN_SLOTS, s->count * 2));
+}
+
+/* Removes an empty swarm (lock held): DEAD, key deleted, position queued
+ * for reuse after a grace period. Skipped while the defer queue is full:
+ * the swarm stays LIVE and empty and is retried on the next pass. */
+static void swarm_retire(struct ptab *t, struct swarm *s, uint32_t pos)
+{
+	unsigned int pending = 0;
+	const void *key;
+
+	/* Room is judged from `pending`: in DPDK 22.11 the `available` output
+	 * reports entries left to dequeue, not free slots. */
+	rte_rcu_qsbr_dq_reclaim(t->dq, UINT32_MAX, NULL, &pending, NULL);
+	if (pending >= t->dq_size ||
+	    rte_hash_get_key_with_position(t->h, (int32_t)pos, (void **)&key) != 0)
+		return;
+	rte_hash_del_key(t->h, key);
+	swarm_clear(t, s);
+	s->state = SWARM_DEAD;
+	__atomic_fetch_sub(&t->swarms_live, 1, __ATOMIC_RELAXED);
+	/* Cannot fail: one sweeper, and there was room a moment ago. */
+	rte_rcu_qsbr_dq_enqueue(t->dq, &pos);
+}
+
+uint32_t ptab_expire(struct ptab *t, uint64_t now, uint32_t budget, struct ptab_cursor *c)
+{
+	uint16_t now_tick = (uint16_t)(now / TR_PEER_TICK_SECONDS);
+	uint32_t visited = 0, removed = 0;
+
+	while (visited < budget) {
+		if (!c->busy) {
+			const void *key;
+			void *data;
+			int32_t pos = rte_hash_iterate(t->h, &key, &data, &c->iter);
+
+			if (pos < 0) { /* end of the table: the next call starts over */
+				c->iter = 0;
+				c->cycles++;
+				break;
+			}
+			c->pos = (uint32_t)pos;
+			c->set = c->slot = 0;
+			c->busy = 1;
+		}
+
+		struct swarm *s = &t->swarms[c->pos];
+		/* Every visit costs at least one, so empty swarms are bounded too. */
+		uint32_t limit = RTE_MIN(budget - visited, (uint32_t)TR_EXPIRE_SLOTS_PER_LOCK),
+			 done = 1;
+
+		rte_spinlock_lock(&s->lock);
+		if (s->state != SWARM_LIVE) {
+			rte_spinlock_unlock(&s->lock);
+			c->busy = 0;
+			visited += done;
+			continue;
+		}
+		while (c->set < SET_N && done < limit) {
+			struct pset **sp = &s->set[c->set];
+
+			if (*sp != NULL)
+				done += pset_expire(t, *sp, c->set, now_tick, &c->slot,
+						    limit - done, &removed);
+			if (*sp == NULL || c->slot >= (*sp)->cap) {
+				pset_trim(t, sp, c->set / 2);
+				c->set++;
+				c->slot = 0;
+			}
+		}
+		swarm_publish_counts(s);
+		if (c->set == SET_N) {
+			c->busy = 0;
+			if (s->seeders + s->leechers == 0)
+				swarm_retire(t, s, c->pos);
+		}
+		rte_spinlock_unlock(&s->lock);
+		visited += done;
+	}
+	return removed;
+}
+
+/* ---- life cycle --------------------------------------------------------- */
+
+/* Bytes the heaps of every socket have handed out. */
+static uint64_t heap_allocated(void)
+{
+	uint64_t sum = 0;
+
+	for (unsigned i = 0; i < rte_socket_count(); i++) {
+		struct rte_malloc_socket_stats st;
+
+		if (rte_malloc_get_socket_stats(rte_socket_id_by_idx(i), &st) == 0)
+			sum += st.heap_allocsz_bytes;
+	}
+	return sum;
+}
+
+struct ptab *ptab_new(const struct ptab_params *p, char *err, size_t errlen)
+{
+	char name[RTE_HASH_NAMESIZE];
+	struct ptab *t;
+
+	if (p->name == NULL || p->max_swarms == 0 || p->max_peers_per_swarm == 0 ||
+	    p->peer_timeout < TR_PEER_TICK_SECONDS ||
+	    p->peer_timeout / TR_PEER_TICK_SECONDS >= UINT16_MAX / 2) {
+		snprintf(err, errlen, "ptab_new: invalid parameters");
+		return NULL;
+	}
+	if (sodium_init() < 0) {
+		snprintf(err, errlen, "ptab_new: sodium_init failed");
+		return NULL;
+	}
+	if (!__atomic_exchange_n(&ih_key_set, 1, __ATOMIC_ACQ_REL))
+		randombytes_buf(ih_key, sizeof(ih_key));
+
+	uint64_t heap_before = heap_allocated();
+	t = rte_zmalloc_socket("ptab", sizeof(*t), RTE_CACHE_LINE_SIZE, p->socket_id);
+	if (t == NULL) {
+		snprintf(err, errlen, "rte_zmalloc(ptab): out of memory");
+		return NULL;
+	}
+	t->max_swarms = p->max_swarms;
+	t->max_peers = p->max_peers_per_swarm;
+	t->max_age =
+	    (uint16_t)((p->peer_timeout + TR_PEER_TICK_SECONDS - 1) / TR_PEER_TICK_SECONDS);
+	t->socket = p->socket_id;
+	t->budget = p->memory_bytes;
+	if (p->slot_key != NULL)
+		memcpy(t->slot_key, p->slot_key, sizeof(t->slot_key));
+	else
+		randombytes_buf(t->slot_key, sizeof(t->slot_key));
+
+	snprintf(name, sizeof(name), "ptab_%s", p->name);
+	struct rte_hash_parameters hp = {
+	    .name = name,
+	    /* rte_hash wants at least a bucket's worth; max_swarms is enforced
+	     * by swarms_live, not by the hash filling up. */
+	    .entries = RTE_MAX(p->max_swarms, 64u),
+	    .key_len = TR_HASH_LEN,
+	    .hash_func = ih_hash,
+	    .socket_id = p->socket_id,
+	    /* Lock-free readers, adds from every thread, and an extendable
+	     * bucket table so cuckoo displacement never refuses a key while
+	     * the table is below `entries`. */
+	    .extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF |
+			  RTE_HASH_EXTRA_FLAGS_MULTI_WRITER_ADD | RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
+	};
+	t->h = rte_hash_create(&hp);
+	if (t->h == NULL) {
+		snprintf(err, errlen, "rte_hash_create(%u entries): %s", hp.entries,
+			 rte_strerror(rte_errno));
+		goto fail;
+	}
+	t->nslots = (uint32_t)rte_hash_max_key_id(t->h) + 1;
+	t->swarms = rte_zmalloc_socket("ptab_swarms", (size_t)t->nslots * sizeof(struct swarm),
+				       RTE_CACHE_LINE_SIZE, p->socket_id);
+	if (t->swarms == NULL) {
+		snprintf(err, errlen, "rte_zmalloc(%u swarms): out of memory", t->nslots);
+		goto fail;
+	}
+	for (uint32_t i = 0; i < t->nslots; i++)
+		rte_spinlock_init(&t->swarms[i].lock);
+
+	size_t rcu_sz = rte_rcu_qsbr_get_memsize(RTE_MAX_LCORE);
+	t->rcu = rte_zmalloc_socket("ptab_rcu", rcu_sz, RTE_CACHE_LINE_SIZE, p->socket_id);
+	if (t->rcu == NULL || rte_rcu_qsbr_init(t->rcu, RTE_MAX_LCORE) != 0) {
+		snprintf(err, errlen, "rte_rcu_qsbr_init: %s", rte_strerror(rte_errno));
+		goto fail;
+	}
+	snprintf(name, sizeof(name), "ptdq_%s", p->name);
+	t->dq_size = RTE_MIN(t->nslots, 1u << 16);
+	struct rte_rcu_qsbr_dq_parameters dp = {
+	    .name = name,
+	    /* Retirements waiting for a grace period; when full, the sweep
+	     * leaves empty swarms for its next pass instead of blocking. */
+	    .size = t->dq_size,
+	    .esize = sizeof(uint32_t),
+	    .trigger_reclaim_limit = 256,
+	    .max_reclaim_size = 1u << 16,
+	    .free_fn = swarm_reclaim,
+	    .p = t,
+	    .v = t->rcu,
+	};
+	t->dq = rte_rcu_qsbr_dq_create(&dp);
+	if (t->dq == NULL) {
+		snprintf(err, errlen, "rte_rcu_qsbr_dq_create: %s", rte_strerror(rte_errno));
+		goto fail;
+	}
+
+	t->mem_fixed = heap_allocated() - heap_before;
+	if (t->mem_fixed > t->budget) {
+		snprintf(err, errlen,
+			 "max_swarms %u needs %" PRIu64
+			 " MB of table memory, more than the %" PRIu64
+			 " MB budget (tracker.memory_mb)",
+			 p->max_swarms, t->mem_fixed >> 20, t->budget >> 20);
+		goto fail;
+	}
+	t->mem_used = t->mem_fixed;
+	return t;
+fail:
+	ptab_free(t);
+	return NULL;
+}
+
+void ptab_free(struct ptab *t)
+{
+	if (t == NULL)
+		return;
+	if (t->dq != NULL)
+		rte_rcu_qsbr_dq_delete(t->dq);
+	for (uint32_t i = 0; t->swarms != NULL && i < t->nslots; i++)
+		swarm_clear(t, &t->swarms[i]);
+	rte_hash_free(t->h);
+	rte_free(t->swarms);
+	rte_free(t->rcu);
+	rte_free(t);
+}
+
+struct rte_rcu_qsbr *ptab_rcu(struct ptab *t)
+{
+	return t->rcu;
+}
+
+void ptab_stats(struct ptab *t, struct ptab_stats *s)
+{
+	int64_t peers[2] = {0, 0}, seeders = 0, leechers = 0;
+
+	memset(s, 0, sizeof(*s));
+	for (unsigned i = 0; i < RTE_MAX_LCORE; i++) {
+		const struct ptab_lcore *lc = &t->lc[i];
+
+		peers[0] += __atomic_load_n(&lc->peers[0], __ATOMIC_RELAXED);
+		peers[1] += __atomic_load_n(&lc->peers[1], __ATOMIC_RELAXED);
+		seeders += __atomic_load_n(&lc->seeders, __ATOMIC_RELAXED);
+		leechers += __atomic_load_n(&lc->leechers, __ATOMIC_RELAXED);
+		for (unsigned e = 0; e < PTAB_ERR_N; e++)
+			s->refused[e] += __atomic_load_n(&lc->refused[e], __ATOMIC_RELAXED);
+	}
+	/* Deltas of different lcores race with each other; never report < 0. */
+	s->peers4 = (uint64_t)RTE_MAX(peers[0], (int64_t)0);
+	s->peers6 = (uint64_t)RTE_MAX(peers[1], (int64_t)0);
+	s->seeders = (uint64_t)RTE_MAX(seeders, (int64_t)0);
+	s->leechers = (uint64_t)RTE_MAX(leechers, (int64_t)0);
+	s->swarms = __atomic_load_n(&t->swarms_live, __ATOMIC_RELAXED);
+	s->mem_used = __atomic_load_n(&t->mem_used, __ATOMIC_RELAXED);
+	s->mem_budget = t->budget;
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * tr_internal.h - rules the UDP and HTTP handlers share. Not exported.
+ */
+#ifndef DPTRACK_CORE_TR_INTERNAL_H
+#define DPTRACK_CORE_TR_INTERNAL_H
+
+#include "ptab.h"
+#include "tracker.h"
+
+/* The announce interval with jitter: uniform in [interval, interval + jitter],
+ * so clients that started together drift apart instead of arriving in waves. */
+static inline uint32_t tr_interval(struct tr_ctx *ctx)
+{
+	const struct tr_params *p = &ctx->tr->p;
+
+	return p->announce_interval + tr_rng_below(&ctx->rng, p->announce_jitter + 1);
+}
+
+/* How many peers to select: the client's ask (negative = the default), at
+ * most numwant_max, at most what one reply of that family holds. */
+static inline uint32_t tr_numwant(const struct tr_params *p, int64_t asked, uint32_t family_cap)
+{
+	uint64_t n = asked < 0 ? p->numwant_default : (uint64_t)asked;
+
+	if (n > p->numwant_max)
+		n = p->numwant_max;
+	return n > family_cap ? family_cap : (uint32_t)n;
+}
+
+/* Counts a refusal by the peer table under the protocol's error counters. */
+static inline void tr_count_refusal(struct tr_ctx *ctx, enum stats_proto proto, enum ptab_err e)
+{
+	static const enum stats_err map[PTAB_ERR_N] = {
+	    [PTAB_ERR_SWARMS] = STATS_ERR_SWARMS,
+	    [PTAB_ERR_PEERS] = STATS_ERR_PEERS,
+	    [PTAB_ERR_MEMORY] = STATS_ERR_MEMORY,
+	};
+
+	STATS_INC(ctx->stats->err[proto][map[e]]);
+}
+
+#endif

@@ -1,0 +1,531 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * test_ptab.c - the peer table on one thread: announces, counters,
+ * selection, expiry and limits.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <rte_lcore.h>
+#include <rte_rcu_qsbr.h>
+
+#include "eal_test.h"
+#include "core/ptab.h"
+#include "core/udp_msg.h"
+
+#define T0 1000000 /* a start time far from zero, in seconds */
+
+struct fx {
+	struct ptab *t;
+};
+
+static struct ptab *table_new(uint32_t max_swarms, uint32_t max_peers, uint64_t mem)
+{
+	static unsigned seq;
+	char name[16], err[256];
+	struct ptab_params p = {
+	    .name = name,
+	    .max_swarms = max_swarms,
+	    .max_peers_per_swarm = max_peers,
+	    .memory_bytes = mem,
+	    .peer_timeout = 2700,
+	    .socket_id = -1,
+	};
+
+	snprintf(name, sizeof(name), "u%u", seq++);
+	struct ptab *t = ptab_new(&p, err, sizeof(err));
+	if (t == NULL)
+		fail_msg("ptab_new: %s", err);
+	rte_rcu_qsbr_thread_register(ptab_rcu(t), rte_lcore_id());
+	rte_rcu_qsbr_thread_online(ptab_rcu(t), rte_lcore_id());
+	return t;
+}
+
+static void table_free(struct ptab *t)
+{
+	rte_rcu_qsbr_thread_offline(ptab_rcu(t), rte_lcore_id());
+	rte_rcu_qsbr_thread_unregister(ptab_rcu(t), rte_lcore_id());
+	ptab_free(t);
+}
+
+static int setup(void **state)
+{
+	static struct fx f;
+
+	f.t = table_new(1000, 100000, 256u << 20);
+	*state = &f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	table_free(f->t);
+	return 0;
+}
+
+static void hash_of(uint8_t ih[20], unsigned n)
+{
+	memset(ih, 0xab, 20);
+	memcpy(ih, &n, sizeof(n));
+}
+
+static struct tr_addr v4(unsigned n, uint16_t port)
+{
+	uint8_t ip[4] = {198, 18, (uint8_t)(n >> 8), (uint8_t)n};
+
+	return tr_addr_v4(ip, port);
+}
+
+static struct tr_addr v6(unsigned n, uint16_t port)
+{
+	uint8_t ip[16] = {0xfd,	     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (uint8_t)(n >> 8),
+			  (uint8_t)n};
+
+	return tr_addr_v6(ip, port);
+}
+
+/* One announce; peers land in out (room for 300 IPv6 entries). */
+static enum ptab_err ann(struct ptab *t, const uint8_t ih[20], struct tr_addr a, uint8_t event,
+			 bool seeder, uint32_t numwant, uint64_t rnd, uint64_t now,
+			 struct ptab_result *r, uint8_t *out)
+{
+	static uint8_t scratch[300 * TR_PEER6_LEN], other[300 * TR_PEER6_LEN];
+	struct ptab_announce pa = {
+	    .info_hash = ih,
+	    .peer = a,
+	    .event = event,
+	    .seeder = seeder,
+	    .numwant = numwant,
+	    .rnd = rnd,
+	};
+
+	return ptab_announce(t, &pa, now, out ? out : scratch, other, r);
+}
+
+static void assert_counts(struct ptab *t, const uint8_t ih[20], uint32_t s, uint32_t l, uint32_t c)
+{
+	struct ptab_counts k;
+
+	ptab_scrape(t, ih, &k);
+	assert_int_equal(k.seeders, s);
+	assert_int_equal(k.leechers, l);
+	assert_int_equal(k.completed, c);
+}
+
+static void test_ptab_started_inserts_and_stopped_removes(void **state)
+{
+	struct ptab *t = ((struct fx *)*state)->t;
+	struct ptab_result r;
+	uint8_t ih[20];
+
+	hash_of(ih, 1);
+	assert_int_equal(ann(t, ih, v4(1, 6881), UDP_MSG_EV_STARTED, false, 50, 1, T0, &r, NULL),
+			 PTAB_OK);
+	assert_int_equal(r.counts.leechers, 1);
+	assert_int_equal(r.n, 0); /* nobody else yet */
+	assert_int_equal(ann(t, ih, v4(2, 6881), UDP_MSG_EV_STARTED, true, 50, 1, T0, &r, NULL),
+			 PTAB_OK);
+	assert_counts(t, ih, 1, 1, 0);
+	/* A regular announce of a known peer refreshes, never duplicates. */
+	assert_int_equal(ann(t, ih, v4(1, 6881), UDP_MSG_EV_NONE, false, 50, 1, T0, &r, NULL),
+			 PTAB_OK);
+	assert_counts(t, ih, 1, 1, 0);
+	/* Same address, other port: another peer. */
+	assert_int_equal(ann(t, ih, v4(1, 6882), UDP_MSG_EV_NONE, false, 50, 1, T0, &r, NULL),
+			 PTAB_OK);
+	assert_counts(t, ih, 1, 2, 0);
+	assert_int_equal(ann(t, ih, v4(1, 6881), UDP_MSG_EV_STOPPED, false, 50, 1, T0, &r, NULL),
+			 PTAB_OK);
+	assert_int_equal(r.n, 0);
+	assert_counts(t, ih, 1, 1, 0);
+	/* Stopping an unknown peer changes nothing. */
+	assert_int_equal(ann(t, ih, v4(9, 1), UDP_MSG_EV_STOPPED, false, 50, 1, T0, &r, NULL),
+			 PTAB_OK);
+	assert_counts(t, ih, 1, 1, 0);
+
+	struct ptab_stats st;
+	ptab_stats(t, &st);
+	assert_true(st.peers4 >= 2);
+}
+
+static void test_ptab_stopped_never_creates_a_swarm(void **state)
+{
+	struct ptab *t = ((struct fx *)*state)->t;
+	struct ptab_stats before, after;
+	struct ptab_result r;
+	uint8_t ih[20];
+
+	hash_of(ih, 2);
+	ptab_stats(t, &before);
+	assert_int_equal(ann(t, ih, v4(1, 1), UDP_MSG_EV_STOPPED, false, 50, 1, T0, &r, NULL),
+			 PTAB_OK);
+	ptab_stats(t, &after);
+	assert_int_equal(after.swarms, before.swarms);
+	assert_counts(t, ih, 0, 0, 0);
+}
+
+static void test_ptab_completed_counts_a_download_once(void **state)
+{
+	struct ptab *t = ((struct fx *)*state)->t;
+	struct ptab_result r;
+	uint8_t ih[20];
+
+	hash_of(ih, 3);
+	ann(t, ih, v6(1, 1000), UDP_MSG_EV_STARTED, false, 50, 1, T0, &r, NULL);
+	assert_counts(t, ih, 0, 1, 0);
+	ann(t, ih, v6(1, 1000), UDP_MSG_EV_COMPLETED, true, 50, 1, T0, &r, NULL);
+	assert_counts(t, ih, 1, 0, 1);
+	/* Repeated completed from a known seeder: not another download. */
+	ann(t, ih, v6(1, 1000), UDP_MSG_EV_COMPLETED, true, 50, 1, T0, &r, NULL);
+	assert_counts(t, ih, 1, 0, 1);
+	/* A peer arriving already completed counts. */
+	ann(t, ih, v6(2, 1000), UDP_MSG_EV_COMPLETED, true, 50, 1, T0, &r, NULL);
+	assert_counts(t, ih, 2, 0, 2);
+	/* A seeder going back to leeching (recheck) moves sets. */
+	ann(t, ih, v6(2, 1000), UDP_MSG_EV_NONE, false, 50, 1, T0, &r, NULL);
+	assert_counts(t, ih, 1, 1, 2);
+}
+
+/* Fills a swarm with `seeders` IPv4 seeders and `leechers` IPv4 leechers. */
+static void fill(struct ptab *t, const uint8_t ih[20], unsigned seeders, unsigned leechers)
+{
+	struct ptab_result r;
+
+	for (unsigned i = 0; i < seeders + leechers; i++)
+		assert_int_equal(ann(t, ih, v4(i, (uint16_t)(10000 + i)), UDP_MSG_EV_STARTED,
+				     i < seeders, 0, 0, T0, &r, NULL),
+				 PTAB_OK);
+}
+
+static bool peer_in(const uint8_t *peers, uint32_t n, const struct tr_addr *a)
+{
+	uint8_t c[TR_PEER6_LEN];
+	unsigned len = tr_addr_compact(a, c);
+
+	for (uint32_t i = 0; i < n; i++)
+		if (memcmp(peers + (size_t)i * len, c, len) == 0)
+			return true;
+	return false;
+}
+
+static void test_ptab_selection_excludes_the_announcer_and_honours_numwant(void **state)
+{
+	struct ptab *t = ((struct fx *)*state)->t;
+	uint8_t out[300 * TR_PEER6_LEN];
+	struct ptab_result r;
+	uint8_t ih[20];
+
+	hash_of(ih, 4);
+	fill(t, ih, 0, 40);
+	for (uint64_t rnd = 0; rnd < 200; rnd++) {
+		struct tr_addr me = v4((unsigned)(rnd % 40), (uint16_t)(10000 + rnd % 40));
+
+		ann(t, ih, me, UDP_MSG_EV_NONE, false, 39, rnd * 0x9e3779b97f4a7c15ULL, T0, &r,
+		    out);
+		assert_int_equal(r.n, 39); /* everyone but me */
+		assert_false(peer_in(out, r.n, &me));
+		ann(t, ih, me, UDP_MSG_EV_NONE, false, 5, rnd * 0x9e3779b97f4a7c15ULL, T0, &r, out);
+		assert_int_equal(r.n, 5);
+		assert_false(peer_in(out, r.n, &me));
+	}
+	/* No duplicates in a full selection. */
+	ann(t, ih, v4(0, 10000), UDP_MSG_EV_NONE, false, 100, 7, T0, &r, out);
+	for (uint32_t i = 0; i < r.n; i++)
+		for (uint32_t j = i + 1; j < r.n; j++)
+			assert_memory_not_equal(out + i * 6, out + j * 6, 6);
+}
+
+static void test_ptab_seeders_get_only_leechers(void **state)
+{
+	struct ptab *t = ((struct fx *)*state)->t;
+	uint8_t out[300 * TR_PEER6_LEN];
+	struct ptab_result r;
+	uint8_t ih[20];
+
+	hash_of(ih, 5);
+	fill(t, ih, 30, 10); /* peers 0..29 seed, 30..39 leech */
+	ann(t, ih, v4(0, 10000), UDP_MSG_EV_NONE, true, 50, 99, T0, &r, out);
+	assert_int_equal(r.n, 10);
+	for (unsigned i = 30; i < 40; i++) {
+		struct tr_addr l = v4(i, (uint16_t)(10000 + i));
+		assert_true(peer_in(out, r.n, &l));
+	}
+	/* A leecher gets both kinds, in proportion: 3:1 seeders here. */
+	ann(t, ih, v4(30, 10030), UDP_MSG_EV_NONE, false, 20, 99, T0, &r, out);
+	assert_int_equal(r.n, 20);
+	unsigned seeders = 0;
+	for (unsigned i = 0; i < 30; i++) {
+		struct tr_addr s = v4(i, (uint16_t)(10000 + i));
+		seeders += peer_in(out, r.n, &s);
+	}
+	assert_in_range(seeders, 13, 17);
+}
+
+static void test_ptab_selection_is_random(void **state)
+{
+	struct ptab *t = ((struct fx *)*state)->t;
+	uint8_t out[300 * TR_PEER6_LEN];
+	unsigned hits[200] = {0};
+	struct ptab_result r;
+	uint8_t ih[20];
+
+	hash_of(ih, 6);
+	fill(t, ih, 0, 200);
+	/* 400 draws of 10 from 199: every peer is expected ~20 times; a fixed
+	 * window would leave most at 0. */
+	for (uint64_t k = 0; k < 400; k++) {
+		ann(t, ih, v4(0, 10000), UDP_MSG_EV_NONE, false, 10, k * 0x9e3779b97f4a7c15ULL, T0,
+		    &r, out);
+		for (unsigned i = 1; i < 200; i++) {
+			struct tr_addr a = v4(i, (uint16_t)(10000 + i));
+			hits[i] += peer_in(out, r.n, &a);
+		}
+	}
+	unsigned never = 0;
+	for (unsigned i = 1; i < 200; i++)
+		never += hits[i] == 0;
+	assert_true(never < 10);
+}
+
+static void test_ptab_families_are_kept_apart(void **state)
+{
+	struct ptab *t = ((struct fx *)*state)->t;
+	uint8_t out[300 * TR_PEER6_LEN], other[300 * TR_PEER6_LEN];
+	struct ptab_result r;
+	uint8_t ih[20];
+
+	hash_of(ih, 7);
+	for (unsigned i = 0; i < 5; i++) {
+		ann(t, ih, v4(i, 1), UDP_MSG_EV_STARTED, false, 0, 0, T0, &r, NULL);
+		ann(t, ih, v6(i, 1), UDP_MSG_EV_STARTED, false, 0, 0, T0, &r, NULL);
+	}
+	assert_counts(t, ih, 0, 10, 0);
+	ann(t, ih, v6(0, 1), UDP_MSG_EV_NONE, false, 50, 3, T0, &r, out);
+	assert_int_equal(r.n, 4);
+	assert_int_equal(r.n_other, 0);
+	for (unsigned i = 1; i < 5; i++) {
+		struct tr_addr a = v6(i, 1);
+		assert_true(peer_in(out, r.n, &a));
+	}
+	/* Asked explicitly, the other family comes in out_other. */
+	struct ptab_announce pa = {
+	    .info_hash = ih, .peer = v6(0, 1), .numwant = 50, .numwant_other = 50, .rnd = 3};
+	assert_int_equal(ptab_announce(t, &pa, T0, out, other, &r), PTAB_OK);
+	assert_int_equal(r.n, 4);
+	assert_int_equal(r.n_other, 5);
+	struct tr_addr a4 = v4(4, 1);
+	assert_true(peer_in(other, r.n_other, &a4));
+}
+
+static void test_ptab_many_peers_survive_growth_and_removal(void **state)
+{
+	struct ptab *t = ((struct fx *)*state)->t;
+	struct ptab_result r;
+	uint8_t ih[20];
+	const unsigned n = 20000;
+
+	hash_of(ih, 8);
+	for (unsigned i = 0; i < n; i++)
+		assert_int_equal(ann(t, ih, v6(i, (uint16_t)(1 + i % 7)), UDP_MSG_EV_STARTED, false,
+				     0, 0, T0, &r, NULL),
+				 PTAB_OK);
+	assert_counts(t, ih, 0, n, 0);
+	/* Remove every third: backward shifts must keep the rest findable. */
+	for (unsigned i = 0; i < n; i += 3)
+		ann(t, ih, v6(i, (uint16_t)(1 + i % 7)), UDP_MSG_EV_STOPPED, false, 0, 0, T0, &r,
+		    NULL);
+	uint32_t left = n - (n + 2) / 3;
+	assert_counts(t, ih, 0, left, 0);
+	/* Re-announcing every survivor finds it: the count must not move. */
+	for (unsigned i = 0; i < n; i++)
+		if (i % 3 != 0)
+			ann(t, ih, v6(i, (uint16_t)(1 + i % 7)), UDP_MSG_EV_NONE, false, 0, 0, T0,
+			    &r, NULL);
+	assert_counts(t, ih, 0, left, 0);
+	/* And every removed one is really gone: stopping it again changes nothing. */
+	for (unsigned i = 0; i < n; i += 3)
+		ann(t, ih, v6(i, (uint16_t)(1 + i % 7)), UDP_MSG_EV_STOPPED, false, 0, 0, T0, &r,
+		    NULL);
+	assert_counts(t, ih, 0, left, 0);
+}
+
+static void test_ptab_expiry_drops_stale_peers_in_bounded_slices(void **unused)
+{
+	(void)unused;
+	struct ptab *t = table_new(100, 100000, 64u << 20);
+	struct ptab_cursor cur = {0};
+	struct ptab_result r;
+	uint8_t ih[20], ih2[20];
+
+	hash_of(ih, 1);
+	hash_of(ih2, 2);
+	for (unsigned i = 0; i < 10000; i++)
+		ann(t, ih, v4(i, 5), UDP_MSG_EV_STARTED, i % 2, 0, 0, T0, &r, NULL);
+	/* Half of them announce again later. */
+	for (unsigned i = 0; i < 10000; i += 2)
+		ann(t, ih, v4(i, 5), UDP_MSG_EV_NONE, i % 2, 0, 0, T0 + 2000, &r, NULL);
+	ann(t, ih2, v4(1, 5), UDP_MSG_EV_STARTED, false, 0, 0, T0, &r, NULL);
+
+	/* Before the timeout nothing goes. */
+	uint32_t removed = 0;
+	for (int i = 0; i < 100; i++)
+		removed += ptab_expire(t, T0 + 2600, 1000, &cur);
+	assert_int_equal(removed, 0);
+
+	/* After it, slices of 1000 slots each remove a bounded number. */
+	uint64_t cycles = cur.cycles;
+	removed = 0;
+	unsigned calls = 0;
+	while (cur.cycles < cycles + 2) {
+		uint32_t k = ptab_expire(t, T0 + 2800, 1000, &cur);
+		assert_true(k <= 1000);
+		removed += k;
+		calls++;
+		assert_true(calls < 1000);
+	}
+	assert_true(calls > 5); /* it really was sliced */
+	assert_int_equal(removed, 5000 + 1);
+	assert_counts(t, ih, 0, 5000, 0);
+
+	/* The emptied swarm is gone; announcing it again makes a fresh one. */
+	struct ptab_stats st;
+	ptab_stats(t, &st);
+	assert_int_equal(st.swarms, 1);
+	assert_int_equal(st.peers4, 5000);
+	assert_int_equal(st.leechers, 5000);
+	assert_int_equal(st.seeders, 0);
+	rte_rcu_qsbr_quiescent(ptab_rcu(t), rte_lcore_id());
+	assert_int_equal(
+	    ann(t, ih2, v4(1, 5), UDP_MSG_EV_STARTED, false, 0, 0, T0 + 2800, &r, NULL), PTAB_OK);
+	assert_counts(t, ih2, 0, 1, 0);
+	table_free(t);
+}
+
+static void test_ptab_swarm_limit_refuses_new_swarms_but_serves_old(void **unused)
+{
+	(void)unused;
+	struct ptab *t = table_new(3, 10, 64u << 20);
+	struct ptab_result r;
+	uint8_t ih[20];
+
+	for (unsigned i = 0; i < 3; i++) {
+		hash_of(ih, 100 + i);
+		assert_int_equal(
+		    ann(t, ih, v4(1, 1), UDP_MSG_EV_STARTED, false, 5, 0, T0, &r, NULL), PTAB_OK);
+	}
+	hash_of(ih, 200);
+	assert_int_equal(ann(t, ih, v4(1, 1), UDP_MSG_EV_STARTED, false, 5, 0, T0, &r, NULL),
+			 PTAB_ERR_SWARMS);
+	assert_non_null(strstr(ptab_err_msg(PTAB_ERR_SWARMS), "torrent"));
+	hash_of(ih, 101);
+	assert_int_equal(ann(t, ih, v4(2, 1), UDP_MSG_EV_STARTED, false, 5, 0, T0, &r, NULL),
+			 PTAB_OK);
+	assert_int_equal(r.counts.leechers, 2);
+
+	struct ptab_stats st;
+	ptab_stats(t, &st);
+	assert_int_equal(st.refused[PTAB_ERR_SWARMS], 1);
+	table_free(t);
+}
+
+static void test_ptab_peer_limit_refuses_new_peers_but_refreshes_known(void **unused)
+{
+	(void)unused;
+	struct ptab *t = table_new(10, 4, 64u << 20);
+	struct ptab_result r;
+	uint8_t ih[20];
+
+	hash_of(ih, 1);
+	for (unsigned i = 0; i < 4; i++)
+		assert_int_equal(
+		    ann(t, ih, v4(i, 1), UDP_MSG_EV_STARTED, i == 0, 5, 0, T0, &r, NULL), PTAB_OK);
+	assert_int_equal(ann(t, ih, v6(9, 1), UDP_MSG_EV_STARTED, false, 5, 0, T0, &r, NULL),
+			 PTAB_ERR_PEERS);
+	assert_int_equal(r.counts.seeders + r.counts.leechers, 4);
+	/* Known peers keep announcing, and may change role. */
+	assert_int_equal(ann(t, ih, v4(1, 1), UDP_MSG_EV_COMPLETED, true, 5, 0, T0, &r, NULL),
+			 PTAB_OK);
+	assert_counts(t, ih, 2, 2, 1);
+	table_free(t);
+}
+
+static void test_ptab_memory_budget_refuses_growth_with_a_clear_error(void **unused)
+{
+	(void)unused;
+	char err[256];
+	struct ptab_params p = {
+	    .name = "membudget",
+	    .max_swarms = 100,
+	    .max_peers_per_swarm = 1000000,
+	    .memory_bytes = 4u << 20,
+	    .peer_timeout = 2700,
+	    .socket_id = -1,
+	};
+	struct ptab *t = ptab_new(&p, err, sizeof(err));
+	assert_non_null(t);
+	struct ptab_stats st;
+	ptab_stats(t, &st);
+	/* The fixed part (hash, swarm array, RCU) is measured and charged. */
+	assert_true(st.mem_used > 100000 && st.mem_used < p.memory_bytes);
+	rte_rcu_qsbr_thread_register(ptab_rcu(t), rte_lcore_id());
+	rte_rcu_qsbr_thread_online(ptab_rcu(t), rte_lcore_id());
+
+	struct ptab_result r;
+	uint8_t ih[20];
+	enum ptab_err e = PTAB_OK;
+	unsigned i;
+	hash_of(ih, 1);
+	for (i = 0; i < 1000000 && e == PTAB_OK; i++)
+		e = ann(t, ih, v6(i, (uint16_t)(1 + i / 65536)), UDP_MSG_EV_STARTED, false, 0, 0,
+			T0, &r, NULL);
+	assert_int_equal(e, PTAB_ERR_MEMORY);
+	/* The ~1 MB fixed part leaves room for tens of thousands of peers. */
+	assert_true(i > 20000);
+
+	ptab_stats(t, &st);
+	assert_true(st.mem_used <= st.mem_budget);
+	assert_int_equal(st.refused[PTAB_ERR_MEMORY], 1);
+	table_free(t);
+
+	/* A budget smaller than the fixed part is refused at creation. */
+	p.name = "toosmall";
+	p.max_swarms = 1000000;
+	p.memory_bytes = 1u << 20;
+	assert_null(ptab_new(&p, err, sizeof(err)));
+	assert_non_null(strstr(err, "memory_mb"));
+}
+
+int main(void)
+{
+	if (eal_test_init("ptab", 512) < 0) {
+		fprintf(stderr, "rte_eal_init failed\n");
+		return 1;
+	}
+	const struct CMUnitTest shared[] = {
+	    cmocka_unit_test(test_ptab_started_inserts_and_stopped_removes),
+	    cmocka_unit_test(test_ptab_stopped_never_creates_a_swarm),
+	    cmocka_unit_test(test_ptab_completed_counts_a_download_once),
+	    cmocka_unit_test(test_ptab_selection_excludes_the_announcer_and_honours_numwant),
+	    cmocka_unit_test(test_ptab_seeders_get_only_leechers),
+	    cmocka_unit_test(test_ptab_selection_is_random),
+	    cmocka_unit_test(test_ptab_families_are_kept_apart),
+	    cmocka_unit_test(test_ptab_many_peers_survive_growth_and_removal),
+	};
+	const struct CMUnitTest own[] = {
+	    cmocka_unit_test(test_ptab_expiry_drops_stale_peers_in_bounded_slices),
+	    cmocka_unit_test(test_ptab_swarm_limit_refuses_new_swarms_but_serves_old),
+	    cmocka_unit_test(test_ptab_peer_limit_refuses_new_peers_but_refreshes_known),
+	    cmocka_unit_test(test_ptab_memory_budget_refuses_growth_with_a_clear_error),
+	};
+	int failed = cmocka_run_group_tests_name("ptab_shared_table", shared, setup, teardown);
+	failed += cmocka_run_group_tests_name("ptab_own_table", own, NULL, NULL);
+	rte_eal_cleanup();
+	return failed;
+}

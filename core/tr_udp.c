@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * tr_udp.c - BEP 15 requests in, BEP 15 replies out.
+ *
+ * Malformed datagrams are dropped without a reply (their transaction id
+ * cannot be trusted, and silence amplifies nothing). Requests with a bad
+ * connection id get an error no longer than the request itself, so clients
+ * whose id expired reconnect, and spoofed sources gain nothing.
+ */
+#include "tracker.h"
+
+#include <string.h>
+
+#include "limits.h"
+#include "ptab.h"
+#include "tr_internal.h"
+#include "udp_msg.h"
+
+/* BEP 15 error texts. */
+#define MSG_CONNID "connection id expired or invalid"
+#define MSG_PORT   "invalid port"
+
+/* An error reply to a request that proved nothing: cut to the request's own
+ * length so it can never amplify. */
+static size_t reply_unauthenticated_error(uint8_t *out, size_t cap, size_t req_len, uint32_t tid,
+					  const char *msg)
+{
+	return udp_msg_write_error(out, cap < req_len ? cap : req_len, tid, msg);
+}
+
+static size_t udp_announce(struct tr_ctx *ctx, const struct tr_addr *src,
+			   const struct udp_msg_req *m, size_t len, uint8_t *out, size_t cap,
+			   uint64_t now)
+{
+	const struct tracker *tr = ctx->tr;
+	const struct udp_msg_announce *an = &m->announce;
+	struct stats_ctr *st = ctx->stats;
+
+	if (!connid_check(&tr->key, src, m->connection_id, now, tr->p.connid_ttl)) {
+		STATS_INC(st->err[STATS_UDP][STATS_ERR_CONNID]);
+		return reply_unauthenticated_error(out, cap, len, m->transaction_id, MSG_CONNID);
+	}
+	if (an->port == 0) {
+		STATS_INC(st->err[STATS_UDP][STATS_ERR_PORT]);
+		return udp_msg_write_error(out, cap, m->transaction_id, MSG_PORT);
+	}
+
+	/* BEP 15's ip field is ignored: the source address is the peer, so a
+	 * client cannot enter somebody else's address into a swarm. */
+	unsigned plen = src->family == TR_AF_INET ? TR_PEER4_LEN : TR_PEER6_LEN;
+	uint32_t fits =
+	    cap > TR_UDP_ANNOUNCE_HDR ? (uint32_t)((cap - TR_UDP_ANNOUNCE_HDR) / plen) : 0;
+	struct ptab_announce pa = {
+	    .info_hash = an->info_hash,
+	    .peer = *src,
+	    .event = (uint8_t)an->event,
+	    .seeder = an->left == 0,
+	    .numwant = tr_numwant(&tr->p, an->num_want, fits),
+	    .rnd = tr_rng_next(&ctx->rng),
+	};
+	pa.peer.port = an->port;
+
+	struct ptab_result r;
+	enum ptab_err e = ptab_announce(tr->ptab, &pa, now, out + TR_UDP_ANNOUNCE_HDR, NULL, &r);
+	if (e != PTAB_OK) {
+		tr_count_refusal(ctx, STATS_UDP, e);
+		return udp_msg_write_error(out, cap, m->transaction_id, ptab_err_msg(e));
+	}
+	STATS_INC(st->req[STATS_UDP][STATS_ANNOUNCE]);
+	if (udp_msg_write_announce(out, cap, m->transaction_id, tr_interval(ctx), r.counts.leechers,
+				   r.counts.seeders) == 0)
+		return 0;
+	return TR_UDP_ANNOUNCE_HDR + (size_t)r.n * plen;
+}
+
+static size_t udp_scrape(struct tr_ctx *ctx, const struct tr_addr *src, const struct udp_msg_req *m,
+			 size_t len, uint8_t *out, size_t cap, uint64_t now)
+{
+	const struct tracker *tr = ctx->tr;
+
+	if (!connid_check(&tr->key, src, m->connection_id, now, tr->p.connid_ttl)) {
+		STATS_INC(ctx->stats->err[STATS_UDP][STATS_ERR_CONNID]);
+		return reply_unauthenticated_error(out, cap, len, m->transaction_id, MSG_CONNID);
+	}
+	size_t n = udp_msg_write_scrape(out, cap, m->transaction_id);
+	if (n == 0)
+		return 0;
+	/* Answer the first hashes that fit one frame (BEP 15 allows about 74
+	 * per request; more are not refused, just not answered). */
+	for (uint32_t i = 0; i < m->scrape.n && i < TR_UDP_SCRAPE_MAX; i++) {
+		struct ptab_counts c;
+
+		ptab_scrape(tr->ptab, m->scrape.hashes + (size_t)i * TR_HASH_LEN, &c);
+		size_t w = udp_msg_write_scrape_entry(out + n, cap - n, c.seeders, c.completed,
+						      c.leechers);
+		if (w == 0)
+			break;
+		n += w;
+	}
+	STATS_INC(ctx->stats->req[STATS_UDP][STATS_SCRAPE]);
+	return n;
+}
+
+size_t tr_udp_handle(struct tr_ctx *ctx, const struct tr_addr *src, const uint8_t *req, size_t len,
+		     uint8_t *out, size_t cap, uint64_t now)
+{
+	struct udp_msg_req m;
+	enum udp_msg_err e = udp_msg_parse(req, len, &m);
+
+	if (e != UDP_MSG_OK) {
+		STATS_INC(ctx->stats->err[STATS_UDP][STATS_ERR_MALFORMED]);
+		STATS_INC(ctx->stats->udp_bad[e]);
+		return 0;
+	}
+	switch (m.action) {
+	case UDP_MSG_CONNECT:
+		STATS_INC(ctx->stats->req[STATS_UDP][STATS_CONNECT]);
+		/* 16 bytes back for 16 or more in: no amplification. */
+		return udp_msg_write_connect(out, cap, m.transaction_id,
+					     connid_issue(&ctx->tr->key, src, now));
+	case UDP_MSG_ANNOUNCE:
+		return udp_announce(ctx, src, &m, len, out, cap, now);
+	case UDP_MSG_SCRAPE:
+		return udp_scrape(ctx, src, &m, len, out, cap, now);
+	default: /* udp_msg_parse() refuses other actions */
+		return 0;
+	}
+}

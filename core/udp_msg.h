@@ -29,7 +29,7 @@
 #define UDP_MSG_CONNECT_REPLY_LEN 16
 #define UDP_MSG_SCRAPE_REPLY_HDR  8
 #define UDP_MSG_SCRAPE_ENTRY_LEN  12
-#define UDP_MSG_ERROR_HDR         8
+#define UDP_MSG_ERROR_HDR	  8
 
 enum udp_msg_action {
 	UDP_MSG_CONNECT = 0,
@@ -50,11 +50,11 @@ enum udp_msg_event {
  * distinct reason the caller counts. */
 enum udp_msg_err {
 	UDP_MSG_OK = 0,
-	UDP_MSG_ERR_SHORT,        /* shorter than the 16-byte header or its action's size */
-	UDP_MSG_ERR_PROTOCOL_ID,  /* connect without the 0x41727101980 magic */
-	UDP_MSG_ERR_ACTION,       /* action is not connect, announce or scrape */
-	UDP_MSG_ERR_EVENT,        /* announce event above 3 */
-	UDP_MSG_ERR_SCRAPE_LEN,   /* scrape body not a whole number of 20-byte hashes */
+	UDP_MSG_ERR_SHORT,	 /* shorter than the 16-byte header or its action's size */
+	UDP_MSG_ERR_PROTOCOL_ID, /* connect without the 0x41727101980 magic */
+	UDP_MSG_ERR_ACTION,	 /* action is not connect, announce or scrape */
+	UDP_MSG_ERR_EVENT,	 /* announce event above 3 */
+	UDP_MSG_ERR_SCRAPE_LEN,	 /* scrape body not a whole number of 20-byte hashes */
 	UDP_MSG_ERR_N,
 };
 
@@ -67,11 +67,11 @@ struct udp_msg_announce {
 	uint64_t downloaded;
 	uint64_t left;
 	uint64_t uploaded;
-	uint32_t event;   /* enum udp_msg_event */
-	uint32_t ip;      /* as sent, network order; 0 = use the source address */
+	uint32_t event; /* enum udp_msg_event */
+	uint32_t ip;	/* as sent, network order; 0 = use the source address */
 	uint32_t key;
 	int32_t num_want; /* -1 = tracker's default */
-	uint16_t port;    /* host order */
+	uint16_t port;	  /* host order */
 	/* BEP 41 URLData, all options concatenated, truncated to TR_UDP_URL_MAX
 	 * bytes (url_truncated set). Not NUL-terminated. */
 	uint16_t url_len;
@@ -127,8 +127,8 @@ size_t udp_msg_write_connect(uint8_t *out, size_t cap, uint32_t transaction_id,
 
 /* Announce reply header: action 1, transaction id, interval, leechers,
  * seeders. 20 bytes; the caller appends compact peers after it. */
-size_t udp_msg_write_announce(uint8_t *out, size_t cap, uint32_t transaction_id,
-			      uint32_t interval, uint32_t leechers, uint32_t seeders);
+size_t udp_msg_write_announce(uint8_t *out, size_t cap, uint32_t transaction_id, uint32_t interval,
+			      uint32_t leechers, uint32_t seeders);
 
 /* Scrape reply header: action 2, transaction id. 8 bytes. */
 size_t udp_msg_write_scrape(uint8_t *out, size_t cap, uint32_t transaction_id);

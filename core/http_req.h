@@ -17,27 +17,27 @@
 #include "limits.h"
 
 enum http_req_event {
-	HTTP_REQ_EV_NONE = 0,      /* absent, empty or "empty" */
+	HTTP_REQ_EV_NONE = 0,	   /* absent, empty or "empty" */
 	HTTP_REQ_EV_COMPLETED = 1, /* numbering matches BEP 15's udp_msg_event */
 	HTTP_REQ_EV_STARTED = 2,
 	HTTP_REQ_EV_STOPPED = 3,
-	HTTP_REQ_EV_PAUSED = 4,    /* BEP 21 partial seed; treated as a regular announce */
+	HTTP_REQ_EV_PAUSED = 4, /* BEP 21 partial seed; treated as a regular announce */
 };
 
 /* Why a query was refused; each has a user-facing message from
  * http_req_err_msg() suitable for a bencoded "failure reason". */
 enum http_req_err {
 	HTTP_REQ_OK = 0,
-	HTTP_REQ_ERR_ENCODING,      /* bad percent-encoding */
-	HTTP_REQ_ERR_INFO_HASH,     /* info_hash missing or not 20 bytes */
-	HTTP_REQ_ERR_PEER_ID,       /* peer_id missing or not 20 bytes */
-	HTTP_REQ_ERR_PORT,          /* port missing, 0, or not a number below 65536 */
-	HTTP_REQ_ERR_NUMBER,        /* uploaded/downloaded/left/numwant/compact/... not a number */
-	HTTP_REQ_ERR_EVENT,         /* event not one of started/stopped/completed/paused/empty */
-	HTTP_REQ_ERR_IP,            /* ip/ipv4/ipv6 present but not an address of that family */
-	HTTP_REQ_ERR_KEY,           /* key longer than TR_HTTP_KEY_MAX */
-	HTTP_REQ_ERR_TOO_MANY,      /* scrape with more than TR_HTTP_SCRAPE_MAX info_hash */
-	HTTP_REQ_ERR_DUPLICATE,     /* a single-valued parameter given twice with different values */
+	HTTP_REQ_ERR_ENCODING,	/* bad percent-encoding */
+	HTTP_REQ_ERR_INFO_HASH, /* info_hash missing or not 20 bytes */
+	HTTP_REQ_ERR_PEER_ID,	/* peer_id missing or not 20 bytes */
+	HTTP_REQ_ERR_PORT,	/* port missing, 0, or not a number below 65536 */
+	HTTP_REQ_ERR_NUMBER,	/* uploaded/downloaded/left/numwant/compact/... not a number */
+	HTTP_REQ_ERR_EVENT,	/* event not one of started/stopped/completed/paused/empty */
+	HTTP_REQ_ERR_IP,	/* ipv4/ipv6 present but not an address of that family */
+	HTTP_REQ_ERR_KEY,	/* key longer than TR_HTTP_KEY_MAX */
+	HTTP_REQ_ERR_TOO_MANY,	/* scrape with more than TR_HTTP_SCRAPE_MAX info_hash */
+	HTTP_REQ_ERR_DUPLICATE, /* a single-valued parameter given twice with different values */
 	HTTP_REQ_ERR_N,
 };
 
@@ -52,17 +52,19 @@ struct http_req_announce {
 	uint8_t peer_id[TR_HASH_LEN];
 	uint16_t port;
 	uint64_t uploaded, downloaded, left; /* 0 when absent */
-	bool has_left;                       /* left given (absent = leecher) */
-	uint8_t event;                       /* enum http_req_event */
-	bool compact;                        /* default true (BEP 23) unless compact=0 */
+	bool has_left;			     /* left given (absent = leecher) */
+	uint8_t event;			     /* enum http_req_event */
+	bool compact;			     /* default true (BEP 23) unless compact=0 */
 	bool no_peer_id;
-	int32_t numwant;                     /* -1 when absent; capped to INT32_MAX */
+	int32_t numwant; /* -1 when absent; capped to INT32_MAX */
 	uint8_t key_len;
-	char key[TR_HTTP_KEY_MAX];           /* not NUL-terminated */
+	char key[TR_HTTP_KEY_MAX]; /* not NUL-terminated */
 	/* BEP 7 / BEP 3 address hints, decoded; the caller decides whether to
-	 * trust them (http.* config). `ip` may carry either family. */
+	 * trust them (http.* config). `ip` may carry either family; an `ip`
+	 * that is not an address literal (BEP 3 allows DNS names) is ignored:
+	 * has_ip stays false. */
 	bool has_ip, has_ipv4, has_ipv6;
-	uint8_t ip_family;                   /* 4 or 6, for `ip` */
+	uint8_t ip_family; /* 4 or 6, for `ip` */
 	uint8_t ip[16], ipv4[4], ipv6[16];
 };
 

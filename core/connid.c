@@ -63,7 +63,8 @@ int connid_key_from_hex(struct connid_key *key, const char *hex)
 	uint8_t k[TR_CONNID_KEY_LEN];
 	size_t i;
 
-	if (hex == NULL || strnlen(hex, 2 * TR_CONNID_KEY_LEN + 1) != 2 * TR_CONNID_KEY_LEN)
+	if (hex == NULL ||
+	    strnlen(hex, (size_t)2 * TR_CONNID_KEY_LEN + 1) != (size_t)2 * TR_CONNID_KEY_LEN)
 		return -1;
 	for (i = 0; i < TR_CONNID_KEY_LEN; i++) {
 		int hi = hex_val(hex[2 * i]);

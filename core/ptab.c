@@ -485,6 +485,29 @@ static uint32_t pick_family(const struct swarm *s, unsigned fam, const uint8_t *
 	return n;
 }
 
+/* Selects numwant_other peers of the family the announcer did not come
+ * from, excluding its address there if it gave one (lock held). */
+static uint32_t pick_other_family(const struct ptab *t, const struct swarm *s,
+				  const struct ptab_announce *a, uint64_t rnd, uint8_t *out)
+{
+	unsigned fam = a->peer.family != TR_AF_INET6;
+	uint8_t key[TR_PEER6_LEN];
+	const uint8_t *self = NULL;
+	int role = -1;
+
+	if (a->numwant_other == 0)
+		return 0;
+	if (a->other_self.family == (fam ? TR_AF_INET6 : TR_AF_INET)) {
+		tr_addr_compact(&a->other_self, key);
+		uint32_t h = peer_hash(t, key, fam_klen(fam));
+		for (int r = 0; r < 2 && role < 0; r++)
+			if (pset_find(s->set[SET_IDX(fam, r)], fam, key, h) >= 0)
+				role = r;
+		self = key;
+	}
+	return pick_family(s, fam, self, role, a->seeder, a->numwant_other, rnd, out);
+}
+
 /* Inserts or moves the announcer (lock held). Returns its role before this
  * announce through *was (-1 = new). */
 static enum ptab_err swarm_upsert(struct ptab *t, struct swarm *s, unsigned fam, const uint8_t *key,
@@ -569,8 +592,7 @@ enum ptab_err ptab_announce(struct ptab *t, const struct ptab_announce *a, uint6
 
 	if (!stop) {
 		r->n = pick_family(s, fam, key, now_role, a->seeder, a->numwant, a->rnd, out);
-		r->n_other = pick_family(s, !fam, NULL, -1, a->seeder, a->numwant_other,
-					 (a->rnd << 16) | (a->rnd >> 48), out_other);
+		r->n_other = pick_other_family(t, s, a, (a->rnd << 16) | (a->rnd >> 48), out_other);
 	}
 	swarm_read_counts(s, &r->counts);
 	rte_spinlock_unlock(&s->lock);

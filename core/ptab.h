@@ -65,13 +65,15 @@ void ptab_free(struct ptab *t);
 struct rte_rcu_qsbr *ptab_rcu(struct ptab *t);
 
 struct ptab_announce {
-	const uint8_t *info_hash; /* 20 bytes */
-	struct tr_addr peer;	  /* the announcing peer; port != 0 */
-	uint8_t event;		  /* enum udp_msg_event numbering */
-	bool seeder;		  /* left == 0 */
-	uint32_t numwant;	  /* peers wanted of peer.family, capped by the caller */
-	uint32_t numwant_other;	  /* peers wanted of the other family (usually 0) */
-	uint64_t rnd;		  /* random bits; selection starts from them */
+	const uint8_t *info_hash;  /* 20 bytes */
+	struct tr_addr peer;	   /* the announcing peer; port != 0 */
+	uint8_t event;		   /* enum udp_msg_event numbering */
+	bool seeder;		   /* left == 0 */
+	uint32_t numwant;	   /* peers wanted of peer.family, capped by the caller */
+	uint32_t numwant_other;	   /* peers wanted of the other family (usually 0) */
+	struct tr_addr other_self; /* the announcer's address in the other family, never
+				    selected for it; family 0 = none */
+	uint64_t rnd;		   /* random bits; selection starts from them */
 };
 
 struct ptab_counts {
@@ -92,7 +94,8 @@ struct ptab_result {
  * once, when a known leecher turns seeder or a new peer arrives completed;
  * stopped removes it and selects nobody. A stopped announce never creates a swarm.
  *
- * Selection: never the announcer; a seeder gets only leechers; a leecher gets
+ * Selection: never the announcer (nor its other_self); a seeder gets only
+ * leechers; a leecher gets
  * seeders and leechers in proportion; random (a walk of the placement order
  * from a point drawn from rnd); at most numwant. out has room for numwant
  * compact entries of peer.family (6 or 18 bytes), out_other for numwant_other

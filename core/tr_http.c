@@ -85,6 +85,7 @@ static size_t http_announce(struct tr_ctx *ctx, const char *query, size_t qlen,
 	    .seeder = q.has_left && q.left == 0,
 	    .numwant = v4_first ? want4 : want6,
 	    .numwant_other = naddr == 2 ? (v4_first ? want6 : want4) : 0,
+	    .other_self = naddr == 2 ? addr[1] : (struct tr_addr){0},
 	    .rnd = tr_rng_next(&ctx->rng),
 	};
 	struct ptab_result r;

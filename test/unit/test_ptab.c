@@ -322,6 +322,15 @@ static void test_ptab_families_are_kept_apart(void **state)
 	assert_int_equal(r.n_other, 5);
 	struct tr_addr a4 = v4(4, 1);
 	assert_true(peer_in(other, r.n_other, &a4));
+	/* A dual-stack announcer's own address of the other family is never
+	 * handed back to it, and does not count as available. */
+	pa.other_self = v4(4, 1);
+	for (uint64_t rnd = 0; rnd < 50; rnd++) {
+		pa.rnd = rnd * 0x9e3779b97f4a7c15ULL;
+		assert_int_equal(ptab_announce(t, &pa, T0, out, other, &r), PTAB_OK);
+		assert_int_equal(r.n_other, 4);
+		assert_false(peer_in(other, r.n_other, &a4));
+	}
 }
 
 static void test_ptab_many_peers_survive_growth_and_removal(void **state)

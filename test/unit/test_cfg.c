@@ -1,0 +1,839 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * test_cfg.c - the configuration loader: the embedded default, overlays,
+ * environment overrides, every kind of error with its FILE:LINE, cfg_print's
+ * round trip and the file search order.
+ *
+ * User documents are loaded from buffers that end at a guard page, so a read
+ * past a document's length faults.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "cfg.h"
+#include "guard.h"
+
+static char err[8192];
+
+/* Loads yaml (as "t.yaml") over the default with envp; returns cfg_load_buf's result. */
+static int load(struct cfg *c, const char *yaml, char *const *envp)
+{
+	struct guard_buf g;
+	size_t len = strlen(yaml);
+	int rc;
+
+	rc = cfg_load_buf(c, "t.yaml", (const char *)guard_copy(&g, yaml, len), len, envp, err,
+			  sizeof(err));
+	guard_free(&g);
+	return rc;
+}
+
+/* Asserts that yaml is refused with a message containing want, and that the
+ * refused cfg holds nothing. */
+static void expect_refused(const char *yaml, char *const *envp, const char *want)
+{
+	struct cfg c;
+
+	if (load(&c, yaml, envp) == 0) {
+		cfg_fini(&c);
+		fail_msg("accepted:\n%.300s\nexpected an error containing: %s", yaml, want);
+	}
+	if (!strstr(err, want))
+		fail_msg("for:\n%.300s\ngot:      %s\nexpected: %s", yaml, err, want);
+	assert_int_equal(c.dpdk.n_eal_args, 0);
+	assert_null(c.dpdk.eal_args[0]);
+}
+
+struct refusal {
+	const char *yaml;
+	const char *want; /* a substring of the message, usually from "t.yaml:LINE:" */
+};
+
+static void expect_all_refused(const struct refusal *t, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		expect_refused(t[i].yaml, NULL, t[i].want);
+}
+
+/* Returns a new string: head, n copies of fill, tail. The caller frees. */
+static char *repeat(const char *head, const char *fill, size_t n, const char *tail)
+{
+	size_t hl = strlen(head), fl = strlen(fill), tl = strlen(tail), i;
+	char *s = malloc(hl + n * fl + tl + 1), *p;
+
+	assert_non_null(s);
+	memcpy(s, head, hl + 1);
+	for (p = s + hl, i = 0; i < n; i++, p += fl)
+		memcpy(p, fill, fl);
+	memcpy(p, tail, tl + 1);
+	return s;
+}
+
+static void expect_repeat_refused(const char *head, const char *fill, size_t n, const char *tail,
+				  const char *want)
+{
+	char *yaml = repeat(head, fill, n, tail);
+
+	expect_refused(yaml, NULL, want);
+	assert_true(strlen(err) < 200);
+	free(yaml);
+}
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Returns what cfg_print writes, without its first line (which names the
+ * source); the caller frees. */
+static char *printed(const struct cfg *c)
+{
+	char *buf = NULL, *body;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	cfg_print(c, f);
+	assert_int_equal(fclose(f), 0);
+	body = strchr(buf, '\n');
+	assert_non_null(body);
+	memmove(buf, body + 1, strlen(body + 1) + 1);
+	return buf;
+}
+
+/* Asserts that a and b hold the same configuration (sources aside). */
+static void assert_cfg_equal(const struct cfg *a, const struct cfg *b)
+{
+	unsigned i;
+	char *pa, *pb;
+
+	assert_memory_equal(&a->log, &b->log, sizeof(a->log));
+	assert_memory_equal(&a->tracker, &b->tracker, sizeof(a->tracker));
+	assert_memory_equal(&a->udp, &b->udp, sizeof(a->udp));
+	assert_memory_equal(&a->http, &b->http, sizeof(a->http));
+	assert_memory_equal(&a->stats, &b->stats, sizeof(a->stats));
+	assert_int_equal(a->dpdk.n_eal_args, b->dpdk.n_eal_args);
+	for (i = 0; i < a->dpdk.n_eal_args; i++)
+		assert_string_equal(a->dpdk.eal_args[i], b->dpdk.eal_args[i]);
+	assert_int_equal(a->dpdk.n_ports, b->dpdk.n_ports);
+	assert_memory_equal(a->dpdk.ports, b->dpdk.ports, sizeof(a->dpdk.ports));
+	assert_int_equal(a->dpdk.rx_desc, b->dpdk.rx_desc);
+	assert_int_equal(a->dpdk.tx_desc, b->dpdk.tx_desc);
+	assert_int_equal(a->dpdk.mbufs, b->dpdk.mbufs);
+	assert_int_equal(a->dpdk.burst, b->dpdk.burst);
+	assert_int_equal(a->dpdk.exit_after_idle_ms, b->dpdk.exit_after_idle_ms);
+	pa = printed(a);
+	pb = printed(b);
+	assert_string_equal(pa, pb);
+	free(pa);
+	free(pb);
+}
+
+static void assert_cidr(const struct cfg_cidr *c, int family, const uint8_t *addr, int prefix)
+{
+	assert_int_equal(c->family, family);
+	assert_memory_equal(c->addr, addr, family == 4 ? 4 : 16);
+	assert_int_equal(c->prefix, prefix);
+}
+
+static void test_cfg_default_loads_with_the_documented_values(void **state)
+{
+	static const uint8_t v4[4] = {198, 18, 0, 2}, lo4[4] = {127, 0, 0, 0}, any[16] = {0};
+	static const uint8_t v6[16] = {0xfd, 0, 0, 0xd, [15] = 2}, lo6[16] = {[15] = 1};
+	static const char *const eal[] = {"--no-pci", "--file-prefix", "dptrack", "-l", "0"};
+	struct cfg c;
+	unsigned i;
+
+	(void)state;
+	assert_int_equal(cfg_load_buf(&c, "unused", NULL, 0, NULL, err, sizeof(err)), 0);
+	cfg_fini(&c);
+	assert_int_equal(load(&c, "", NULL), 0);
+	assert_string_equal(c.source, "t.yaml");
+	assert_int_equal(c.log.level, CFG_LOG_INFO);
+	assert_int_equal(c.tracker.announce_interval, 1800);
+	assert_int_equal(c.tracker.announce_jitter, 300);
+	assert_int_equal(c.tracker.min_interval, 900);
+	assert_int_equal(c.tracker.peer_timeout, 2700);
+	assert_int_equal(c.tracker.numwant_default, 50);
+	assert_int_equal(c.tracker.numwant_max, 200);
+	assert_int_equal(c.tracker.max_swarms, 4000000);
+	assert_int_equal(c.tracker.max_peers_per_swarm, 1000000);
+	assert_int_equal(c.tracker.memory_mb, 2048);
+	assert_int_equal(c.udp.n_ports, 1);
+	assert_int_equal(c.udp.ports[0], 6969);
+	assert_int_equal(c.udp.connection_id_ttl, 120);
+	assert_false(c.udp.has_secret);
+	assert_int_equal(c.dpdk.n_eal_args, N(eal));
+	for (i = 0; i < N(eal); i++)
+		assert_string_equal(c.dpdk.eal_args[i], eal[i]);
+	assert_int_equal(c.dpdk.n_ports, 1);
+	assert_string_equal(c.dpdk.ports[0].device, "net_tap0");
+	assert_true(c.dpdk.ports[0].has_ipv4);
+	assert_true(c.dpdk.ports[0].has_ipv6);
+	assert_cidr(&c.dpdk.ports[0].ipv4, 4, v4, 24);
+	assert_cidr(&c.dpdk.ports[0].ipv6, 6, v6, 64);
+	assert_int_equal(c.dpdk.rx_desc, 1024);
+	assert_int_equal(c.dpdk.tx_desc, 1024);
+	assert_int_equal(c.dpdk.mbufs, 16383);
+	assert_int_equal(c.dpdk.burst, 32);
+	assert_int_equal(c.dpdk.exit_after_idle_ms, 0);
+	assert_true(c.http.enabled);
+	assert_int_equal(c.http.n_listen, 2);
+	assert_int_equal(c.http.listen[0].family, 4);
+	assert_memory_equal(c.http.listen[0].addr, any, 4);
+	assert_int_equal(c.http.listen[0].port, 6969);
+	assert_int_equal(c.http.listen[1].family, 6);
+	assert_memory_equal(c.http.listen[1].addr, any, 16);
+	assert_int_equal(c.http.listen[1].port, 6969);
+	assert_int_equal(c.http.threads, 1);
+	assert_int_equal(c.http.max_connections, 10000);
+	assert_int_equal(c.http.idle_timeout, 15);
+	assert_int_equal(c.http.max_request_bytes, 8192);
+	assert_int_equal(c.http.n_trusted_proxies, 0);
+	assert_int_equal(c.stats.n_allow, 2);
+	assert_cidr(&c.stats.allow[0], 4, lo4, 8);
+	assert_cidr(&c.stats.allow[1], 6, lo6, 128);
+	cfg_fini(&c);
+	assert_int_equal(c.dpdk.n_eal_args, 0);
+	cfg_fini(&c); /* twice is harmless */
+}
+
+static void test_cfg_embedded_default_is_the_nul_terminated_yaml_file(void **state)
+{
+	(void)state;
+	assert_true(cfg_default_yaml_len > 1000);
+	assert_int_equal(strlen(cfg_default_yaml), cfg_default_yaml_len);
+	assert_non_null(strstr(cfg_default_yaml, "announce_interval: 1800"));
+}
+
+static void test_cfg_log_level_names_are_the_yaml_words(void **state)
+{
+	(void)state;
+	assert_string_equal(cfg_log_level_name(CFG_LOG_ERROR), "error");
+	assert_string_equal(cfg_log_level_name(CFG_LOG_WARN), "warn");
+	assert_string_equal(cfg_log_level_name(CFG_LOG_INFO), "info");
+	assert_string_equal(cfg_log_level_name(CFG_LOG_DEBUG), "debug");
+}
+
+static void test_cfg_typo_key_is_refused_naming_its_line_and_the_closest_key(void **state)
+{
+	(void)state;
+	expect_refused("# my tracker\n"
+		       "tracker:\n"
+		       "  numwant_max: 100\n"
+		       "  anounce_interval: 900\n",
+		       NULL,
+		       "t.yaml:4: unknown key 'tracker.anounce_interval' (did you mean "
+		       "'tracker.announce_interval'?)");
+	expect_refused("udp:\n  announce_interval: 900\n", NULL,
+		       "t.yaml:2: unknown key 'udp.announce_interval' (did you mean "
+		       "'tracker.announce_interval'?)");
+	expect_refused("trackr:\n  announce_interval: 900\n", NULL,
+		       "t.yaml:1: unknown key 'trackr' (did you mean 'tracker'?)");
+	expect_refused("http:\n  threads: 2\n  zzzzzzzz: 1\n", NULL,
+		       "t.yaml:3: unknown key 'http.zzzzzzzz'");
+	expect_refused("dpdk:\n  ports:\n    - devcie: net_tap0\n", NULL,
+		       "t.yaml:3: unknown key 'dpdk.ports[0].devcie' (did you mean 'device'?)");
+}
+
+static void test_cfg_wrong_types_are_refused(void **state)
+{
+	static const struct refusal t[] = {
+	    {"hello\n", "t.yaml:1: expected a mapping of sections"},
+	    {"- log\n", "t.yaml:1: expected a mapping of sections"},
+	    {"tracker: 5\n", "t.yaml:1: tracker: expected a mapping, got a scalar"},
+	    {"log: [info]\n", "t.yaml:1: log: expected a mapping, got a sequence"},
+	    {"tracker:\n  announce_interval: [1]\n",
+	     "t.yaml:2: tracker.announce_interval: expected a scalar, got a sequence"},
+	    {"tracker:\n  announce_interval: abc\n",
+	     "t.yaml:2: tracker.announce_interval: expected an integer, got 'abc'"},
+	    {"tracker:\n  announce_interval:\n",
+	     "t.yaml:2: tracker.announce_interval: expected an integer, got nothing"},
+	    {"tracker:\n  announce_interval: 1800.5\n", "expected an integer, got '1800.5'"},
+	    {"tracker:\n  announce_interval: 0x700\n", "expected an integer, got '0x700'"},
+	    {"tracker:\n  announce_interval: \"\"\n", "expected an integer, got ''"},
+	    {"http:\n  enabled: maybe\n",
+	     "t.yaml:2: http.enabled: expected true or false, got 'maybe'"},
+	    {"log:\n  level: verbose\n",
+	     "t.yaml:2: log.level: expected error, warn, info or debug, got 'verbose'"},
+	    {"udp:\n  ports: 6969\n", "t.yaml:2: udp.ports: expected a sequence, got a scalar"},
+	    {"udp:\n  ports: {a: 1}\n", "t.yaml:2: udp.ports: expected a sequence, got a mapping"},
+	    {"udp:\n  ports:\n    - abc\n", "t.yaml:3: udp.ports[0]: 'abc' is not a port"},
+	    {"dpdk:\n  ports: [net_tap0]\n", "t.yaml:2: dpdk.ports[0]: expected a mapping"},
+	    {"dpdk:\n  eal_args: [[a]]\n",
+	     "t.yaml:2: dpdk.eal_args[0]: expected a scalar, got a sequence"},
+	    {"dpdk:\n  eal_args: [a, ~]\n",
+	     "t.yaml:2: dpdk.eal_args[1]: expected a scalar, got nothing"},
+	    {"dpdk:\n  eal_args: [\"\"]\n", "t.yaml:2: dpdk.eal_args[0]: empty string"},
+	    {"dpdk:\n  eal_args: [\"a\\0b\"]\n", "t.yaml:2: dpdk.eal_args[0]: contains a NUL"},
+	    {"? [a]\n: 1\n", "t.yaml:1: keys must be scalars, got a sequence"},
+	    {"http:\n  {a: 1}: 2\n", "t.yaml:2: http: keys must be scalars, got a mapping"},
+	};
+
+	(void)state;
+	expect_all_refused(t, N(t));
+}
+
+static void test_cfg_out_of_range_values_are_refused_with_the_range(void **state)
+{
+	static const struct refusal t[] = {
+	    {"tracker:\n  announce_interval: 59\n",
+	     "t.yaml:2: tracker.announce_interval: 59 is out of range 60..86400"},
+	    {"tracker:\n  announce_interval: 86401\n", "86401 is out of range 60..86400"},
+	    {"tracker:\n  announce_interval: -1\n", "-1 is out of range 60..86400"},
+	    {"tracker:\n  announce_interval: 99999999999999999999\n",
+	     "99999999999999999999 is out of range 60..86400"},
+	    {"tracker:\n  announce_jitter: 3601\n",
+	     "announce_jitter: 3601 is out of range 0..3600"},
+	    {"tracker:\n  numwant_max: 0\n", "numwant_max: 0 is out of range 1..1000"},
+	    {"tracker:\n  numwant_max: 1001\n", "numwant_max: 1001 is out of range 1..1000"},
+	    {"tracker:\n  max_swarms: 0\n", "max_swarms: 0 is out of range 1..100000000"},
+	    {"tracker:\n  max_peers_per_swarm: 100000001\n", "out of range 1..100000000"},
+	    {"tracker:\n  memory_mb: 15\n", "memory_mb: 15 is out of range 16..1048576"},
+	    {"udp:\n  connection_id_ttl: 119\n",
+	     "connection_id_ttl: 119 is out of range 120..86400"},
+	    {"dpdk:\n  rx_desc: 1000\n", "t.yaml:2: dpdk.rx_desc: 1000 is not a power of two"},
+	    {"dpdk:\n  tx_desc: 32768\n", "dpdk.tx_desc: 32768 is out of range 64..16384"},
+	    {"dpdk:\n  mbufs: 1022\n", "dpdk.mbufs: 1022 is out of range 1023..16777215"},
+	    {"dpdk:\n  burst: 0\n", "dpdk.burst: 0 is out of range 1..512"},
+	    {"dpdk:\n  burst: 513\n", "dpdk.burst: 513 is out of range 1..512"},
+	    {"dpdk:\n  exit_after_idle_ms: 86400001\n", "out of range 0..86400000"},
+	    {"http:\n  threads: 65\n", "t.yaml:2: http.threads: 65 is out of range 1..64"},
+	    {"http:\n  max_connections: 0\n", "max_connections: 0 is out of range 1..10000000"},
+	    {"http:\n  idle_timeout: 3601\n", "idle_timeout: 3601 is out of range 1..3600"},
+	    {"http:\n  max_request_bytes: 511\n", "511 is out of range 512..1048576"},
+	    {"udp:\n  ports: [0]\n", "t.yaml:2: udp.ports[0]: '0' is not a port in 1..65535"},
+	    {"udp:\n  ports: [80, 65536]\n", "udp.ports[1]: '65536' is not a port in 1..65535"},
+	    {"udp:\n  ports: []\n", "t.yaml:2: udp.ports: has 0 entries, allowed 1..16"},
+	    {"udp:\n  ports:\n", "t.yaml:2: udp.ports: has 0 entries, allowed 1..16"},
+	    {"udp:\n  ports: [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17]\n",
+	     "udp.ports: has 17 entries, allowed 1..16"},
+	    {"udp:\n  ports: [6969, 80, 6969]\n", "udp.ports[2]: port 6969 is listed twice"},
+	    {"dpdk:\n  ports: []\n", "dpdk.ports: has 0 entries, allowed 1..8"},
+	    {"http:\n  listen: [\"1.1.1.1:1\", \"1.1.1.1:2\", \"1.1.1.1:3\", \"1.1.1.1:4\", "
+	     "\"1.1.1.1:5\", \"1.1.1.1:6\", \"1.1.1.1:7\", \"1.1.1.1:8\", \"1.1.1.1:9\"]\n",
+	     "http.listen: has 9 entries, allowed 0..8"},
+	};
+
+	(void)state;
+	expect_all_refused(t, N(t));
+}
+
+static void test_cfg_list_longer_than_its_array_is_refused(void **state)
+{
+	(void)state;
+	expect_repeat_refused("dpdk:\n  eal_args: [", "x, ", CFG_MAX_EAL_ARGS + 1, "]\n",
+			      "t.yaml:2: dpdk.eal_args: has 65 entries, allowed 0..64");
+}
+
+static void test_cfg_bad_addresses_cidrs_and_listen_addresses_are_refused(void **state)
+{
+	static const struct refusal t[] = {
+	    {"stats:\n  allow: [\"10.0.0.1/8\"]\n",
+	     "t.yaml:2: stats.allow[0]: bad CIDR '10.0.0.1/8': host bits set (did you mean "
+	     "10.0.0.0/8?)"},
+	    {"http:\n  trusted_proxies:\n    - \"fd00::1/64\"\n",
+	     "t.yaml:3: http.trusted_proxies[0]: bad CIDR 'fd00::1/64': host bits set (did you "
+	     "mean fd00::/64?)"},
+	    {"stats:\n  allow: [\"10.0.0.0/33\"]\n", "prefix length must be 0..32"},
+	    {"stats:\n  allow: [\"::/129\"]\n", "prefix length must be 0..128"},
+	    {"stats:\n  allow: [\"10.0.0.0/\"]\n", "prefix length must be 0..32"},
+	    {"stats:\n  allow: [\"10.0.0.0/8x\"]\n", "prefix length must be 0..32"},
+	    {"stats:\n  allow: [nonsense]\n",
+	     "stats.allow[0]: bad CIDR 'nonsense': not an IPv4 or IPv6 address"},
+	    {"stats:\n  allow: [\"10.0.0.256/32\"]\n", "not an IPv4 or IPv6 address"},
+	    {"stats:\n  allow: [\"10.0.0.0\\0/8\"]\n", "contains a NUL byte"},
+	    {"http:\n  listen: [\"0.0.0.0\"]\n",
+	     "t.yaml:2: http.listen[0]: bad listen address '0.0.0.0': expected ADDR:PORT or "
+	     "[ADDR6]:PORT"},
+	    {"http:\n  listen: [\"::1:80\"]\n", "IPv6 addresses go in brackets: [ADDR6]:PORT"},
+	    {"http:\n  listen: [\"[::1]80\"]\n", "expected ADDR:PORT or [ADDR6]:PORT"},
+	    {"http:\n  listen: [\"[::1]:0\"]\n", "port must be 1..65535"},
+	    {"http:\n  listen: [\"[::1]:65536\"]\n", "port must be 1..65535"},
+	    {"http:\n  listen: [\"1.2.3.4:http\"]\n", "port must be 1..65535"},
+	    {"http:\n  listen: [\"1.2.3.4:\"]\n", "port must be 1..65535"},
+	    {"http:\n  listen: [\"[1.2.3.4]:80\"]\n", "not an IPv6 address inside [ ]"},
+	    {"http:\n  listen: [\"localhost:80\"]\n", "not an IPv4 address before the port"},
+	    {"dpdk:\n  ports:\n    - device: x\n      ipv4: 1.2.3.4\n",
+	     "t.yaml:4: dpdk.ports[0].ipv4: bad address '1.2.3.4': needs a prefix length"},
+	    {"dpdk:\n  ports:\n    - device: x\n      ipv4: \"fd00::1/64\"\n",
+	     "dpdk.ports[0].ipv4: bad address 'fd00::1/64': not an IPv4 address"},
+	    {"dpdk:\n  ports:\n    - device: x\n      ipv6: 10.0.0.1/8\n",
+	     "dpdk.ports[0].ipv6: bad address '10.0.0.1/8': not an IPv6 address"},
+	    {"dpdk:\n  ports:\n    - device: x\n      ipv4: 10.0.0.1/0\n",
+	     "prefix length must not be 0"},
+	    {"dpdk:\n  ports:\n    - device: x\n      ipv4: [10.0.0.1/8]\n",
+	     "t.yaml:4: dpdk.ports[0].ipv4: expected ADDR/LEN, got a sequence"},
+	    {"dpdk:\n  ports:\n    - device: x\n", "t.yaml:3: dpdk.ports[0]: needs ipv4, ipv6"},
+	    {"dpdk:\n  ports:\n    - ipv4: 10.0.0.1/8\n",
+	     "t.yaml:3: dpdk.ports[0]: needs a device"},
+	    {"dpdk:\n  ports:\n    - device: \"\"\n      ipv4: 10.0.0.1/8\n",
+	     "dpdk.ports[0].device: must be 1..63 bytes long"},
+	    {"dpdk:\n  ports:\n    - device: \"a\\tb\"\n      ipv4: 10.0.0.1/8\n",
+	     "dpdk.ports[0].device: contains a control character"},
+	    {"dpdk:\n  ports:\n    - device: x\n      ipv4: 10.0.0.1/8\n"
+	     "    - device: x\n      ipv4: 10.0.0.2/8\n",
+	     "t.yaml:5: dpdk.ports[1]: device 'x' is also port 0"},
+	};
+
+	(void)state;
+	expect_all_refused(t, N(t));
+}
+
+static void test_cfg_duplicate_keys_are_refused_with_both_lines(void **state)
+{
+	static const struct refusal t[] = {
+	    {"tracker:\n  numwant_max: 10\n  numwant_default: 5\n  numwant_max: 20\n",
+	     "t.yaml:4: duplicate key 'tracker.numwant_max' (first at line 2)"},
+	    {"log:\n  level: info\nlog:\n  level: debug\n",
+	     "t.yaml:3: duplicate key 'log' (first at line 1)"},
+	    {"dpdk:\n  ports:\n    - device: a\n      ipv4: 1.2.3.4/8\n      device: b\n",
+	     "t.yaml:5: duplicate key 'dpdk.ports[0].device' (first at line 3)"},
+	};
+
+	(void)state;
+	expect_all_refused(t, N(t));
+}
+
+static void test_cfg_yaml_syntax_errors_name_the_line(void **state)
+{
+	static const struct refusal t[] = {
+	    {"log:\n  level: info\ntracker:\n  announce_interval: [1800\n",
+	     "t.yaml:5: YAML syntax error: did not find expected ',' or ']'"},
+	    {"log:\n  level: \"info\n",
+	     "t.yaml:3: YAML syntax error: found unexpected end of stream"},
+	    {"log:\n\tlevel: info\n", "t.yaml:2: YAML syntax error: found character that cannot "
+				      "start any token"},
+	    {"log:\n  level: info\n bad\n", "t.yaml:3: YAML syntax error:"},
+	    {"log:\n  level: *nowhere\n", "t.yaml:2: YAML syntax error: found undefined alias"},
+	    {"log:\n  level: info\n---\nlog:\n  level: debug\n",
+	     "t.yaml:3: a config file holds one YAML document; this is a second"},
+	    {"# ok\nlog:\n  level: \xff\n", "t.yaml:3: YAML syntax error: invalid leading UTF-8"},
+	};
+
+	(void)state;
+	expect_all_refused(t, N(t));
+}
+
+static void test_cfg_cross_key_checks_name_the_key_the_user_changed(void **state)
+{
+	static const struct refusal t[] = {
+	    /* The default min_interval (900) against the user's interval: the user's line. */
+	    {"tracker:\n  announce_interval: 600\n", "t.yaml:2: tracker.min_interval (900) must "
+						     "not exceed tracker.announce_interval (600)"},
+	    /* Both in the file: the later line. */
+	    {"tracker:\n  announce_interval: 1000\n  min_interval: 1200\n",
+	     "t.yaml:3: tracker.min_interval (1200)"},
+	    {"tracker:\n  min_interval: 1200\n  announce_interval: 1000\n",
+	     "t.yaml:3: tracker.min_interval (1200)"},
+	    {"tracker:\n  peer_timeout: 2100\n",
+	     "t.yaml:2: tracker.peer_timeout (2100) must exceed tracker.announce_interval + "
+	     "tracker.announce_jitter (2100)"},
+	    {"tracker:\n  announce_jitter: 900\n", "t.yaml:2: tracker.peer_timeout (2700)"},
+	    {"tracker:\n  numwant_max: 10\n",
+	     "t.yaml:2: tracker.numwant_default (50) must not exceed tracker.numwant_max (10)"},
+	    {"http:\n  listen: []\n", "t.yaml:2: http.listen is empty but http.enabled is true"},
+	};
+	char *env[] = {"DPTRACK_TRACKER_MIN_INTERVAL=2000", NULL};
+	struct cfg c;
+
+	(void)state;
+	expect_all_refused(t, N(t));
+	expect_refused("tracker:\n  announce_interval: 1800\n", env,
+		       "DPTRACK_TRACKER_MIN_INTERVAL: tracker.min_interval (2000) must not exceed");
+	assert_int_equal(load(&c, "http:\n  enabled: false\n  listen: []\n", NULL), 0);
+	assert_false(c.http.enabled);
+	assert_int_equal(c.http.n_listen, 0);
+	cfg_fini(&c);
+}
+
+static void test_cfg_secret_is_32_hex_digits_or_empty_and_never_echoed(void **state)
+{
+	static const uint8_t want[16] = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
+					 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff};
+	struct cfg c;
+
+	(void)state;
+	assert_int_equal(
+	    load(&c, "udp:\n  connection_id_secret: 00112233445566778899AABBccddeeff\n", NULL), 0);
+	assert_true(c.udp.has_secret);
+	assert_memory_equal(c.udp.secret, want, 16);
+	cfg_fini(&c);
+	assert_int_equal(load(&c, "udp:\n  connection_id_secret:\n", NULL), 0);
+	assert_false(c.udp.has_secret);
+	cfg_fini(&c);
+	expect_refused("udp:\n  connection_id_secret: hunter2\n", NULL,
+		       "t.yaml:2: udp.connection_id_secret: expected 32 hex digits or \"\", got 7 "
+		       "characters");
+	assert_null(strstr(err, "hunter2"));
+	expect_refused("udp:\n  connection_id_secret: 0011223344556677889900112233445g\n", NULL,
+		       "non-hex character at position 32");
+	expect_refused("udp:\n  connection_id_secret: [1]\n", NULL, "expected a scalar");
+}
+
+static void test_cfg_environment_overrides_scalar_keys(void **state)
+{
+	char *env[] = {
+	    "PATH=/usr/bin",
+	    "DPTRACK_HTTP_THREADS=4",
+	    "DPTRACK_LOG_LEVEL=debug",
+	    "DPTRACK_UDP_CONNECTION_ID_SECRET=000102030405060708090a0b0c0d0e0f",
+	    "DPTRACK_HTTP_ENABLED=off",
+	    "DPTRACK_DPDK_RX_DESC=4096",
+	    "DPTRACK_TRACKER_ANNOUNCE_INTERVAL=2000",
+	    "DPTRACK_CONFIG=/somewhere", /* names no section: not a key, ignored */
+	    "DPTRACK_=1",
+	    "dptrack_http_threads=9", /* lower case: not ours */
+	    NULL,
+	};
+	struct cfg c;
+	unsigned i;
+
+	(void)state;
+	/* The environment wins over the file. */
+	assert_int_equal(load(&c, "http:\n  threads: 2\n  max_connections: 7\n", env), 0);
+	assert_int_equal(c.http.threads, 4);
+	assert_int_equal(c.http.max_connections, 7);
+	assert_int_equal(c.log.level, CFG_LOG_DEBUG);
+	assert_true(c.udp.has_secret);
+	for (i = 0; i < 16; i++)
+		assert_int_equal(c.udp.secret[i], i);
+	assert_false(c.http.enabled);
+	assert_int_equal(c.dpdk.rx_desc, 4096);
+	assert_int_equal(c.tracker.announce_interval, 2000);
+	cfg_fini(&c);
+}
+
+static void test_cfg_bad_environment_values_are_refused_naming_the_variable(void **state)
+{
+	static const struct refusal t[] = {
+	    {"DPTRACK_HTTP_THREADS=x", "DPTRACK_HTTP_THREADS: http.threads: expected an integer"},
+	    {"DPTRACK_HTTP_THREADS=99", "DPTRACK_HTTP_THREADS: http.threads: 99 is out of range "
+					"1..64"},
+	    {"DPTRACK_HTTP_THREADS=", "DPTRACK_HTTP_THREADS: http.threads: expected an integer, "
+				      "got ''"},
+	    {"DPTRACK_HTTP_THREADS= 4", "expected an integer, got ' 4'"},
+	    {"DPTRACK_LOG_LEVEL=loud", "DPTRACK_LOG_LEVEL: log.level: expected error, warn"},
+	    {"DPTRACK_HTTP_ENABLED=2",
+	     "DPTRACK_HTTP_ENABLED: http.enabled: expected true or false"},
+	    {"DPTRACK_DPDK_RX_DESC=1000",
+	     "DPTRACK_DPDK_RX_DESC: dpdk.rx_desc: 1000 is not a power"},
+	    {"DPTRACK_UDP_CONNECTION_ID_SECRET=abc", "DPTRACK_UDP_CONNECTION_ID_SECRET: "
+						     "udp.connection_id_secret: expected 32"},
+	    {"DPTRACK_HTTP_THREAD=4",
+	     "DPTRACK_HTTP_THREAD: no config key 'http.thread' (did you mean "
+	     "DPTRACK_HTTP_THREADS?)"},
+	    {"DPTRACK_UDP_ANNOUNCE_INTERVAL=900",
+	     "DPTRACK_UDP_ANNOUNCE_INTERVAL: no config key 'udp.announce_interval' (did you mean "
+	     "DPTRACK_TRACKER_ANNOUNCE_INTERVAL?)"},
+	    {"DPTRACK_STATS_WHATEVER=1", "DPTRACK_STATS_WHATEVER: no config key 'stats.whatever'"},
+	    {"DPTRACK_UDP_PORTS=6969", "DPTRACK_UDP_PORTS: udp.ports is a list; set it in a config "
+				       "file"},
+	};
+	char *env[2] = {NULL, NULL};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < N(t); i++) {
+		env[0] = (char *)t[i].yaml;
+		expect_refused("", env, t[i].want);
+	}
+}
+
+static void test_cfg_partial_file_keeps_every_other_default(void **state)
+{
+	struct cfg def, c;
+
+	(void)state;
+	assert_int_equal(load(&def, "", NULL), 0);
+	assert_int_equal(load(&c, "# only this\nhttp:\n  threads: 4\ntracker:\nlog: ~\n", NULL), 0);
+	assert_int_equal(c.http.threads, 4);
+	c.http.threads = def.http.threads;
+	assert_cfg_equal(&def, &c);
+	cfg_fini(&def);
+	cfg_fini(&c);
+}
+
+static void test_cfg_user_list_replaces_the_default_list(void **state)
+{
+	static const uint8_t ten[4] = {10, 0, 0, 0};
+	struct cfg c;
+
+	(void)state;
+	assert_int_equal(load(&c,
+			      "udp:\n  ports: [1, 2]\n"
+			      "dpdk:\n  eal_args: [\"--no-huge\"]\n"
+			      "  ports:\n    - device: net_pcap0\n      ipv6: \"fd00::1/8\"\n"
+			      "stats:\n  allow: []\n"
+			      "http:\n  trusted_proxies: [10.0.0.0/8, \"::1\"]\n",
+			      NULL),
+			 0);
+	assert_int_equal(c.udp.n_ports, 2);
+	assert_int_equal(c.udp.ports[0], 1);
+	assert_int_equal(c.udp.ports[1], 2);
+	assert_int_equal(c.dpdk.n_eal_args, 1);
+	assert_string_equal(c.dpdk.eal_args[0], "--no-huge");
+	assert_null(c.dpdk.eal_args[1]);
+	assert_int_equal(c.dpdk.n_ports, 1);
+	assert_string_equal(c.dpdk.ports[0].device, "net_pcap0");
+	assert_false(c.dpdk.ports[0].has_ipv4);
+	assert_true(c.dpdk.ports[0].has_ipv6);
+	assert_int_equal(c.stats.n_allow, 0);
+	assert_int_equal(c.http.n_trusted_proxies, 2);
+	assert_cidr(&c.http.trusted_proxies[0], 4, ten, 8);
+	assert_int_equal(c.http.trusted_proxies[1].prefix, 128); /* a bare address: one host */
+	assert_int_equal(c.http.n_listen, 2);			 /* untouched */
+	cfg_fini(&c);
+}
+
+static void test_cfg_print_output_loads_back_equal(void **state)
+{
+	static const char *const docs[] = {
+	    "",
+	    "log:\n  level: warn\n"
+	    "udp:\n  ports: [1, 65535]\n  connection_id_secret: ffeeddccbbaa99887766554433221100\n"
+	    "dpdk:\n  eal_args: [\"--vdev\", \"net_pcap0,rx_pcap=a b.pcap\", \"q\\\"uote\\\\\", "
+	    "\"tab\\there\", \"\\u00e9\"]\n"
+	    "  ports:\n    - device: \"0000:01:00.0\"\n      ipv4: 198.18.0.2/15\n"
+	    "    - device: net_tap1\n      ipv6: \"fd00::2/8\"\n"
+	    "  exit_after_idle_ms: 5\n"
+	    "http:\n  enabled: no\n  listen: [\"127.0.0.1:80\", \"[fd00::1]:8080\"]\n"
+	    "  trusted_proxies: [\"10.0.0.0/8\", \"fd00::/8\", \"::/0\"]\n"
+	    "stats:\n  allow: []\n",
+	};
+	struct cfg a, b;
+	char *text;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < N(docs); i++) {
+		assert_int_equal(load(&a, docs[i], NULL), 0);
+		text = printed(&a);
+		if (load(&b, text, NULL) != 0)
+			fail_msg("printed config refused: %s\n%s", err, text);
+		assert_cfg_equal(&a, &b);
+		free(text);
+		cfg_fini(&a);
+		cfg_fini(&b);
+	}
+}
+
+static void test_cfg_long_and_hostile_input_is_refused_without_overflow(void **state)
+{
+	size_t big = 200000;
+	struct cfg c;
+
+	(void)state;
+	/* Long keys, a long device and a long number: messages stay short. YAML
+	 * limits an implicit key to 1024 characters. */
+	expect_repeat_refused("http:\n  ", "k", 1000, ": 1\n", "t.yaml:2: unknown key 'http.kkkk");
+	expect_repeat_refused("http:\n  ", "k", big, ": 1\n", "t.yaml:2: YAML syntax error");
+	expect_repeat_refused("dpdk:\n  ports:\n    - ipv4: 1.2.3.4/8\n      device: ", "d", big,
+			      "\n", "t.yaml:4: dpdk.ports[0].device: must be 1..63 bytes long");
+	expect_repeat_refused("http:\n  threads: ", "9", big, "\n",
+			      "t.yaml:2: http.threads: 9999999999");
+	expect_repeat_refused("stats:\n  allow: [\"", "1", big, "/8\"]\n",
+			      "not an IPv4 or IPv6 address");
+	/* Deep nesting and floods of nodes stop before libyaml builds them. */
+	expect_repeat_refused("tracker: ", "[", 10000, "\n",
+			      "t.yaml:1: nested deeper than 8 levels");
+	expect_repeat_refused("dpdk:\n  eal_args: [", "a,", 70000, "]\n",
+			      "t.yaml:2: more than 65536 YAML nodes");
+	/* A small message buffer truncates; no buffer at all is fine too. */
+	assert_int_equal(cfg_load_buf(&c, "t.yaml", "x: 1\n", 5, NULL, err, 8), -1);
+	assert_string_equal(err, "t.yaml:");
+	assert_int_equal(cfg_load_buf(&c, "t.yaml", "x: 1\n", 5, NULL, NULL, 0), -1);
+}
+
+static void test_cfg_a_failed_load_frees_what_it_had_allocated(void **state)
+{
+	struct cfg c;
+
+	(void)state;
+	/* eal_args are strdup'ed before the later error; valgrind checks they are freed. */
+	expect_refused("dpdk:\n  eal_args: [a, b, c]\nhttp:\n  threads: 0\n", NULL,
+		       "t.yaml:4: http.threads: 0 is out of range");
+	expect_refused("dpdk:\n  eal_args: [a, b, c, \"\"]\n", NULL, "dpdk.eal_args[3]");
+	/* A list given twice through the default and the file frees the first. */
+	assert_int_equal(load(&c, "dpdk:\n  eal_args: [x]\n", NULL), 0);
+	cfg_fini(&c);
+}
+
+static void test_cfg_empty_and_comment_only_files_give_the_defaults(void **state)
+{
+	static const char *const docs[] = {"",	  "# nothing\n", "---\n",
+					   "~\n", "{}\n",	 "log:\nhttp: ~\n"};
+	struct cfg def, c;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(cfg_load_buf(&def, NULL, NULL, 0, NULL, err, sizeof(err)), 0);
+	for (i = 0; i < N(docs); i++) {
+		if (load(&c, docs[i], NULL) != 0)
+			fail_msg("refused '%s': %s", docs[i], err);
+		assert_cfg_equal(&def, &c);
+		cfg_fini(&c);
+	}
+	cfg_fini(&def);
+}
+
+/* --- The search order, in a scratch directory ------------------------- */
+
+static char scratch[PATH_MAX];
+
+static void put_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void test_cfg_search_order_is_explicit_then_cwd_then_home(void **state)
+{
+	char cwd[PATH_MAX], home[PATH_MAX + 16], homecfg[PATH_MAX + 64], path[PATH_MAX + 64];
+	char homeenv[PATH_MAX + 32];
+	char *env[] = {homeenv, NULL};
+	bool etc = access("/etc/dptrack/dptrack.yaml", F_OK) == 0;
+	struct cfg c;
+
+	(void)state;
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	snprintf(scratch, sizeof(scratch), "%s", "/tmp/test_cfg_XXXXXX");
+	assert_non_null(mkdtemp(scratch));
+	snprintf(home, sizeof(home), "%s/home", scratch);
+	snprintf(homeenv, sizeof(homeenv), "HOME=%s", home);
+	assert_int_equal(mkdir(home, 0700), 0);
+	snprintf(path, sizeof(path), "%s/.config", home);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/.config/dptrack", home);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(homecfg, sizeof(homecfg), "%s/.config/dptrack/dptrack.yaml", home);
+	snprintf(path, sizeof(path), "%s/work", scratch);
+	assert_int_equal(mkdir(path, 0700), 0);
+	assert_int_equal(chdir(path), 0);
+
+	/* Nothing anywhere (unless this machine has /etc/dptrack): the built-in default. */
+	assert_int_equal(cfg_load(&c, NULL, env, err, sizeof(err)), 0);
+	assert_string_equal(c.source, etc ? "/etc/dptrack/dptrack.yaml" : "(built-in)");
+	cfg_fini(&c);
+
+	/* The home file. */
+	put_file(homecfg, "http:\n  threads: 3\n");
+	assert_int_equal(cfg_load(&c, NULL, env, err, sizeof(err)), 0);
+	assert_string_equal(c.source, homecfg);
+	assert_int_equal(c.http.threads, 3);
+	cfg_fini(&c);
+
+	/* ./dptrack.yaml wins over the home file, and the two do not stack. */
+	put_file("dptrack.yaml", "http:\n  max_connections: 5\n");
+	assert_int_equal(cfg_load(&c, NULL, env, err, sizeof(err)), 0);
+	assert_string_equal(c.source, "./dptrack.yaml");
+	assert_int_equal(c.http.max_connections, 5);
+	assert_int_equal(c.http.threads, 1);
+	cfg_fini(&c);
+
+	/* An explicit path wins over both; its errors name it. */
+	put_file("mine.yaml", "http:\n  threads: 7\n");
+	assert_int_equal(cfg_load(&c, "mine.yaml", env, err, sizeof(err)), 0);
+	assert_string_equal(c.source, "mine.yaml");
+	assert_int_equal(c.http.threads, 7);
+	cfg_fini(&c);
+	put_file("bad.yaml", "\nhttp:\n  thread: 7\n");
+	assert_int_equal(cfg_load(&c, "bad.yaml", env, err, sizeof(err)), -1);
+	assert_string_equal(err, "bad.yaml:3: unknown key 'http.thread' (did you mean "
+				 "'http.threads'?)");
+
+	/* An explicit path must exist; a directory is not a file. */
+	assert_int_equal(cfg_load(&c, "missing.yaml", env, err, sizeof(err)), -1);
+	assert_string_equal(err, "missing.yaml: cannot open: No such file or directory");
+	assert_int_equal(cfg_load(&c, ".", env, err, sizeof(err)), -1);
+	assert_string_equal(err, ".: cannot read: Is a directory");
+
+	/* A bad ./dptrack.yaml is an error, not a reason to look further. */
+	put_file("dptrack.yaml", "http:\n  threads: 0\n");
+	assert_int_equal(cfg_load(&c, NULL, env, err, sizeof(err)), -1);
+	assert_string_equal(err, "./dptrack.yaml:2: http.threads: 0 is out of range 1..64");
+
+	unlink("dptrack.yaml");
+	unlink("mine.yaml");
+	unlink("bad.yaml");
+	unlink(homecfg);
+	assert_int_equal(chdir(cwd), 0);
+	snprintf(path, sizeof(path), "%s/work", scratch);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/.config/dptrack", home);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/.config", home);
+	rmdir(path);
+	rmdir(home);
+	assert_int_equal(rmdir(scratch), 0);
+}
+
+static void test_cfg_oversized_file_is_refused(void **state)
+{
+	char path[64] = "/tmp/test_cfg_big_XXXXXX";
+	size_t n = (1u << 20) + 1;
+	char *buf = malloc(n);
+	struct cfg c;
+	FILE *f;
+	int fd;
+
+	(void)state;
+	assert_non_null(buf);
+	memset(buf, '#', n);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(buf, 1, n, f), n);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(cfg_load(&c, path, NULL, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, ": larger than 1048576 bytes"));
+	/* Exactly 1 MiB is fine (a comment-only file). */
+	assert_int_equal(truncate(path, n - 1), 0);
+	assert_int_equal(cfg_load(&c, path, NULL, err, sizeof(err)), 0);
+	cfg_fini(&c);
+	unlink(path);
+	free(buf);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_cfg_default_loads_with_the_documented_values),
+	    cmocka_unit_test(test_cfg_embedded_default_is_the_nul_terminated_yaml_file),
+	    cmocka_unit_test(test_cfg_log_level_names_are_the_yaml_words),
+	    cmocka_unit_test(test_cfg_typo_key_is_refused_naming_its_line_and_the_closest_key),
+	    cmocka_unit_test(test_cfg_wrong_types_are_refused),
+	    cmocka_unit_test(test_cfg_out_of_range_values_are_refused_with_the_range),
+	    cmocka_unit_test(test_cfg_list_longer_than_its_array_is_refused),
+	    cmocka_unit_test(test_cfg_bad_addresses_cidrs_and_listen_addresses_are_refused),
+	    cmocka_unit_test(test_cfg_duplicate_keys_are_refused_with_both_lines),
+	    cmocka_unit_test(test_cfg_yaml_syntax_errors_name_the_line),
+	    cmocka_unit_test(test_cfg_cross_key_checks_name_the_key_the_user_changed),
+	    cmocka_unit_test(test_cfg_secret_is_32_hex_digits_or_empty_and_never_echoed),
+	    cmocka_unit_test(test_cfg_environment_overrides_scalar_keys),
+	    cmocka_unit_test(test_cfg_bad_environment_values_are_refused_naming_the_variable),
+	    cmocka_unit_test(test_cfg_partial_file_keeps_every_other_default),
+	    cmocka_unit_test(test_cfg_user_list_replaces_the_default_list),
+	    cmocka_unit_test(test_cfg_print_output_loads_back_equal),
+	    cmocka_unit_test(test_cfg_long_and_hostile_input_is_refused_without_overflow),
+	    cmocka_unit_test(test_cfg_a_failed_load_frees_what_it_had_allocated),
+	    cmocka_unit_test(test_cfg_empty_and_comment_only_files_give_the_defaults),
+	    cmocka_unit_test(test_cfg_search_order_is_explicit_then_cwd_then_home),
+	    cmocka_unit_test(test_cfg_oversized_file_is_refused),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

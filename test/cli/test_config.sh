@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# The dptrack binary's configuration handling, as a user meets it:
+# a typo'd key is refused with FILE:LINE and exit status 2, env overrides
+# apply, --check-config prints a config that loads again.
+# Usage: test_config.sh PATH_TO_DPTRACK
+set -u
+dptrack=$(realpath "$1")
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+pass=0
+
+check() { # check NAME CONDITION...
+	local name=$1
+	shift
+	if "$@"; then
+		pass=$((pass + 1))
+		echo "ok - $name"
+	else
+		fails=$((fails + 1))
+		echo "not ok - $name"
+	fi
+}
+
+# Runs dptrack in $tmp (so no ./dptrack.yaml is picked up by accident) with
+# HOME pointing at an empty directory.
+run() {
+	(cd "$tmp" && HOME="$tmp/home" "$dptrack" "$@" >"$tmp/out" 2>"$tmp/err")
+	echo $? >"$tmp/rc"
+}
+rc() { cat "$tmp/rc"; }
+mkdir -p "$tmp/home"
+
+cat >"$tmp/typo.yaml" <<'YAML'
+# a user's config
+tracker:
+  announce_interval: 1800
+  anounce_jitter: 60
+YAML
+run -c "$tmp/typo.yaml" --check-config
+check "typo'd key exits 2" [ "$(rc)" = 2 ]
+check "typo'd key names file and line" grep -q "typo.yaml:4:" "$tmp/err"
+check "typo'd key names the key" grep -q "anounce_jitter" "$tmp/err"
+
+printf 'http:\n  threads: 0\n' >"$tmp/range.yaml"
+run -c "$tmp/range.yaml" --check-config
+check "out-of-range value exits 2 with its line" \
+	bash -c '[ "$(cat "$0/rc")" = 2 ] && grep -q "range.yaml:2:" "$0/err"' "$tmp"
+
+run -c "$tmp/missing.yaml" --check-config
+check "missing file exits 2 naming it" \
+	bash -c '[ "$(cat "$0/rc")" = 2 ] && grep -q "missing.yaml" "$0/err"' "$tmp"
+
+run --check-config
+check "built-in default is valid" [ "$(rc)" = 0 ]
+check "built-in default says so" grep -q "built-in" "$tmp/err"
+cp "$tmp/out" "$tmp/effective.yaml"
+run -c "$tmp/effective.yaml" --check-config
+check "printed config loads again" [ "$(rc)" = 0 ]
+# The first line names where the config came from; the rest must match.
+check "printed config round-trips" \
+	cmp -s <(tail -n +2 "$tmp/out") <(tail -n +2 "$tmp/effective.yaml")
+check "printed config names its source" grep -q "effective.yaml" "$tmp/out"
+
+(cd "$tmp" && HOME="$tmp/home" DPTRACK_HTTP_THREADS=4 "$dptrack" --check-config >"$tmp/out" 2>"$tmp/err")
+check "env override applies" grep -Eq "threads: *4" "$tmp/out"
+(cd "$tmp" && HOME="$tmp/home" DPTRACK_HTTP_THREADS=many "$dptrack" --check-config >/dev/null 2>"$tmp/err")
+check "bad env value exits 2" [ $? = 2 ]
+check "bad env value names the variable" grep -q "DPTRACK_HTTP_THREADS" "$tmp/err"
+
+cp "$tmp/typo.yaml" "$tmp/dptrack.yaml"
+run --check-config
+check "./dptrack.yaml is found first" [ "$(rc)" = 2 ]
+rm "$tmp/dptrack.yaml"
+
+run --version
+check "--version prints the version" grep -q "^dptrack [0-9]" "$tmp/out"
+run --no-such-flag
+check "unknown flag exits 2" [ "$(rc)" = 2 ]
+
+echo "$pass passed, $fails failed"
+[ "$fails" -eq 0 ]

@@ -1,0 +1,53 @@
+# shellcheck shell=bash
+# scripts/lib.sh - what run.sh and test.sh share: root, packages, build.
+# Sourced, not run.
+
+# Debian 12 packages the build and the tests need.
+DPTRACK_PACKAGES=(
+	gcc pkg-config meson ninja-build python3 # toolchain
+	libdpdk-dev dpdk                         # DPDK 22.11: EAL, rte_hash, rte_rcu, PMDs, tools
+	libyaml-dev                              # config loader
+	libsodium-dev                            # SipHash for connection ids and table keys
+	libcmocka-dev                            # unit tests
+	clang-format clang-tidy                  # style suite
+	valgrind                                 # memcheck test setup
+)
+
+die() {
+	echo "dptrack: $*" >&2
+	exit 1
+}
+
+# Re-runs the calling script as root through sudo when needed.
+need_root() {
+	[ "$(id -u)" -eq 0 ] && return 0
+	command -v sudo >/dev/null || die "run this as root (sudo is not installed)"
+	exec sudo -E "$0" "$@"
+}
+
+# Installs the packages that are missing; touches apt only if one is.
+install_deps() {
+	local missing=() p
+	for p in "${DPTRACK_PACKAGES[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+			missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	echo "dptrack: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q || die "apt-get update failed"
+	apt-get install -y -q --no-install-recommends "${missing[@]}" ||
+		die "apt-get install ${missing[*]} failed"
+}
+
+# build_dir DIR [meson options...]: configures DIR once, then builds it.
+build_dir() {
+	local dir=$1
+	shift
+	if [ -f "$dir/build.ninja" ]; then
+		meson configure "$dir" "$@" >/dev/null || die "meson configure $dir failed"
+	else
+		meson setup "$dir" "$@" || die "meson setup $dir failed"
+	fi
+	ninja -C "$dir" || die "build in $dir failed"
+}

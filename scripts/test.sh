@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test suite that exists:
+#   unit (cmocka), cli (the dptrack binary), style (clang-format),
+#   and the unit suite again built with AddressSanitizer + UBSan.
+# Usage: sudo ./scripts/test.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+need_root "$@"
+install_deps
+
+# Warnings are errors in CI; a user's newer compiler should not block them.
+werror=false
+[ -n "${CI:-}" ] && werror=true
+
+build_dir build -Dwerror=$werror
+meson test -C build --print-errorlogs --num-processes 2
+
+# Sanitizers: b_lundef off because ASan's runtime resolves symbols late.
+build_dir build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=$werror
+UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	meson test -C build-asan --suite unit --print-errorlogs --num-processes 2
+
+echo "dptrack: all test suites passed"

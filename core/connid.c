@@ -14,6 +14,8 @@
 
 #include <sodium.h>
 
+#include "hex.h"
+
 _Static_assert(TR_CONNID_KEY_LEN == crypto_shorthash_KEYBYTES, "SipHash-2-4 takes a 16-byte key");
 
 /* The MAC input: timestamp, family byte, up to 16 address bytes. */
@@ -47,17 +49,6 @@ int connid_key_random(struct connid_key *key)
 	return 0;
 }
 
-static int hex_val(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int connid_key_from_hex(struct connid_key *key, const char *hex)
 {
 	uint8_t k[TR_CONNID_KEY_LEN];
@@ -67,8 +58,8 @@ int connid_key_from_hex(struct connid_key *key, const char *hex)
 	    strnlen(hex, (size_t)2 * TR_CONNID_KEY_LEN + 1) != (size_t)2 * TR_CONNID_KEY_LEN)
 		return -1;
 	for (i = 0; i < TR_CONNID_KEY_LEN; i++) {
-		int hi = hex_val(hex[2 * i]);
-		int lo = hex_val(hex[2 * i + 1]);
+		int hi = tr_hex_digit(hex[2 * i]);
+		int lo = tr_hex_digit(hex[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -1;

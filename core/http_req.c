@@ -15,6 +15,8 @@
 #include <arpa/inet.h>
 #include <string.h>
 
+#include "hex.h"
+
 /* The parameters we read. P_NUMWANT also answers to "num_want". */
 enum http_req_param {
 	P_INFO_HASH,
@@ -105,17 +107,6 @@ struct pct {
 #define PCT_END (-1) /* no more bytes */
 #define PCT_BAD (-2) /* '%' not followed by two hex digits */
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Returns the next decoded byte (0..255), PCT_END or PCT_BAD. '+' is a
  * space (application/x-www-form-urlencoded, which every client uses). */
 static int pct_next(struct pct *c)
@@ -132,8 +123,8 @@ static int pct_next(struct pct *c)
 	}
 	if (c->end - c->p < 3)
 		return PCT_BAD;
-	hi = hexval(c->p[1]);
-	lo = hexval(c->p[2]);
+	hi = tr_hex_digit(c->p[1]);
+	lo = tr_hex_digit(c->p[2]);
 	if (hi < 0 || lo < 0)
 		return PCT_BAD;
 	c->p += 3;

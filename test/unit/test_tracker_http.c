@@ -21,6 +21,7 @@
 #include <rte_rcu_qsbr.h>
 
 #include "eal_test.h"
+#include "tracker_fixture.h"
 #include "limits.h"
 #include "ptab.h"
 #include "stats.h"
@@ -32,18 +33,12 @@
 #define GUARD	  64
 #define GUARD_VAL 0xa5
 
-struct fixture {
-	struct ptab *pt;
-	struct tracker tr;
-	struct stats_ctr st;
-	struct tr_ctx ctx;
-	uint64_t now;
+static struct tracker_fx fx;
+
+static struct {
 	uint8_t body[OUT_SIZE + GUARD]; /* the last reply */
 	size_t blen;
-};
-
-static struct fixture fx;
-static unsigned table_seq;
+} last;
 
 /* ---- addresses and hashes ----------------------------------------------- */
 
@@ -276,36 +271,36 @@ static int64_t bint(const uint8_t *v, const uint8_t *end)
 }
 
 /* The body's top-level values. */
-#define BODY_END (fx.body + fx.blen)
+#define BODY_END (last.body + last.blen)
 
 static bool has(const char *key)
 {
-	return bget(fx.body, BODY_END, key) != NULL;
+	return bget(last.body, BODY_END, key) != NULL;
 }
 
 static int64_t get_int(const char *key)
 {
-	const uint8_t *v = bget(fx.body, BODY_END, key);
+	const uint8_t *v = bget(last.body, BODY_END, key);
 
 	if (v == NULL)
-		fail_msg("no \"%s\" in %.*s", key, (int)fx.blen, fx.body);
+		fail_msg("no \"%s\" in %.*s", key, (int)last.blen, last.body);
 	return bint(v, BODY_END);
 }
 
 /* Returns the string value of key; its length in *len. */
 static const uint8_t *get_str(const char *key, size_t *len)
 {
-	const uint8_t *v = bget(fx.body, BODY_END, key), *s;
+	const uint8_t *v = bget(last.body, BODY_END, key), *s;
 
 	if (v == NULL)
-		fail_msg("no \"%s\" in %.*s", key, (int)fx.blen, fx.body);
+		fail_msg("no \"%s\" in %.*s", key, (int)last.blen, last.body);
 	assert_non_null(bstr(v, BODY_END, &s, len));
 	return s;
 }
 
 /* ---- running queries ---------------------------------------------------- */
 
-/* Runs one query at fx.now; the body lands in fx.body. Checks the body is a
+/* Runs one query at fx.now; the body lands in last.body. Checks the body is a
  * single well-formed bencoded dictionary and nothing was written past it. */
 static size_t __attribute__((format(printf, 3, 4)))
 http(enum tr_http_route route, const struct tr_addr *client, const char *fmt, ...)
@@ -318,15 +313,16 @@ http(enum tr_http_route route, const struct tr_addr *client, const char *fmt, ..
 	va_end(ap);
 	assert_true(qn >= 0 && (size_t)qn < sizeof(q));
 
-	memset(fx.body, GUARD_VAL, sizeof(fx.body));
-	fx.blen = tr_http_handle(&fx.ctx, route, q, (size_t)qn, client, fx.now, fx.body, OUT_SIZE);
-	for (size_t i = OUT_SIZE; i < sizeof(fx.body); i++)
-		assert_int_equal(fx.body[i], GUARD_VAL);
-	assert_true(fx.blen > 0 && fx.blen <= OUT_SIZE);
-	assert_int_equal(fx.body[0], 'd');
-	if (bskip(fx.body, BODY_END) != BODY_END)
-		fail_msg("not one bencoded value: %.*s", (int)fx.blen, fx.body);
-	return fx.blen;
+	memset(last.body, GUARD_VAL, sizeof(last.body));
+	last.blen =
+	    tr_http_handle(&fx.ctx, route, q, (size_t)qn, client, fx.now, last.body, OUT_SIZE);
+	for (size_t i = OUT_SIZE; i < sizeof(last.body); i++)
+		assert_int_equal(last.body[i], GUARD_VAL);
+	assert_true(last.blen > 0 && last.blen <= OUT_SIZE);
+	assert_int_equal(last.body[0], 'd');
+	if (bskip(last.body, BODY_END) != BODY_END)
+		fail_msg("not one bencoded value: %.*s", (int)last.blen, last.body);
+	return last.blen;
 }
 
 /* Announces ih from client (at its own port); extra is appended as is. */
@@ -344,7 +340,7 @@ static void announce_ok(const struct tr_addr *client, const uint8_t *ih, uint64_
 {
 	announce_q(client, ih, left, extra);
 	if (has("failure reason"))
-		fail_msg("refused: %.*s", (int)fx.blen, fx.body);
+		fail_msg("refused: %.*s", (int)last.blen, last.body);
 	assert_true(has("interval"));
 	assert_true(has("peers"));
 }
@@ -453,53 +449,15 @@ static void udp_scrape(const struct tr_addr *src, const uint8_t *ih, uint32_t ou
 
 static int setup(void **state)
 {
-	char name[32], err[256];
-	struct ptab_params pp = {
-	    .name = name,
-	    .max_swarms = 1000,
-	    .max_peers_per_swarm = 500,
-	    .memory_bytes = 64ull << 20,
-	    .peer_timeout = 2700,
-	    .socket_id = -1,
-	};
-
 	(void)state;
-	snprintf(name, sizeof(name), "trhttp%u", table_seq++);
-	memset(&fx, 0, sizeof(fx));
-	fx.pt = ptab_new(&pp, err, sizeof(err));
-	if (fx.pt == NULL) {
-		print_error("ptab_new: %s\n", err);
-		return -1;
-	}
-	if (rte_rcu_qsbr_thread_register(ptab_rcu(fx.pt), rte_lcore_id()) != 0)
-		return -1;
-	rte_rcu_qsbr_thread_online(ptab_rcu(fx.pt), rte_lcore_id());
-	fx.tr.ptab = fx.pt;
-	fx.tr.p = (struct tr_params){
-	    .announce_interval = 1800,
-	    .announce_jitter = 120,
-	    .min_interval = 900,
-	    .numwant_default = 50,
-	    .numwant_max = 200,
-	    .connid_ttl = 120,
-	    .http_trust_ip_params = false,
-	};
-	for (unsigned i = 0; i < sizeof(fx.tr.key.k); i++)
-		fx.tr.key.k[i] = (uint8_t)(i * 29 + 7);
-	fx.ctx.tr = &fx.tr;
-	fx.ctx.stats = &fx.st;
-	tr_rng_seed(&fx.ctx.rng, 0x5eed5eedULL);
-	fx.now = T0;
-	return 0;
+	memset(&last, 0, sizeof(last));
+	return tracker_fx_up(&fx, "trhttp", 1000, T0);
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	rte_rcu_qsbr_thread_offline(ptab_rcu(fx.pt), rte_lcore_id());
-	rte_rcu_qsbr_thread_unregister(ptab_rcu(fx.pt), rte_lcore_id());
-	ptab_free(fx.pt);
-	fx.pt = NULL;
+	tracker_fx_down(&fx);
 	return 0;
 }
 
@@ -627,11 +585,11 @@ static void test_http_ipv6_client_gets_peers6(void **state)
 	assert_true(peers_all_in(p, 3, 6, p4, 3));
 }
 
-/* Checks fx.body's "peers" is a list of n {ip, port} dictionaries, each one
+/* Checks last.body's "peers" is a list of n {ip, port} dictionaries, each one
  * of set. */
 static void expect_peer_dicts(const struct tr_addr *set, size_t k, size_t n)
 {
-	const uint8_t *l = bget(fx.body, BODY_END, "peers");
+	const uint8_t *l = bget(last.body, BODY_END, "peers");
 	size_t seen = 0;
 
 	assert_non_null(l);
@@ -805,12 +763,12 @@ static void test_http_bad_announces_get_a_failure_reason_and_are_counted(void **
 /* Checks the scrape body's entry for ih. */
 static void expect_file(const uint8_t *ih, int64_t complete, int64_t downloaded, int64_t incomplete)
 {
-	const uint8_t *files = bget(fx.body, BODY_END, "files");
+	const uint8_t *files = bget(last.body, BODY_END, "files");
 
 	assert_non_null(files);
 	const uint8_t *e = bget_n(files, BODY_END, ih, TR_HASH_LEN);
 	if (e == NULL)
-		fail_msg("no entry for a scraped hash in %.*s", (int)fx.blen, fx.body);
+		fail_msg("no entry for a scraped hash in %.*s", (int)last.blen, last.body);
 	assert_int_equal(bint(bget(e, BODY_END, "complete"), BODY_END), complete);
 	assert_int_equal(bint(bget(e, BODY_END, "downloaded"), BODY_END), downloaded);
 	assert_int_equal(bint(bget(e, BODY_END, "incomplete"), BODY_END), incomplete);
@@ -819,7 +777,7 @@ static void expect_file(const uint8_t *ih, int64_t complete, int64_t downloaded,
 /* Returns the number of entries in the scrape body's "files". */
 static size_t files_count(void)
 {
-	const uint8_t *d = bget(fx.body, BODY_END, "files"), *s;
+	const uint8_t *d = bget(last.body, BODY_END, "files"), *s;
 	size_t n = 0, len;
 
 	assert_non_null(d);

@@ -19,6 +19,7 @@
 #include <rte_rcu_qsbr.h>
 
 #include "eal_test.h"
+#include "tracker_fixture.h"
 #include "limits.h"
 #include "ptab.h"
 #include "stats.h"
@@ -47,16 +48,7 @@
 #define EV_STARTED   2
 #define EV_STOPPED   3
 
-struct fixture {
-	struct ptab *pt;
-	struct tracker tr;
-	struct stats_ctr st;
-	struct tr_ctx ctx;
-	uint64_t now;
-};
-
-static struct fixture fx;
-static unsigned table_seq;
+static struct tracker_fx fx;
 
 /* ---- byte order, by hand ------------------------------------------------ */
 
@@ -319,43 +311,7 @@ static struct counts scrape1(const uint8_t *ih)
 
 static int table_up(uint32_t max_swarms)
 {
-	char name[32], err[256];
-	struct ptab_params pp = {
-	    .name = name,
-	    .max_swarms = max_swarms,
-	    .max_peers_per_swarm = 500,
-	    .memory_bytes = 64ull << 20,
-	    .peer_timeout = 2700,
-	    .socket_id = -1,
-	};
-
-	snprintf(name, sizeof(name), "trudp%u", table_seq++);
-	memset(&fx, 0, sizeof(fx));
-	fx.pt = ptab_new(&pp, err, sizeof(err));
-	if (fx.pt == NULL) {
-		print_error("ptab_new: %s\n", err);
-		return -1;
-	}
-	if (rte_rcu_qsbr_thread_register(ptab_rcu(fx.pt), rte_lcore_id()) != 0)
-		return -1;
-	rte_rcu_qsbr_thread_online(ptab_rcu(fx.pt), rte_lcore_id());
-	fx.tr.ptab = fx.pt;
-	fx.tr.p = (struct tr_params){
-	    .announce_interval = 1800,
-	    .announce_jitter = 120,
-	    .min_interval = 900,
-	    .numwant_default = 50,
-	    .numwant_max = 200,
-	    .connid_ttl = 120,
-	    .http_trust_ip_params = false,
-	};
-	for (unsigned i = 0; i < sizeof(fx.tr.key.k); i++)
-		fx.tr.key.k[i] = (uint8_t)(i * 29 + 7);
-	fx.ctx.tr = &fx.tr;
-	fx.ctx.stats = &fx.st;
-	tr_rng_seed(&fx.ctx.rng, 0x5eed5eedULL);
-	fx.now = T0;
-	return 0;
+	return tracker_fx_up(&fx, "trudp", max_swarms, T0);
 }
 
 static int setup(void **state)
@@ -373,10 +329,7 @@ static int setup_three_swarms(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	rte_rcu_qsbr_thread_offline(ptab_rcu(fx.pt), rte_lcore_id());
-	rte_rcu_qsbr_thread_unregister(ptab_rcu(fx.pt), rte_lcore_id());
-	ptab_free(fx.pt);
-	fx.pt = NULL;
+	tracker_fx_down(&fx);
 	return 0;
 }
 

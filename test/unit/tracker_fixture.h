@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * tracker_fixture.h - a tracker over a fresh peer table, for the tests of
+ * tr_udp_handle() and tr_http_handle(). EAL must be up (eal_test.h).
+ */
+#ifndef DPTRACK_TEST_TRACKER_FIXTURE_H
+#define DPTRACK_TEST_TRACKER_FIXTURE_H
+
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <rte_lcore.h>
+#include <rte_rcu_qsbr.h>
+
+#include "core/ptab.h"
+#include "core/tracker.h"
+
+struct tracker_fx {
+	struct ptab *pt;
+	struct tracker tr;
+	struct stats_ctr st;
+	struct tr_ctx ctx;
+	uint64_t now;
+};
+
+/*
+ * Builds f: a table (max_swarms torrents, 500 peers each, 64 MB) named
+ * prefix + a sequence number, the calling thread an online RCU reader of it,
+ * fixed tracker parameters, a fixed connection-id key and a seeded RNG.
+ * Returns 0, or -1 after printing why.
+ */
+static inline int tracker_fx_up(struct tracker_fx *f, const char *prefix, uint32_t max_swarms,
+				uint64_t now)
+{
+	static unsigned seq;
+	char name[32], err[256];
+	struct ptab_params pp = {
+	    .name = name,
+	    .max_swarms = max_swarms,
+	    .max_peers_per_swarm = 500,
+	    .memory_bytes = 64ull << 20,
+	    .peer_timeout = 2700,
+	    .socket_id = -1,
+	};
+
+	snprintf(name, sizeof(name), "%s%u", prefix, seq++);
+	memset(f, 0, sizeof(*f));
+	f->pt = ptab_new(&pp, err, sizeof(err));
+	if (f->pt == NULL) {
+		print_error("ptab_new: %s\n", err);
+		return -1;
+	}
+	if (rte_rcu_qsbr_thread_register(ptab_rcu(f->pt), rte_lcore_id()) != 0)
+		return -1;
+	rte_rcu_qsbr_thread_online(ptab_rcu(f->pt), rte_lcore_id());
+	f->tr.ptab = f->pt;
+	f->tr.p = (struct tr_params){
+	    .announce_interval = 1800,
+	    .announce_jitter = 120,
+	    .min_interval = 900,
+	    .numwant_default = 50,
+	    .numwant_max = 200,
+	    .connid_ttl = 120,
+	    .http_trust_ip_params = false,
+	};
+	for (unsigned i = 0; i < sizeof(f->tr.key.k); i++)
+		f->tr.key.k[i] = (uint8_t)(i * 29 + 7);
+	f->ctx.tr = &f->tr;
+	f->ctx.stats = &f->st;
+	tr_rng_seed(&f->ctx.rng, 0x5eed5eedULL);
+	f->now = now;
+	return 0;
+}
+
+/* Takes the thread offline and frees the table. */
+static inline void tracker_fx_down(struct tracker_fx *f)
+{
+	rte_rcu_qsbr_thread_offline(ptab_rcu(f->pt), rte_lcore_id());
+	rte_rcu_qsbr_thread_unregister(ptab_rcu(f->pt), rte_lcore_id());
+	ptab_free(f->pt);
+	f->pt = NULL;
+}
+
+#endif

@@ -15,10 +15,6 @@
 
 #include "cfg.h"
 
-#ifndef DPTRACK_VERSION
-#define DPTRACK_VERSION "0.1.0"
-#endif
-
 #define EXIT_USAGE 2 /* bad options or a bad configuration */
 
 extern char **environ;
@@ -52,9 +48,8 @@ int main(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	char err[CFG_PATH_MAX + 512];
-	const char *path = NULL, *src;
+	const char *path = NULL;
 	bool check = false;
-	int srclen;
 	struct cfg cfg;
 	int opt;
 
@@ -89,24 +84,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "dptrack: %s\n", err);
 		return EXIT_USAGE;
 	}
-	/* "(built-in)" is in parentheses already; print it once. */
-	src = cfg.source;
-	srclen = (int)strlen(src);
-	if (srclen >= 2 && src[0] == '(' && src[srclen - 1] == ')') {
-		src++;
-		srclen -= 2;
-	}
 	if (check) {
 		cfg_print(&cfg, stdout);
-		fprintf(stderr, "config OK (%.*s)\n", srclen, src);
+		fprintf(stderr, "config OK: %s\n", cfg.source);
 		cfg_fini(&cfg);
 		return fflush(stdout) == 0 ? 0 : 1;
 	}
-	fprintf(stderr,
-		"dptrack: configuration OK (%.*s), but this build validates the configuration "
-		"only: the DPDK packet path is not part of it yet. Use --check-config to print "
-		"the effective configuration.\n",
-		srclen, src);
+	fprintf(
+	    stderr,
+	    "dptrack: configuration OK, loaded from %s; but this build validates the configuration "
+	    "only: the DPDK packet path is not part of it yet. Use --check-config to print "
+	    "the effective configuration.\n",
+	    cfg.source);
 	cfg_fini(&cfg);
 	return 1;
 }

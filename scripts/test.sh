@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test suite that exists:
-#   unit (cmocka), cli (the dptrack binary), style (clang-format),
-#   and the unit suite again built with AddressSanitizer + UBSan.
+#   unit (cmocka), cli (the dptrack binary), style (clang-format, clang-tidy),
+#   the unit suite under valgrind memcheck, and the unit suite again built
+#   with AddressSanitizer + UBSan.
 # Usage: sudo ./scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +16,7 @@ werror=false
 
 build_dir build -Dwerror=$werror
 meson test -C build --print-errorlogs --num-processes 2
+meson test -C build --setup valgrind --suite unit --print-errorlogs --num-processes 2
 
 # Sanitizers: b_lundef off because ASan's runtime resolves symbols late.
 build_dir build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=$werror

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * cfg_print.c - writes the effective configuration as YAML that cfg_load
+ * accepts, key by key from the table in cfg_keys.h, in the order of
+ * config/dptrack.yaml. Strings are written double-quoted, with \\, \" and
+ * \xNN escapes.
+ */
+#include "cfg.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cfg_keys.h"
+
+/* Writes s as a YAML double-quoted scalar. */
+static void put_quoted(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20 || ch == 0x7f)
+			fprintf(f, "\\x%02x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}
+
+static void put_cidr(FILE *f, const struct cfg_cidr *c)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+
+	inet_ntop(c->family == 4 ? AF_INET : AF_INET6, c->addr, a, sizeof(a));
+	fprintf(f, "\"%s/%u\"", a, c->prefix);
+}
+
+static void put_listen(FILE *f, const struct cfg_listen *l)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+
+	inet_ntop(l->family == 4 ? AF_INET : AF_INET6, l->addr, a, sizeof(a));
+	fprintf(f, l->family == 4 ? "\"%s:%u\"" : "\"[%s]:%u\"", a, l->port);
+}
+
+static void put_ports(FILE *f, const struct cfg *c)
+{
+	const struct cfg_port *p;
+	unsigned i;
+
+	if (c->dpdk.n_ports == 0)
+		fputs(" []", f);
+	fputc('\n', f);
+	for (i = 0; i < c->dpdk.n_ports; i++) {
+		p = &c->dpdk.ports[i];
+		fputs("    - device: ", f);
+		put_quoted(f, p->device);
+		fputc('\n', f);
+		if (p->has_ipv4) {
+			fputs("      ipv4: ", f);
+			put_cidr(f, &p->ipv4);
+			fputc('\n', f);
+		}
+		if (p->has_ipv6) {
+			fputs("      ipv6: ", f);
+			put_cidr(f, &p->ipv6);
+			fputc('\n', f);
+		}
+	}
+}
+
+/* Writes list k in flow style: [a, b]. */
+static void put_list(FILE *f, const struct cfg *c, const struct cfg_key *k)
+{
+	unsigned n = *(const unsigned *)cfield(c, k->noff), i;
+	const void *arr = cfield(c, k->off);
+
+	fputs(" [", f);
+	for (i = 0; i < n; i++) {
+		if (i)
+			fputs(", ", f);
+		if (k->kind == K_UDP_PORTS)
+			fprintf(f, "%u", ((const uint16_t *)arr)[i]);
+		else if (k->kind == K_STRS)
+			put_quoted(f, ((char *const *)arr)[i] ? ((char *const *)arr)[i] : "");
+		else if (k->kind == K_LISTEN)
+			put_listen(f, (const struct cfg_listen *)arr + i);
+		else
+			put_cidr(f, (const struct cfg_cidr *)arr + i);
+	}
+	fputs("]\n", f);
+}
+
+static void put_key(FILE *f, const struct cfg *c, const struct cfg_key *k)
+{
+	unsigned i;
+
+	fprintf(f, "  %s:", k->name);
+	switch (k->kind) {
+	case K_U32:
+	case K_POW2:
+		fprintf(f, " %u\n", *(const uint32_t *)cfield(c, k->off));
+		break;
+	case K_BOOL:
+		fprintf(f, " %s\n", *(const bool *)cfield(c, k->off) ? "true" : "false");
+		break;
+	case K_LEVEL:
+		fprintf(f, " %s\n",
+			cfg_log_level_name(*(const enum cfg_log_level *)cfield(c, k->off)));
+		break;
+	case K_SECRET:
+		fputs(" \"", f);
+		for (i = 0; c->udp.has_secret && i < sizeof(c->udp.secret); i++)
+			fprintf(f, "%02x", c->udp.secret[i]);
+		fputs("\"\n", f);
+		break;
+	case K_DEVS:
+		put_ports(f, c);
+		break;
+	default:
+		put_list(f, c, k);
+		break;
+	}
+}
+
+void cfg_print(const struct cfg *c, FILE *f)
+{
+	size_t i, n = strnlen(c->source, sizeof(c->source));
+	unsigned s;
+
+	fputs("# dptrack configuration in effect, loaded from ", f);
+	for (i = 0; i < n; i++) /* a comment ends at a line break: keep it on one line */
+		fputc((unsigned char)c->source[i] < 0x20 ? '?' : c->source[i], f);
+	fputc('\n', f);
+	for (s = 0; s < S_COUNT; s++) {
+		fprintf(f, "\n%s:\n", cfg_sect_names[s]);
+		for (i = 0; i < CFG_N_KEYS; i++)
+			if (cfg_keys[i].sect == s)
+				put_key(f, c, &cfg_keys[i]);
+	}
+}

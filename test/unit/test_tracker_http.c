@@ -81,46 +81,6 @@ static void hash_of(uint8_t ih[TR_HASH_LEN], unsigned seed)
 		ih[i] = (uint8_t)(seed * 131 + i * 17 + 0x80);
 }
 
-static unsigned compact_of(const struct tr_addr *a, uint8_t *out)
-{
-	unsigned n = a->family == TR_AF_INET ? 4 : 16;
-
-	memcpy(out, a->ip, n);
-	out[n] = (uint8_t)(a->port >> 8);
-	out[n + 1] = (uint8_t)a->port;
-	return n + 2;
-}
-
-static bool peers_include(const uint8_t *peers, size_t n, unsigned plen, const struct tr_addr *a)
-{
-	uint8_t want[18];
-
-	if (compact_of(a, want) != plen)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (memcmp(peers + i * plen, want, plen) == 0)
-			return true;
-	return false;
-}
-
-static bool peers_all_in(const uint8_t *peers, size_t n, unsigned plen, const struct tr_addr *set,
-			 size_t k)
-{
-	for (size_t i = 0; i < n; i++) {
-		bool found = false;
-
-		for (size_t j = 0; j < k && !found; j++) {
-			uint8_t want[18];
-
-			found = compact_of(&set[j], want) == plen &&
-				memcmp(peers + i * plen, want, plen) == 0;
-		}
-		if (!found)
-			return false;
-	}
-	return true;
-}
-
 /* ---- percent-encoding, by hand ------------------------------------------ */
 
 /* Returns b[0..n) percent-encoded as clients do: unreserved bytes as they

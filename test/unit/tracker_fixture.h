@@ -6,6 +6,8 @@
 #ifndef DPTRACK_TEST_TRACKER_FIXTURE_H
 #define DPTRACK_TEST_TRACKER_FIXTURE_H
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -71,6 +73,52 @@ static inline int tracker_fx_up(struct tracker_fx *f, const char *prefix, uint32
 	tr_rng_seed(&f->ctx.rng, 0x5eed5eedULL);
 	f->now = now;
 	return 0;
+}
+
+/* The compact form a reply should carry for a, written here by hand rather
+ * than by the code under test: address, then big-endian port. */
+static inline unsigned compact_of(const struct tr_addr *a, uint8_t *out)
+{
+	unsigned n = a->family == TR_AF_INET ? 4 : 16;
+
+	memcpy(out, a->ip, n);
+	out[n] = (uint8_t)(a->port >> 8);
+	out[n + 1] = (uint8_t)a->port;
+	return n + 2;
+}
+
+/* Returns true if the n entries of plen bytes at peers include a. */
+static inline bool peers_include(const uint8_t *peers, size_t n, unsigned plen,
+				 const struct tr_addr *a)
+{
+	uint8_t want[18];
+
+	if (compact_of(a, want) != plen)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (memcmp(peers + i * plen, want, plen) == 0)
+			return true;
+	return false;
+}
+
+/* Returns true if every one of the n entries at peers is one of the k
+ * addresses in set. */
+static inline bool peers_all_in(const uint8_t *peers, size_t n, unsigned plen,
+				const struct tr_addr *set, size_t k)
+{
+	for (size_t i = 0; i < n; i++) {
+		bool found = false;
+
+		for (size_t j = 0; j < k && !found; j++) {
+			uint8_t want[18];
+
+			found = compact_of(&set[j], want) == plen &&
+				memcmp(peers + i * plen, want, plen) == 0;
+		}
+		if (!found)
+			return false;
+	}
+	return true;
 }
 
 /* Takes the thread offline and frees the table. */

@@ -82,29 +82,6 @@ static uint64_t get64(const uint8_t *p)
 
 /* ---- addresses and hashes ----------------------------------------------- */
 
-/* 198.18.x.y (RFC 2544 test range), port 10000 + i. */
-static struct tr_addr v4(unsigned i)
-{
-	struct tr_addr a = {.family = TR_AF_INET, .port = (uint16_t)(10000 + i)};
-
-	a.ip[0] = 198;
-	a.ip[1] = 18;
-	a.ip[2] = (uint8_t)(i >> 8);
-	a.ip[3] = (uint8_t)i;
-	return a;
-}
-
-/* fd00::i, port 20000 + i. */
-static struct tr_addr v6(unsigned i)
-{
-	struct tr_addr a = {.family = TR_AF_INET6, .port = (uint16_t)(20000 + i)};
-
-	a.ip[0] = 0xfd;
-	a.ip[14] = (uint8_t)(i >> 8);
-	a.ip[15] = (uint8_t)i;
-	return a;
-}
-
 /* A distinct info hash per seed, with bytes that are not text. */
 static void hash_of(uint8_t ih[TR_HASH_LEN], unsigned seed)
 {

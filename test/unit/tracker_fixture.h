@@ -75,6 +75,29 @@ static inline int tracker_fx_up(struct tracker_fx *f, const char *prefix, uint32
 	return 0;
 }
 
+/* Test peers: 198.18.x.y (RFC 2544 test range), port 10000 + i. */
+static inline struct tr_addr v4(unsigned i)
+{
+	struct tr_addr a = {.family = TR_AF_INET, .port = (uint16_t)(10000 + i)};
+
+	a.ip[0] = 198;
+	a.ip[1] = 18;
+	a.ip[2] = (uint8_t)(i >> 8);
+	a.ip[3] = (uint8_t)i;
+	return a;
+}
+
+/* fd00::i, port 20000 + i. */
+static inline struct tr_addr v6(unsigned i)
+{
+	struct tr_addr a = {.family = TR_AF_INET6, .port = (uint16_t)(20000 + i)};
+
+	a.ip[0] = 0xfd;
+	a.ip[14] = (uint8_t)(i >> 8);
+	a.ip[15] = (uint8_t)i;
+	return a;
+}
+
 /* The compact form a reply should carry for a, written here by hand rather
  * than by the code under test: address, then big-endian port. */
 static inline unsigned compact_of(const struct tr_addr *a, uint8_t *out)

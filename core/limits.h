@@ -45,6 +45,13 @@
 #define TR_HTTP_PEERS_MAX_V4 TR_UDP_PEERS_MAX_V4
 #define TR_HTTP_PEERS_MAX_V6 TR_UDP_PEERS_MAX_V6
 
+/* Room for any body tr_http_handle() writes. The largest is a non-compact
+ * announce (the table stores no peer ids) with both families at their caps
+ * and the longest address texts: 242 * 37 bytes ("d2:ip15:255.255.255.2554:
+ * porti65535ee") + 79 * 61 bytes (39-character IPv6) = 13773, plus under
+ * 200 bytes of counters. test_http_resp checks the bound. */
+#define TR_HTTP_BODY_MAX 16384
+
 /* The HTTP `key` parameter is opaque to us; longer values are refused, not
  * truncated, since clients send at most a few dozen bytes. */
 #define TR_HTTP_KEY_MAX 64

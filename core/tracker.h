@@ -67,7 +67,8 @@ enum tr_http_route {
  *
  * Returns the bencoded body length written to out: the announce or scrape
  * reply, or a "failure reason" body for a bad or refused request (tracker
- * convention: still HTTP 200). Returns 0 only if cap cannot hold the body.
+ * convention: still HTTP 200). Returns 0 only if cap cannot hold the body,
+ * which never happens with cap >= TR_HTTP_BODY_MAX (limits.h).
  */
 size_t tr_http_handle(struct tr_ctx *ctx, enum tr_http_route route, const char *query, size_t qlen,
 		      const struct tr_addr *client, uint64_t now, uint8_t *out, size_t cap);

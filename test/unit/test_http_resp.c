@@ -445,6 +445,17 @@ static void test_http_resp_announce_of_many_peers_fits_only_its_own_length(void 
 	a.compact = false;
 	a.peer_ids = ids;
 	check_body(&(struct body){.kind = BODY_ANNOUNCE, .ann = &a}, NULL, 0);
+
+	/* The largest body the tracker writes: non-compact without ids (the
+	 * table keeps none), the longest address texts, every counter at its
+	 * widest. It must fit TR_HTTP_BODY_MAX. */
+	memset(p4, 0xff, sizeof(p4)); /* 255.255.255.255:65535 */
+	memset(p6, 0xff, sizeof(p6)); /* ffff:...:ffff, 39 characters */
+	a.peer_ids = NULL;
+	a.interval = a.min_interval = a.complete = a.incomplete = a.downloaded = UINT32_MAX;
+	n = check_body(&(struct body){.kind = BODY_ANNOUNCE, .ann = &a}, NULL, 0);
+	assert_true(n > 13773); /* the bound in limits.h is tight, not slack */
+	assert_true(n <= TR_HTTP_BODY_MAX);
 }
 
 /* ---- scrape ---- */

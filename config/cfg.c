@@ -66,6 +66,8 @@ const struct cfg_key cfg_keys[] = {
     U32(S_DPDK, "mbufs", dpdk.mbufs, 1023, 16777215),
     U32(S_DPDK, "burst", dpdk.burst, 1, 512),
     U32(S_DPDK, "exit_after_idle_ms", dpdk.exit_after_idle_ms, 0, 86400000),
+    SCALAR(S_DPDK, "replay", K_BOOL, dpdk.replay, 0, 0),
+    U32(S_DPDK, "rng_seed", dpdk.rng_seed, 0, UINT32_MAX),
 
     SCALAR(S_HTTP, "enabled", K_BOOL, http.enabled, 0, 0),
     LIST(S_HTTP, "listen", K_LISTEN, http.listen, http.n_listen, 0, CFG_MAX_LISTEN),
@@ -368,6 +370,13 @@ static int check_cross(struct cfg_ld *ld)
 			  origin_of(ld, S_TRACKER, "numwant_max")),
 		    "tracker.numwant_default (%u) must not exceed tracker.numwant_max (%u)",
 		    c->tracker.numwant_default, c->tracker.numwant_max);
+	if (c->dpdk.replay && (!c->udp.has_secret || c->dpdk.rng_seed == 0))
+		return fail_o(
+		    ld,
+		    later(later(origin_of(ld, S_DPDK, "replay"), origin_of(ld, S_DPDK, "rng_seed")),
+			  origin_of(ld, S_UDP, "connection_id_secret")),
+		    "dpdk.replay needs udp.connection_id_secret and a non-zero "
+		    "dpdk.rng_seed, or the output depends on the run");
 	if (c->http.enabled && c->http.n_listen == 0)
 		return fail_o(
 		    ld, later(origin_of(ld, S_HTTP, "enabled"), origin_of(ld, S_HTTP, "listen")),

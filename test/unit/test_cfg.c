@@ -442,6 +442,11 @@ static void test_cfg_cross_key_checks_name_the_key_the_user_changed(void **state
 	    {"tracker:\n  numwant_max: 10\n",
 	     "t.yaml:2: tracker.numwant_default (50) must not exceed tracker.numwant_max (10)"},
 	    {"http:\n  listen: []\n", "t.yaml:2: http.listen is empty but http.enabled is true"},
+	    /* Replay needs a fixed key and seed, or its output changes per run. */
+	    {"dpdk:\n  replay: true\n", "t.yaml:2: dpdk.replay needs udp.connection_id_secret"},
+	    {"udp:\n  connection_id_secret: 00112233445566778899aabbccddeeff\n"
+	     "dpdk:\n  replay: true\n",
+	     "t.yaml:4: dpdk.replay needs udp.connection_id_secret and a non-zero dpdk.rng_seed"},
 	};
 	char *env[] = {"DPTRACK_TRACKER_MIN_INTERVAL=2000", NULL};
 	struct cfg c;
@@ -450,6 +455,14 @@ static void test_cfg_cross_key_checks_name_the_key_the_user_changed(void **state
 	expect_all_refused(t, N(t));
 	expect_refused("tracker:\n  announce_interval: 1800\n", env,
 		       "DPTRACK_TRACKER_MIN_INTERVAL: tracker.min_interval (2000) must not exceed");
+	assert_int_equal(load(&c,
+			      "udp:\n  connection_id_secret: 00112233445566778899aabbccddeeff\n"
+			      "dpdk:\n  replay: true\n  rng_seed: 7\n",
+			      NULL),
+			 0);
+	assert_true(c.dpdk.replay);
+	assert_int_equal(c.dpdk.rng_seed, 7);
+	cfg_fini(&c);
 	assert_int_equal(load(&c, "http:\n  enabled: false\n  listen: []\n", NULL), 0);
 	assert_false(c.http.enabled);
 	assert_int_equal(c.http.n_listen, 0);

@@ -53,6 +53,10 @@ struct tr_ctx {
  * to the family's one-frame payload, TR_UDP_PAYLOAD_MAX_V4/V6), or 0 for no
  * reply; every outcome is counted in ctx->stats. A request without a valid
  * connection id is never answered with more bytes than it sent.
+ *
+ * out may be req itself, as on the DPDK path, which answers in the frame it
+ * received: every request field is read before the reply overwrites it
+ * (scrape entry i, 12 bytes at 8 + 12i, never reaches hash i+1 at 16 + 20i).
  */
 size_t tr_udp_handle(struct tr_ctx *ctx, const struct tr_addr *src, const uint8_t *req, size_t len,
 		     uint8_t *out, size_t cap, uint64_t now);

@@ -1107,6 +1107,62 @@ static void test_udp_every_answered_request_is_counted_by_action(void **state)
 		assert_int_equal(fx.st.req[STATS_HTTP][p], 0);
 }
 
+/* ---- in place ----------------------------------------------------------- */
+
+/* The DPDK path writes the reply over the request in the same frame. */
+static void test_udp_replies_written_over_their_request_equal_replies_written_apart(void **state)
+{
+	(void)state;
+	struct tr_addr me = v4(1), other = v4(2);
+	uint8_t ih[TR_HASH_LEN], hashes[120 * TR_HASH_LEN], apart[OUT_SIZE];
+	static uint8_t buf[16 + 120 * TR_HASH_LEN]; /* the request is the larger */
+
+	for (unsigned i = 0; i < 120; i++)
+		hash_of(hashes + i * TR_HASH_LEN, i);
+	for (unsigned i = 0; i < 120; i += 7) {
+		join(&other, hashes + i * TR_HASH_LEN, i % 2);
+		join(&me, hashes + i * TR_HASH_LEN, false);
+	}
+	uint64_t cid = udp_connect(&me);
+
+	/* Scrape: the largest one, where entries overtake hashes fastest. */
+	size_t len = req_scrape(buf, cid, TID, hashes, 120);
+	size_t n_apart = udp(&me, buf, len, apart);
+	size_t n_in = tr_udp_handle(&fx.ctx, &me, buf, len, buf, cap_of(&me), fx.now);
+	assert_int_equal(n_in, n_apart);
+	assert_int_equal(n_in, 8 + 120 * 12);
+	assert_memory_equal(buf, apart, n_in);
+
+	/* Connect: same id, same transaction. */
+	len = req_connect(buf, 0x1234);
+	n_in = tr_udp_handle(&fx.ctx, &me, buf, len, buf, cap_of(&me), fx.now);
+	assert_int_equal(n_in, 16);
+	assert_int_equal(get32(buf + 4), 0x1234);
+	assert_int_equal(get64(buf + 8), cid);
+
+	/* Announce: the reply names the other peer, and the request's fields
+	 * (left, event, port) were read before being overwritten. */
+	hash_of(ih, 999);
+	join(&other, ih, true);
+	struct ann a = {.cid = cid,
+			.tid = TID,
+			.ih = ih,
+			.left = 0,
+			.event = EV_COMPLETED,
+			.numwant = 10,
+			.port = me.port};
+	len = req_announce(buf, &a);
+	n_in = tr_udp_handle(&fx.ctx, &me, buf, len, buf, cap_of(&me), fx.now);
+	assert_int_equal(get32(buf), ACT_ANNOUNCE);
+	assert_int_equal(get32(buf + 4), TID);
+	/* A seeder among seeders is given no peers; both are counted. */
+	assert_int_equal(n_in, 20);
+	assert_int_equal(get32(buf + 16), 2); /* seeders */
+	struct counts c = scrape1(ih);
+	assert_int_equal(c.seeders, 2);
+	assert_int_equal(c.completed, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1139,6 +1195,7 @@ int main(void)
 	    T(test_udp_scrape_returns_counts_in_bep15_order),
 	    T(test_udp_scrape_of_many_hashes_is_cut_to_one_frame),
 	    T(test_udp_every_answered_request_is_counted_by_action),
+	    T(test_udp_replies_written_over_their_request_equal_replies_written_apart),
 	    cmocka_unit_test_setup_teardown(
 		test_udp_announce_beyond_max_swarms_gets_an_error_naming_the_limit,
 		setup_three_swarms, teardown),

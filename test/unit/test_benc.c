@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "benc.h"
+#include "core/benc.h"
 #include "guard.h"
 
 static const uint8_t zeros[4096];

@@ -13,7 +13,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "connid.h"
+#include "core/connid.h"
 #include "guard.h"
 
 #define TTL 120u

@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "http_req.h"
+#include "core/http_req.h"
 #include "guard.h"
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))

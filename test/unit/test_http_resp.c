@@ -15,8 +15,8 @@
 
 #include <cmocka.h>
 
-#include "http_req.h"
-#include "http_resp.h"
+#include "core/http_req.h"
+#include "core/http_resp.h"
 #include "guard.h"
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "stats.h"
+#include "core/stats.h"
 
 /* A value unique to (struct, field, index): a member read from the wrong
  * place, or not added, gives a different sum. */

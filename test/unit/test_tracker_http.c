@@ -22,10 +22,10 @@
 
 #include "eal_test.h"
 #include "tracker_fixture.h"
-#include "limits.h"
-#include "ptab.h"
-#include "stats.h"
-#include "tracker.h"
+#include "core/limits.h"
+#include "core/ptab.h"
+#include "core/stats.h"
+#include "core/tracker.h"
 
 #define T0 1000000u /* the clock the tests start at, in seconds */
 

@@ -15,7 +15,7 @@
 #include <cmocka.h>
 
 #include "guard.h"
-#include "udp_msg.h"
+#include "core/udp_msg.h"
 
 #define TID 0xdeadbeefu
 

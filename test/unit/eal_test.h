@@ -8,6 +8,7 @@
 #ifndef DPTRACK_TEST_EAL_H
 #define DPTRACK_TEST_EAL_H
 
+#include <limits.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -33,6 +34,17 @@ static inline int eal_test_init(const char *name, unsigned mem_mb)
 			(char *)"0",
 			NULL};
 	return rte_eal_init((int)(sizeof(argv) / sizeof(argv[0])) - 1, argv);
+}
+
+/* Stops EAL and removes the run directory it made for this prefix (empty
+ * with --no-shconf --no-telemetry), so test runs leave nothing behind. */
+static inline void eal_test_fini(void)
+{
+	char dir[PATH_MAX];
+
+	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
+	rte_eal_cleanup();
+	rmdir(dir);
 }
 
 #endif

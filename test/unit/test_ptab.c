@@ -535,6 +535,6 @@ int main(void)
 	};
 	int failed = cmocka_run_group_tests_name("ptab_shared_table", shared, setup, teardown);
 	failed += cmocka_run_group_tests_name("ptab_own_table", own, NULL, NULL);
-	rte_eal_cleanup();
+	eal_test_fini();
 	return failed;
 }

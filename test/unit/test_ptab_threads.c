@@ -253,6 +253,6 @@ int main(void)
 	    cmocka_unit_test(test_ptab_writers_reader_and_sweeper_agree_on_every_counter),
 	};
 	int failed = cmocka_run_group_tests_name("ptab_threads", tests, NULL, NULL);
-	rte_eal_cleanup();
+	eal_test_fini();
 	return failed;
 }

@@ -276,7 +276,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	(void)state;
-	rte_eal_cleanup();
+	eal_test_fini();
 	return 0;
 }
 

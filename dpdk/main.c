@@ -1,23 +1,51 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * main.c - the dptrack front end: options, configuration, and (in a later
- * change) EAL setup and the packet path.
+ * main.c - the dptrack binary: options, configuration, EAL, the peer table,
+ * ports and lcores, and a clean stop.
  *
  *   dptrack [-c FILE] [--check-config] [--version] [-h|--help] [-- EAL_ARGS...]
  *
- * Exit status: 0 done (--check-config, --version, --help); 1 the packet path
- * is not in this build yet; 2 a usage or configuration error.
+ * EAL arguments are dpdk.eal_args followed by those after `--`. With one
+ * lcore, the main lcore runs the packet loop and does control work between
+ * bursts; with more, every worker lcore runs the loop on its own queues and
+ * the main lcore does control work only. SIGINT and SIGTERM stop it: lcores
+ * finish their burst, ports stop, the counters are printed, exit 0.
+ *
+ * Exit status: 0 done; 1 the tracker could not start (EAL, memory, ports);
+ * 2 a usage or configuration error.
  */
+#include <arpa/inet.h>
 #include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+#include <rte_memory.h>
+#include <sodium.h>
 
 #include "cfg.h"
+#include "core/connid.h"
+#include "core/ptab.h"
+#include "dp_app.h"
 
+#define EXIT_START 1 /* the tracker could not start */
 #define EXIT_USAGE 2 /* bad options or a bad configuration */
 
+RTE_LOG_REGISTER_DEFAULT(dp_logtype, INFO);
+
 extern char **environ;
+
+static struct dp_app app;
 
 static void usage(FILE *f)
 {
@@ -33,9 +61,205 @@ static void usage(FILE *f)
 	      "  -- EAL_ARGS...     DPDK EAL arguments, after dpdk.eal_args\n"
 	      "\n"
 	      "Scalar keys can be overridden as DPTRACK_<SECTION>_<KEY>, e.g.\n"
-	      "DPTRACK_HTTP_THREADS=4. Exit status: 0 ok, 1 not runnable, 2 usage or\n"
+	      "DPTRACK_HTTP_THREADS=4. Exit status: 0 ok, 1 could not start, 2 usage or\n"
 	      "configuration error.\n",
 	      f);
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	__atomic_store_n(&app.stop, 1, __ATOMIC_RELAXED);
+}
+
+/* Runs rte_eal_init on argv[0], dpdk.eal_args, then extra. Returns its value. */
+static int eal_start(const char *argv0, const struct cfg *cfg, int n_extra, char **extra)
+{
+	char *args[CFG_MAX_EAL_ARGS + 64];
+	int n = 0;
+
+	if (n_extra > 63) {
+		fprintf(stderr, "dptrack: more than 63 EAL arguments after --\n");
+		return -1;
+	}
+	args[n++] = (char *)argv0;
+	for (unsigned i = 0; i < cfg->dpdk.n_eal_args; i++)
+		args[n++] = cfg->dpdk.eal_args[i];
+	for (int i = 0; i < n_extra; i++)
+		args[n++] = extra[i];
+	args[n] = NULL;
+	return rte_eal_init(n, args);
+}
+
+static uint32_t log_level(enum cfg_log_level l)
+{
+	static const uint32_t map[] = {
+	    [CFG_LOG_ERROR] = RTE_LOG_ERR,
+	    [CFG_LOG_WARN] = RTE_LOG_WARNING,
+	    [CFG_LOG_INFO] = RTE_LOG_INFO,
+	    [CFG_LOG_DEBUG] = RTE_LOG_DEBUG,
+	};
+
+	return map[l];
+}
+
+/* The peer table and the tracker parameters, from the config. */
+static int tracker_init(struct cfg *cfg, char *err, size_t errlen)
+{
+	struct ptab_params pp = {
+	    .name = "main",
+	    .max_swarms = cfg->tracker.max_swarms,
+	    .max_peers_per_swarm = cfg->tracker.max_peers_per_swarm,
+	    .memory_bytes = (uint64_t)cfg->tracker.memory_mb << 20,
+	    .peer_timeout = cfg->tracker.peer_timeout,
+	    .socket_id = (int)rte_socket_id(),
+	};
+	uint8_t slot_key[16];
+
+	if (cfg->dpdk.replay) { /* peer placement, and so selection, must repeat */
+		memset(slot_key, 0, sizeof(slot_key));
+		memcpy(slot_key, &cfg->dpdk.rng_seed, sizeof(cfg->dpdk.rng_seed));
+		pp.slot_key = slot_key;
+	}
+	app.ptab = ptab_new(&pp, err, errlen);
+	if (app.ptab == NULL)
+		return -1;
+	app.tr.ptab = app.ptab;
+	app.tr.p = (struct tr_params){
+	    .announce_interval = cfg->tracker.announce_interval,
+	    .announce_jitter = cfg->tracker.announce_jitter,
+	    .min_interval = cfg->tracker.min_interval,
+	    .numwant_default = cfg->tracker.numwant_default,
+	    .numwant_max = cfg->tracker.numwant_max,
+	    .connid_ttl = cfg->udp.connection_id_ttl,
+	};
+	if (cfg->udp.has_secret)
+		memcpy(app.tr.key.k, cfg->udp.secret, sizeof(app.tr.key.k));
+	else if (connid_key_random(&app.tr.key) != 0) {
+		snprintf(err, errlen, "connid_key_random: libsodium cannot initialise");
+		return -1;
+	}
+	return 0;
+}
+
+/* One worker per EAL lcore; the main lcore is a worker only when alone. */
+static void workers_init(struct cfg *cfg)
+{
+	unsigned lcore;
+	uint64_t seed = cfg->dpdk.rng_seed;
+
+	if (seed == 0)
+		randombytes_buf(&seed, sizeof(seed));
+	app.n_workers = 0;
+	RTE_LCORE_FOREACH (lcore) {
+		if (rte_lcore_count() > 1 && lcore == rte_get_main_lcore())
+			continue;
+		struct dp_worker *w = &app.workers[app.n_workers];
+
+		w->app = &app;
+		w->lcore_id = lcore;
+		w->queue = (uint16_t)app.n_workers;
+		w->control = rte_lcore_count() == 1;
+		w->ctx.tr = &app.tr;
+		w->ctx.stats = &w->tr_stats;
+		tr_rng_seed(&w->ctx.rng, seed + lcore);
+		app.n_workers++;
+	}
+}
+
+static void print_urls(void)
+{
+	char ip[64];
+
+	for (unsigned i = 0; i < app.n_ports; i++) {
+		const struct dp_iface *ifc = &app.ports[i].ifc;
+
+		for (unsigned k = 0; k < ifc->n_udp_ports; k++) {
+			if (ifc->has_ip4) {
+				snprintf(ip, sizeof(ip), "%u.%u.%u.%u", ifc->ip4[0], ifc->ip4[1],
+					 ifc->ip4[2], ifc->ip4[3]);
+				printf("dptrack: announce URL udp://%s:%u/announce\n", ip,
+				       ifc->udp_ports[k]);
+			}
+			if (ifc->has_ip6) {
+				inet_ntop(AF_INET6, ifc->ip6, ip, sizeof(ip));
+				printf("dptrack: announce URL udp://[%s]:%u/announce\n", ip,
+				       ifc->udp_ports[k]);
+			}
+		}
+	}
+	fflush(stdout);
+}
+
+/* Runs the lcores until a signal or the idle timer stops them. */
+static void run(void)
+{
+	struct dp_worker *main_w = NULL;
+
+	for (unsigned i = 0; i < app.n_workers; i++) {
+		struct dp_worker *w = &app.workers[i];
+
+		if (w->lcore_id == rte_get_main_lcore())
+			main_w = w;
+		else
+			rte_eal_remote_launch(dp_lcore_main, w, w->lcore_id);
+	}
+	if (main_w != NULL) {
+		dp_lcore_main(main_w);
+	} else {
+		while (!__atomic_load_n(&app.stop, __ATOMIC_RELAXED)) {
+			dp_control_tick(&app);
+			rte_delay_us_sleep(1000);
+		}
+	}
+	rte_eal_mp_wait_lcore();
+}
+
+/* Everything after the configuration: EAL to exit status. */
+static int serve(const char *argv0, struct cfg *cfg, int n_extra, char **extra)
+{
+	char err[512];
+	int ret = EXIT_START;
+
+	if (eal_start(argv0, cfg, n_extra, extra) < 0) {
+		fprintf(stderr, "dptrack: rte_eal_init: %s\n", rte_strerror(rte_errno));
+		return EXIT_START;
+	}
+	rte_log_set_level(dp_logtype, log_level(cfg->log.level));
+	app.cfg = cfg;
+	app.burst = (uint16_t)RTE_MIN(cfg->dpdk.burst, (uint32_t)DP_BURST_MAX);
+	app.tsc_hz = rte_get_tsc_hz();
+	app.start_tsc = app.started_tsc = rte_rdtsc();
+	app.start_unix = (uint64_t)time(NULL);
+	app.idle_tsc = app.tsc_hz / 1000 * cfg->dpdk.exit_after_idle_ms;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+
+	workers_init(cfg);
+	if (tracker_init(cfg, err, sizeof(err)) != 0 ||
+	    dp_ports_init(&app, err, sizeof(err)) != 0) {
+		fprintf(stderr, "dptrack: %s\n", err);
+		goto out;
+	}
+	if (dp_stats_telemetry_init(&app) != 0)
+		DP_LOG(WARNING, "telemetry command /dptrack/stats not registered\n");
+	print_urls();
+	if (cfg->http.enabled)
+		DP_LOG(WARNING, "http.enabled: the HTTP listener is not part of this build yet; "
+				"serving UDP only\n");
+	DP_LOG(INFO, "serving on %u port(s) with %u worker lcore(s)\n", app.n_ports, app.n_workers);
+
+	run();
+	printf("dptrack: stopping after %" PRIu64 " s\n",
+	       (rte_rdtsc() - app.started_tsc) / app.tsc_hz);
+	ret = 0;
+out:
+	dp_ports_fini(&app); /* net_pcap writes its last frames here */
+	if (ret == 0)
+		dp_stats_print(&app);
+	ptab_free(app.ptab);
+	rte_eal_cleanup();
+	return ret;
 }
 
 int main(int argc, char **argv)
@@ -90,12 +314,8 @@ int main(int argc, char **argv)
 		cfg_fini(&cfg);
 		return fflush(stdout) == 0 ? 0 : 1;
 	}
-	fprintf(
-	    stderr,
-	    "dptrack: configuration OK, loaded from %s; but this build validates the configuration "
-	    "only: the DPDK packet path is not part of it yet. Use --check-config to print "
-	    "the effective configuration.\n",
-	    cfg.source);
+	fprintf(stderr, "dptrack: configuration loaded from %s\n", cfg.source);
+	int ret = serve(argv[0], &cfg, argc - optind, argv + optind);
 	cfg_fini(&cfg);
-	return 1;
+	return ret;
 }

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dp_app.h - the dptrack process: its ports, its lcores, its counters.
+ *
+ * main.c builds one struct dp_app and hands each lcore its struct dp_worker.
+ * A worker writes only its own struct (cache-aligned, plain increments);
+ * the main lcore and the telemetry thread read all of them to sum counters.
+ */
+#ifndef DPTRACK_DPDK_DP_APP_H
+#define DPTRACK_DPDK_DP_APP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_config.h>
+#include <rte_dev.h>
+
+#include "cfg.h"
+#include "core/stats.h"
+#include "core/tracker.h"
+#include "dp_frame.h"
+
+/* Frames handled per rx/tx burst call, at most (dpdk.burst is capped here:
+ * the burst arrays live on the lcore's stack). */
+#define DP_BURST_MAX 512
+
+#define DP_LOG(level, ...) rte_log(RTE_LOG_##level, dp_logtype, "dptrack: " __VA_ARGS__)
+extern int dp_logtype;
+
+struct dp_port {
+	uint16_t port_id;
+	char name[RTE_DEV_NAME_MAX_LEN];
+	struct dp_iface ifc;
+	bool tx_cksum; /* the NIC writes IPv4 and UDP checksums */
+	bool rx_cksum; /* the NIC checks them and says so in ol_flags */
+	struct rte_mempool *pool;
+};
+
+/* Per-lcore counters of the packet path, beside the tracker's stats_ctr. */
+struct dp_counters {
+	uint64_t rx, tx;
+	uint64_t tx_full;	 /* replies the TX ring did not take: freed */
+	uint64_t rx_multiseg;	 /* frames spread over several mbufs: dropped */
+	uint64_t stack_replies;	 /* ARP, echo and NDP answers */
+	uint64_t tracker_silent; /* datagrams the tracker chose not to answer */
+	uint64_t drop[DP_DROP_N];
+};
+
+struct dp_app;
+
+struct dp_worker {
+	struct dp_app *app;
+	unsigned lcore_id;
+	uint16_t queue;	   /* its RX and TX queue on every port */
+	bool control;	   /* also does the main lcore's control work */
+	struct tr_ctx ctx; /* the tracker, its stats and its generator */
+	struct stats_ctr tr_stats;
+	struct dp_counters c;
+	uint64_t last_rx_tsc; /* for dpdk.exit_after_idle_ms */
+	uint64_t now;	      /* the tracker clock at its last burst, seconds */
+} __rte_cache_aligned;
+
+struct dp_app {
+	struct dp_worker workers[RTE_MAX_LCORE]; /* first: cache-aligned */
+	unsigned n_workers;
+	struct cfg *cfg;
+	struct dp_port ports[CFG_MAX_PORTS];
+	unsigned n_ports;
+	struct ptab *ptab;
+	struct tracker tr;
+	uint16_t burst;
+	uint64_t tsc_hz;
+	uint64_t start_tsc, start_unix; /* the clock outside replay mode */
+	int ts_offset;			/* mbuf timestamp dynfield, replay mode */
+	uint64_t ts_flag;
+	uint64_t idle_tsc; /* exit after this long without a packet; 0 = never */
+	uint64_t started_tsc;
+	volatile int stop; /* set by signals, idle exit; read by every loop */
+};
+
+/* dp_port.c: probes, configures and starts every dpdk.ports entry with one
+ * RX and one TX queue per worker. Returns 0, or a negative errno-style value
+ * with the failing call named in err. */
+int dp_ports_init(struct dp_app *app, char *err, size_t errlen);
+
+/* Stops and closes every port (net_pcap flushes its output here). */
+void dp_ports_fini(struct dp_app *app);
+
+/* dp_lcore.c: the packet loop of one worker (rte_eal_remote_launch entry;
+ * arg is its struct dp_worker). Returns 0 when app->stop is set. */
+int dp_lcore_main(void *arg);
+
+/* One slice of control work: expiry, idle exit. Main lcore only. */
+void dp_control_tick(struct dp_app *app);
+
+/* dp_stats.c: calls fn for every counter, summed over workers, with a
+ * stable name ("rx_packets", "drop_ip4_cksum", "udp_announce", ...). */
+typedef void (*dp_counter_fn)(void *arg, const char *name, uint64_t value);
+void dp_stats_each(struct dp_app *app, dp_counter_fn fn, void *arg);
+
+/* Registers the /dptrack/stats telemetry command. Returns 0 or < 0. */
+int dp_stats_telemetry_init(struct dp_app *app);
+
+/* Prints every counter as "counter NAME VALUE" lines to stdout. */
+void dp_stats_print(struct dp_app *app);
+
+#endif

@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dp_lcore.c - the packet loop, after DPDK's l2fwd: a burst array on the
+ * stack, prefetch the next frame while handling this one, answer in the same
+ * mbuf, send in one burst, free what the ring did not take. It never blocks,
+ * never logs and never allocates; it counts. Once per loop it reports an RCU
+ * quiescent state, so swarms retired by the sweep can be reused.
+ */
+#include "dp_app.h"
+
+#include <rte_branch_prediction.h>
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+#include <rte_prefetch.h>
+#include <rte_rcu_qsbr.h>
+
+#include "core/limits.h"
+#include "core/ptab.h"
+
+/* Expiry visits this many peer slots per control tick (every 10 ms, or every
+ * burst in replay): about 800k slots/s, a full pass over 10M peers in
+ * seconds, while a tick stays well under a millisecond. */
+#define DP_EXPIRE_BUDGET   8192
+#define DP_CONTROL_TICK_US 10000
+
+/* Seconds since the epoch, from the TSC: one division per burst. */
+static inline uint64_t clock_now(const struct dp_app *app, uint64_t tsc)
+{
+	return app->start_unix + (tsc - app->start_tsc) / app->tsc_hz;
+}
+
+/* Replay: the capture timestamp of m (net_pcap gives microseconds), or the
+ * previous time if it has none. */
+static inline uint64_t replay_now(const struct dp_app *app, const struct rte_mbuf *m, uint64_t prev)
+{
+	if (!(m->ol_flags & app->ts_flag))
+		return prev;
+	return *RTE_MBUF_DYNFIELD(m, app->ts_offset, const rte_mbuf_timestamp_t *) / 1000000;
+}
+
+/* What the NIC said about checksums, in dp_frame's terms. */
+static inline unsigned rx_flags(uint64_t ol)
+{
+	uint64_t ip = ol & RTE_MBUF_F_RX_IP_CKSUM_MASK, l4 = ol & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+	unsigned f = 0;
+
+	if (ip == RTE_MBUF_F_RX_IP_CKSUM_GOOD)
+		f |= DP_RX_IP_CKSUM_GOOD;
+	else if (ip == RTE_MBUF_F_RX_IP_CKSUM_BAD)
+		f |= DP_RX_IP_CKSUM_BAD;
+	if (l4 == RTE_MBUF_F_RX_L4_CKSUM_GOOD)
+		f |= DP_RX_L4_CKSUM_GOOD;
+	else if (l4 == RTE_MBUF_F_RX_L4_CKSUM_BAD)
+		f |= DP_RX_L4_CKSUM_BAD;
+	return f;
+}
+
+/* Makes m an outgoing frame of len bytes with only the TX flags given. */
+static inline void mbuf_reply(struct rte_mbuf *m, uint32_t len, uint64_t tx_flags)
+{
+	m->data_len = (uint16_t)len;
+	m->pkt_len = len;
+	/* RX flags mean nothing on TX; the buffer's own kind must stay. */
+	m->ol_flags = (m->ol_flags & (RTE_MBUF_F_EXTERNAL | RTE_MBUF_F_INDIRECT)) | tx_flags;
+}
+
+/* Handles one frame in place. Returns true if m is now a reply to send. */
+static bool handle(struct dp_worker *w, const struct dp_port *p, struct rte_mbuf *m, uint64_t now)
+{
+	struct dp_counters *c = &w->c;
+	struct dp_pkt pkt;
+
+	if (unlikely(m->nb_segs != 1)) {
+		STATS_INC(c->rx_multiseg);
+		return false;
+	}
+	uint8_t *buf = rte_pktmbuf_mtod(m, uint8_t *);
+	uint32_t cap = m->data_len + rte_pktmbuf_tailroom(m);
+	unsigned flags = p->rx_cksum ? rx_flags(m->ol_flags) : 0;
+
+	switch (dp_frame_parse(&p->ifc, buf, m->data_len, cap, flags, &pkt)) {
+	case DP_VERDICT_DROP:
+		STATS_INC(c->drop[pkt.drop]);
+		return false;
+	case DP_VERDICT_REPLY:
+		STATS_INC(c->stack_replies);
+		mbuf_reply(m, pkt.reply_len, 0);
+		return true;
+	case DP_VERDICT_UDP:
+		break;
+	}
+
+	uint8_t *pl = buf + pkt.payload_off;
+	size_t room = RTE_MIN((size_t)(cap - pkt.payload_off),
+			      (size_t)(pkt.ipv6 ? TR_UDP_PAYLOAD_MAX_V6 : TR_UDP_PAYLOAD_MAX_V4));
+	size_t n = tr_udp_handle(&w->ctx, &pkt.src, pl, pkt.payload_len, pl, room, now);
+	if (n == 0) {
+		STATS_INC(c->tracker_silent);
+		return false;
+	}
+	uint32_t len = dp_frame_udp_reply(&p->ifc, buf, cap, &pkt, (uint32_t)n, p->tx_cksum);
+	if (unlikely(len == 0)) {
+		STATS_INC(c->drop[DP_DROP_NO_ROOM]);
+		return false;
+	}
+	uint64_t tx = 0;
+	if (p->tx_cksum) {
+		m->l2_len = pkt.l3_off;
+		m->l3_len = (uint64_t)(pkt.l4_off - pkt.l3_off);
+		tx = RTE_MBUF_F_TX_UDP_CKSUM |
+		     (pkt.ipv6 ? RTE_MBUF_F_TX_IPV6 : RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM);
+	}
+	mbuf_reply(m, len, tx);
+	return true;
+}
+
+/* One burst from one port's queue: answer, send, count. */
+static void port_burst(struct dp_worker *w, const struct dp_port *p, uint64_t *now)
+{
+	struct dp_app *app = w->app;
+	struct rte_mbuf *rx[DP_BURST_MAX], *tx[DP_BURST_MAX];
+	uint16_t nb = rte_eth_rx_burst(p->port_id, w->queue, rx, app->burst), ntx = 0;
+
+	if (unlikely(nb == 0))
+		return;
+	uint64_t tsc = rte_rdtsc();
+	__atomic_store_n(&w->last_rx_tsc, tsc, __ATOMIC_RELAXED);
+	if (!app->cfg->dpdk.replay)
+		*now = clock_now(app, tsc);
+	for (uint16_t i = 0; i < nb; i++) {
+		if (i + 1 < nb)
+			rte_prefetch0(rte_pktmbuf_mtod(rx[i + 1], void *));
+		if (app->cfg->dpdk.replay)
+			*now = replay_now(app, rx[i], *now);
+		if (handle(w, p, rx[i], *now))
+			tx[ntx++] = rx[i];
+		else
+			rte_pktmbuf_free(rx[i]);
+	}
+	STATS_ADD(w->c.rx, nb);
+	if (ntx == 0)
+		return;
+	uint16_t sent = rte_eth_tx_burst(p->port_id, w->queue, tx, ntx);
+	STATS_ADD(w->c.tx, sent);
+	if (unlikely(sent < ntx)) {
+		/* A full ring never stalls the loop: drop, count, go on. */
+		STATS_ADD(w->c.tx_full, (uint64_t)(ntx - sent));
+		rte_pktmbuf_free_bulk(tx + sent, ntx - sent);
+	}
+}
+
+int dp_lcore_main(void *arg)
+{
+	struct dp_worker *w = arg;
+	struct dp_app *app = w->app;
+	struct rte_rcu_qsbr *rcu = ptab_rcu(app->ptab);
+	uint64_t now = clock_now(app, rte_rdtsc());
+
+	rte_rcu_qsbr_thread_register(rcu, w->lcore_id);
+	rte_rcu_qsbr_thread_online(rcu, w->lcore_id);
+	while (likely(!__atomic_load_n(&app->stop, __ATOMIC_RELAXED))) {
+		for (unsigned i = 0; i < app->n_ports; i++)
+			port_burst(w, &app->ports[i], &now);
+		__atomic_store_n(&w->now, now, __ATOMIC_RELAXED);
+		rte_rcu_qsbr_quiescent(rcu, w->lcore_id);
+		if (w->control)
+			dp_control_tick(app);
+	}
+	rte_rcu_qsbr_thread_offline(rcu, w->lcore_id);
+	rte_rcu_qsbr_thread_unregister(rcu, w->lcore_id);
+	return 0;
+}
+
+/* The tracker's clock for control work: in replay the latest capture time
+ * any worker has seen, else the TSC clock. */
+static uint64_t control_now(const struct dp_app *app, uint64_t tsc)
+{
+	uint64_t now = 0;
+
+	if (!app->cfg->dpdk.replay)
+		return clock_now(app, tsc);
+	for (unsigned i = 0; i < app->n_workers; i++)
+		now = RTE_MAX(now, __atomic_load_n(&app->workers[i].now, __ATOMIC_RELAXED));
+	return now;
+}
+
+void dp_control_tick(struct dp_app *app)
+{
+	static struct ptab_cursor cursor;
+	static uint64_t next_tsc;
+	uint64_t tsc = rte_rdtsc();
+
+	/* Replay sweeps after every burst so the same capture always meets
+	 * the same table; live, every DP_CONTROL_TICK_US. */
+	if (!app->cfg->dpdk.replay && tsc < next_tsc)
+		return;
+	next_tsc = tsc + app->tsc_hz * DP_CONTROL_TICK_US / 1000000;
+
+	uint64_t now = control_now(app, tsc);
+	if (now != 0)
+		ptab_expire(app->ptab, now, DP_EXPIRE_BUDGET, &cursor);
+
+	if (app->idle_tsc != 0) {
+		uint64_t last = app->started_tsc;
+
+		for (unsigned i = 0; i < app->n_workers; i++)
+			last = RTE_MAX(
+			    last, __atomic_load_n(&app->workers[i].last_rx_tsc, __ATOMIC_RELAXED));
+		if (tsc - last > app->idle_tsc) {
+			DP_LOG(INFO, "no packet for %u ms: stopping\n",
+			       app->cfg->dpdk.exit_after_idle_ms);
+			__atomic_store_n(&app->stop, 1, __ATOMIC_RELAXED);
+		}
+	}
+}

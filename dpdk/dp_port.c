@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dp_port.c - from a dpdk.ports entry to a started ethdev port.
+ *
+ * A device is found by name if EAL already has it (a PCI NIC, or a vdev given
+ * with --vdev); otherwise the entry is taken as devargs and hot-plugged
+ * (`net_tap0`, `net_af_packet0,iface=veth0`). Each port gets one RX and one
+ * TX queue per worker lcore, RSS over IP and UDP when there is more than one
+ * and the device can, checksum offloads when it has them, and its own mbuf
+ * pool on its NUMA socket.
+ */
+#include "dp_app.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_bus.h>
+#include <rte_dev.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+
+/* mbufs each lcore keeps to itself; the pool must hold them on top of the
+ * rings (DPDK's guideline: well under n / 1.5). */
+#define DP_POOL_CACHE 256
+
+/* Finds or hot-plugs the device named by devargs; returns 0 and its port. */
+static int port_find(const char *devargs, uint16_t *port_id, char *name, size_t namelen, char *err,
+		     size_t errlen)
+{
+	size_t n = strcspn(devargs, ",");
+	int ret;
+
+	if (n >= namelen) {
+		snprintf(err, errlen, "device name too long: %s", devargs);
+		return -ENAMETOOLONG;
+	}
+	memcpy(name, devargs, n);
+	name[n] = '\0';
+	if (rte_eth_dev_get_port_by_name(name, port_id) == 0)
+		return 0;
+	ret = rte_dev_probe(devargs);
+	if (ret < 0) {
+		snprintf(err, errlen, "rte_dev_probe(%s): %s", devargs, rte_strerror(-ret));
+		return ret;
+	}
+	if (rte_eth_dev_get_port_by_name(name, port_id) != 0) {
+		snprintf(err, errlen, "%s: probed, but no ethdev port by that name", name);
+		return -ENODEV;
+	}
+	return 0;
+}
+
+/* Chooses RSS and offloads from what the device offers. */
+static void port_conf(const struct rte_eth_dev_info *info, unsigned nq, struct rte_eth_conf *conf,
+		      struct dp_port *p, bool replay)
+{
+	const uint64_t tx_ck = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+	const uint64_t rx_ck = RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
+
+	memset(conf, 0, sizeof(*conf));
+	uint64_t rss = info->flow_type_rss_offloads & (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP);
+	if (nq > 1 && rss != 0) {
+		conf->rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf->rx_adv_conf.rss_conf.rss_hf = rss;
+	}
+	p->tx_cksum = (info->tx_offload_capa & tx_ck) == tx_ck;
+	p->rx_cksum = (info->rx_offload_capa & rx_ck) == rx_ck;
+	if (p->tx_cksum)
+		conf->txmode.offloads |= tx_ck;
+	if (p->rx_cksum)
+		conf->rxmode.offloads |= rx_ck;
+	if (replay && (info->rx_offload_capa & RTE_ETH_RX_OFFLOAD_TIMESTAMP))
+		conf->rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TIMESTAMP;
+}
+
+/* Copies a configured port's addresses and the tracker ports into ifc. */
+static void port_iface(const struct cfg *cfg, const struct cfg_port *cp, struct dp_iface *ifc)
+{
+	ifc->has_ip4 = cp->has_ipv4;
+	ifc->has_ip6 = cp->has_ipv6;
+	memcpy(ifc->ip4, cp->ipv4.addr, 4);
+	memcpy(ifc->ip6, cp->ipv6.addr, 16);
+	ifc->n_udp_ports = RTE_MIN(cfg->udp.n_ports, RTE_DIM(ifc->udp_ports));
+	memcpy(ifc->udp_ports, cfg->udp.ports, ifc->n_udp_ports * sizeof(ifc->udp_ports[0]));
+}
+
+static int port_init(struct dp_app *app, unsigned i, char *err, size_t errlen)
+{
+	const struct cfg *cfg = app->cfg;
+	struct dp_port *p = &app->ports[i];
+	uint16_t nq = (uint16_t)app->n_workers;
+	uint16_t rxd = (uint16_t)cfg->dpdk.rx_desc, txd = (uint16_t)cfg->dpdk.tx_desc;
+	struct rte_eth_dev_info info;
+	struct rte_eth_conf conf;
+	struct rte_ether_addr mac;
+	char pool[RTE_MEMPOOL_NAMESIZE];
+	int ret;
+
+	ret = port_find(cfg->dpdk.ports[i].device, &p->port_id, p->name, sizeof(p->name), err,
+			errlen);
+	if (ret < 0)
+		return ret;
+	ret = rte_eth_dev_info_get(p->port_id, &info);
+	if (ret < 0) {
+		snprintf(err, errlen, "%s: rte_eth_dev_info_get: %s", p->name, rte_strerror(-ret));
+		return ret;
+	}
+	if (info.max_rx_queues < nq || info.max_tx_queues < nq) {
+		snprintf(err, errlen, "%s: %u worker lcores need %u queues, the device has %u/%u",
+			 p->name, nq, nq, info.max_rx_queues, info.max_tx_queues);
+		return -EINVAL;
+	}
+	port_conf(&info, nq, &conf, p, cfg->dpdk.replay);
+	ret = rte_eth_dev_configure(p->port_id, nq, nq, &conf);
+	if (ret == 0)
+		ret = rte_eth_dev_adjust_nb_rx_tx_desc(p->port_id, &rxd, &txd);
+	if (ret < 0) {
+		snprintf(err, errlen, "%s: rte_eth_dev_configure: %s", p->name, rte_strerror(-ret));
+		return ret;
+	}
+
+	int socket = rte_eth_dev_socket_id(p->port_id);
+	if (socket < 0)
+		socket = (int)rte_socket_id();
+	snprintf(pool, sizeof(pool), "mbufs_%u", i);
+	p->pool = rte_pktmbuf_pool_create(pool, cfg->dpdk.mbufs, DP_POOL_CACHE, 0,
+					  RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+	if (p->pool == NULL) {
+		snprintf(err, errlen, "%s: rte_pktmbuf_pool_create(%u mbufs): %s", p->name,
+			 cfg->dpdk.mbufs, rte_strerror(rte_errno));
+		return -rte_errno;
+	}
+	for (uint16_t q = 0; q < nq; q++) {
+		struct rte_eth_rxconf rxc = info.default_rxconf;
+		struct rte_eth_txconf txc = info.default_txconf;
+
+		rxc.offloads = conf.rxmode.offloads;
+		txc.offloads = conf.txmode.offloads;
+		ret = rte_eth_rx_queue_setup(p->port_id, q, rxd, (unsigned)socket, &rxc, p->pool);
+		if (ret == 0)
+			ret = rte_eth_tx_queue_setup(p->port_id, q, txd, (unsigned)socket, &txc);
+		if (ret < 0) {
+			snprintf(err, errlen, "%s: queue %u setup: %s", p->name, q,
+				 rte_strerror(-ret));
+			return ret;
+		}
+	}
+	ret = rte_eth_macaddr_get(p->port_id, &mac);
+	if (ret == 0)
+		ret = rte_eth_dev_start(p->port_id);
+	if (ret < 0) {
+		snprintf(err, errlen, "%s: rte_eth_dev_start: %s", p->name, rte_strerror(-ret));
+		return ret;
+	}
+	memcpy(p->ifc.mac, mac.addr_bytes, sizeof(p->ifc.mac));
+	port_iface(cfg, &cfg->dpdk.ports[i], &p->ifc);
+	DP_LOG(INFO,
+	       "port %s: %02x:%02x:%02x:%02x:%02x:%02x, %u queues, checksum offload rx %s tx %s\n",
+	       p->name, mac.addr_bytes[0], mac.addr_bytes[1], mac.addr_bytes[2], mac.addr_bytes[3],
+	       mac.addr_bytes[4], mac.addr_bytes[5], nq, p->rx_cksum ? "on" : "off",
+	       p->tx_cksum ? "on" : "off");
+	return 0;
+}
+
+int dp_ports_init(struct dp_app *app, char *err, size_t errlen)
+{
+	if (app->cfg->dpdk.replay &&
+	    rte_mbuf_dyn_rx_timestamp_register(&app->ts_offset, &app->ts_flag) != 0) {
+		snprintf(err, errlen, "rte_mbuf_dyn_rx_timestamp_register: %s",
+			 rte_strerror(rte_errno));
+		return -rte_errno;
+	}
+	for (unsigned i = 0; i < app->cfg->dpdk.n_ports; i++) {
+		/* Counted before it is up, so dp_ports_fini() undoes a half-done one. */
+		app->n_ports = i + 1;
+		int ret = port_init(app, i, err, errlen);
+
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+void dp_ports_fini(struct dp_app *app)
+{
+	for (unsigned i = 0; i < app->n_ports; i++) {
+		struct dp_port *p = &app->ports[i];
+
+		rte_eth_dev_stop(p->port_id);
+		rte_eth_dev_close(p->port_id);
+		rte_mempool_free(p->pool);
+	}
+	app->n_ports = 0;
+}

@@ -5,12 +5,15 @@
 # Debian 12 packages the build and the tests need.
 DPTRACK_PACKAGES=(
 	gcc pkg-config meson ninja-build python3 # toolchain
-	libdpdk-dev dpdk                         # DPDK 22.11: EAL, rte_hash, rte_rcu, PMDs, tools
+	libdpdk-dev dpdk dpdk-dev                # DPDK 22.11: EAL, PMDs, devbind, dpdk-telemetry.py
 	libyaml-dev                              # config loader
 	libsodium-dev                            # SipHash for connection ids and table keys
 	libcmocka-dev                            # unit tests
 	clang-format clang-tidy                  # style suite
 	valgrind                                 # memcheck test setup
+	python3-scapy                            # pcap suite: building and checking frames
+	iproute2 ethtool iputils-ping procps     # live suite: namespaces, veths, ping, sysctl
+	kmod pciutils                            # setup-nic.sh: modprobe, lspci
 )
 
 die() {
@@ -18,11 +21,12 @@ die() {
 	exit 1
 }
 
-# Re-runs the calling script as root through sudo when needed.
+# Re-runs the calling script as root through sudo when needed. $0 is made
+# absolute first, since the scripts cd to the top of the tree.
 need_root() {
 	[ "$(id -u)" -eq 0 ] && return 0
 	command -v sudo >/dev/null || die "run this as root (sudo is not installed)"
-	exec sudo -E "$0" "$@"
+	exec sudo -E "$DPTRACK_SCRIPT" "$@"
 }
 
 # Installs the packages that are missing; touches apt only if one is.

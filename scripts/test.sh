@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test suite that exists:
-#   unit (cmocka), cli (the dptrack binary), style (clang-format, clang-tidy),
+#   unit (cmocka), cli (the dptrack binary, setup-nic.sh --dry-run),
+#   pcap (replay through the real binary), live (namespaces, kernel clients),
+#   style (clang-format, clang-tidy),
 #   the unit suite under valgrind memcheck, and the unit suite again built
 #   with AddressSanitizer + UBSan.
 # Usage: sudo ./scripts/test.sh
 set -euo pipefail
-cd "$(dirname "$0")/.."
+DPTRACK_SCRIPT=$(realpath "$0")
+cd "$(dirname "$DPTRACK_SCRIPT")/.."
 . scripts/lib.sh
 need_root "$@"
 install_deps

@@ -142,6 +142,7 @@ static const char *const drop_names[DP_DROP_N] = {
     [DP_DROP_IP6_MALFORMED] = "ip6_malformed",
     [DP_DROP_IP6_NOT_OURS] = "ip6_not_ours",
     [DP_DROP_IP_PROTO] = "ip_proto",
+    [DP_DROP_IP_SRC] = "ip_src",
     [DP_DROP_ICMP_MALFORMED] = "icmp_malformed",
     [DP_DROP_ICMP_TYPE] = "icmp_type",
     [DP_DROP_NDP_MALFORMED] = "ndp_malformed",
@@ -381,6 +382,15 @@ static enum dp_verdict icmp4_parse(struct rx *rx, uint8_t *ip, unsigned hlen, ui
  * RFC 791: header checks in the order of enum dp_drop, then ICMP or UDP.
  * The total length bounds everything after; bytes past it are padding.
  */
+/* A source no client can have, so nothing is answered to it and it never
+ * enters a swarm: 0/8, 127/8, 224/4 (multicast), 240/4 (reserved and the
+ * broadcast address), or our own address. */
+static bool ip4_src_bad(const struct dp_iface *ifc, const uint8_t *src)
+{
+	return src[0] == 0 || src[0] == 127 || src[0] >= 224 ||
+	       memcmp(src, ifc->ip4, IP4_ADDR_LEN) == 0;
+}
+
 static enum dp_verdict ip4_parse(struct rx *rx)
 {
 	struct dp_pkt *pkt = rx->pkt;
@@ -405,6 +415,8 @@ static enum dp_verdict ip4_parse(struct rx *rx)
 		return drop(pkt, DP_DROP_IP4_FRAGMENT);
 	if (!rx->ifc->has_ip4 || memcmp(ip + IP4_OFF_DST, rx->ifc->ip4, IP4_ADDR_LEN) != 0)
 		return drop(pkt, DP_DROP_IP4_NOT_OURS);
+	if (ip4_src_bad(rx->ifc, ip + IP4_OFF_SRC))
+		return drop(pkt, DP_DROP_IP_SRC);
 
 	pkt->l4_off = (uint16_t)(pkt->l3_off + hlen);
 	switch (ip[IP4_OFF_PROTO]) {
@@ -415,6 +427,23 @@ static enum dp_verdict ip4_parse(struct rx *rx)
 	default:
 		return drop(pkt, DP_DROP_IP_PROTO);
 	}
+}
+
+/* The IPv6 counterpart: ::, ::1, multicast, IPv4-mapped (RFC 4291 2.5.5.2
+ * forbids it on the wire; taken as IPv4 it would let anyone on IPv6 put any
+ * IPv4 address into a swarm), our own address, and for UDP link-local,
+ * which no peer elsewhere can reach. */
+static bool ip6_src_bad(const struct dp_iface *ifc, const uint8_t *src, bool udp)
+{
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	static const uint8_t zero[15] = {0};
+
+	if (memcmp(src, zero, sizeof(zero)) == 0 && src[15] <= 1)
+		return true; /* :: and ::1 */
+	if (src[0] == 0xff || memcmp(src, mapped, sizeof(mapped)) == 0 ||
+	    memcmp(src, ifc->ip6, IP6_ADDR_LEN) == 0)
+		return true;
+	return udp && src[0] == 0xfe && (src[1] & 0xc0) == 0x80;
 }
 
 /* RFC 4443 section 2.3: the sum of an ICMPv6 message of len bytes with its
@@ -522,6 +551,8 @@ static enum dp_verdict icmp6_parse(struct rx *rx, uint8_t *ip, uint16_t plen, bo
 		return drop(pkt, DP_DROP_ICMP_MALFORMED);
 	if (ic[ICMP6_OFF_CODE] != 0)
 		return drop(pkt, DP_DROP_ICMP_TYPE);
+	if (ip6_src_bad(rx->ifc, ip + IP6_OFF_SRC, false))
+		return drop(pkt, DP_DROP_IP_SRC);
 	if (rx->len > rx->cap)
 		return drop(pkt, DP_DROP_NO_ROOM);
 
@@ -568,6 +599,8 @@ static enum dp_verdict ip6_parse(struct rx *rx)
 	case IPPROTO_UDP:
 		if (to_snm)
 			return drop(pkt, DP_DROP_IP6_NOT_OURS);
+		if (ip6_src_bad(rx->ifc, ip + IP6_OFF_SRC, true))
+			return drop(pkt, DP_DROP_IP_SRC);
 		return udp_parse(rx, ip, plen);
 	default:
 		return drop(pkt, DP_DROP_IP_PROTO);

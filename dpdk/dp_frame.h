@@ -56,6 +56,9 @@ enum dp_drop {
 	DP_DROP_IP6_MALFORMED,	 /* short, version != 6, payload length lies */
 	DP_DROP_IP6_NOT_OURS,	 /* destination not ours nor our solicited-node group */
 	DP_DROP_IP_PROTO,	 /* not UDP/ICMP/ICMPv6 (IPv6 extension headers too) */
+	DP_DROP_IP_SRC,		 /* a source no peer can have: unspecified, loopback, multicast,
+				  * broadcast, ours, IPv4-mapped IPv6 (RFC 4291 2.5.5.2),
+				  * or link-local for UDP */
 	DP_DROP_ICMP_MALFORMED,	 /* short, or checksum wrong */
 	DP_DROP_ICMP_TYPE,	 /* not an echo request (or NS for ICMPv6) */
 	DP_DROP_NDP_MALFORMED,	 /* NS with hop limit != 255, code != 0, bad option */

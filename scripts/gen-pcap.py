@@ -530,6 +530,12 @@ def scenario_malformed():
     sc.drop(bytes(Ether(dst=BCAST, src=m4) / IP(src=ip4, dst="255.255.255.255") /
                   UDP(sport=6881, dport=UDP_PORT) / Raw(bep15_connect(tid()))),
             "ip4_not_ours", "to the limited broadcast")
+    # Sources no peer can have: answered by nobody, entered into no swarm.
+    for src in ("127.0.0.1", "0.0.0.0", "224.0.0.5", "255.255.255.255", TRACKER4):
+        sc.drop(bytes(Ether(dst=PORT_MAC, src=m4) / IP(src=src, dst=TRACKER4) /
+                      UDP(sport=6881, dport=UDP_PORT) / Raw(bep15_connect(tid()))),
+                "ip_src", f"UDP from {src}")
+    sc.drop(echo4(m4, "127.0.0.1", 1, 9, b"loop"), "ip_src", "ICMP echo from loopback")
     sc.drop(bytes(Ether(dst=PORT_MAC, src=m4) / IP(src=ip4, dst=TRACKER4) /
                   TCP(sport=40000, dport=UDP_PORT, flags="S", seq=1)), "ip_proto", "TCP SYN")
     sc.drop(bytes(Ether(dst=PORT_MAC, src=m4) / IP(src=ip4, dst=TRACKER4, proto=47) / Raw(b"\0" * 8)),
@@ -579,6 +585,14 @@ def scenario_malformed():
     sc.drop(bytes(Ether(dst="33:33:00:00:00:01", src=m6) / IPv6(src=ip6, dst="ff02::1") /
                   UDP(sport=6881, dport=UDP_PORT) / Raw(bep15_connect(tid()))),
             "ip6_not_ours", "to all-nodes")
+    # ::ffff:a.b.c.d must never be taken for IPv4 a.b.c.d (RFC 4291 2.5.5.2).
+    for src in ("::ffff:203.0.113.9", "::1", "::", "ff02::1", "fe80::1", TRACKER6):
+        sc.drop(bytes(Ether(dst=PORT_MAC, src=m6) / IPv6(src=src, dst=TRACKER6) /
+                      UDP(sport=6881, dport=UDP_PORT) / Raw(bep15_connect(tid()))),
+                "ip_src", f"UDP from {src}")
+    sc.drop(echo6(m6, "ff02::1", 1, 9, b"mc"), "ip_src", "ICMPv6 echo from multicast")
+    sc.add(echo6(m6, "fe80::5", 1, 9, b"ll"), "ICMPv6 echo from link-local is answered",
+           reply=True)
     sc.drop(bytes(Ether(dst=PORT_MAC, src=m6) / IPv6(src=ip6, dst=TRACKER6) / IPv6ExtHdrHopByHop() /
                   UDP(sport=6881, dport=UDP_PORT) / Raw(bep15_connect(tid()))),
             "ip_proto", "hop-by-hop extension header")

@@ -288,6 +288,25 @@ def classify_arp(ifc, p):
     return p, "reply", "arp"
 
 
+MAPPED6 = bytes(10) + b"\xff\xff"
+
+
+def ip4_src_bad(ifc, src):
+    # No client has these: 0/8, loopback, multicast, reserved and broadcast,
+    # or the tracker's own address.
+    return src[0] in (0, 127) or src[0] >= 224 or src == ifc.ip4
+
+
+def ip6_src_bad(ifc, src, udp):
+    # ::, ::1, multicast, IPv4-mapped (RFC 4291 2.5.5.2), ours; and for UDP
+    # link-local, which no peer elsewhere could reach.
+    if src[:15] == bytes(15) and src[15] <= 1:
+        return True
+    if src[0] == 0xFF or src[:12] == MAPPED6 or src == ifc.ip6:
+        return True
+    return udp and src[0] == 0xFE and (src[1] & 0xC0) == 0x80
+
+
 def classify_ip4(ifc, p):
     b, o = p.raw, p.l3
     avail = len(b) - o
@@ -305,6 +324,8 @@ def classify_ip4(ifc, p):
     p.l4, p.l4_end = o + ihl, o + total
     if p.dst_ip != ifc.ip4:
         return p, "drop", "ip4_not_ours"
+    if ip4_src_bad(ifc, p.src_ip):
+        return p, "drop", "ip_src"
     if p.proto == PROTO_UDP:
         return classify_udp(ifc, p)
     if p.proto == PROTO_ICMP:
@@ -336,7 +357,11 @@ def classify_ip6(ifc, p):
     # The solicited-node group is ours for neighbour solicitations only.
     to_snm = p.dst_ip == ifc.snm6
     if p.proto == PROTO_UDP:
-        return (p, "drop", "ip6_not_ours") if to_snm else classify_udp(ifc, p)
+        if to_snm:
+            return p, "drop", "ip6_not_ours"
+        if ip6_src_bad(ifc, p.src_ip, True):
+            return p, "drop", "ip_src"
+        return classify_udp(ifc, p)
     if p.proto == PROTO_ICMP6:
         return classify_icmp6(ifc, p, to_snm)
     return p, "drop", "ip_proto"
@@ -359,6 +384,8 @@ def classify_icmp6(ifc, p, to_snm):
             return p, "drop", "icmp_malformed"
         if seg[1] != 0:
             return p, "drop", "icmp_type"
+        if ip6_src_bad(ifc, p.src_ip, False):
+            return p, "drop", "ip_src"
         return p, "reply", "echo6"
     if p.hlim != 255 or seg[1] != 0 or len(seg) < 24:
         return p, "drop", "ndp_malformed"

@@ -63,6 +63,12 @@ static const uint8_t other_ip6[16] = {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 
 static const uint8_t other_snm[16] = {0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, 0x12, 0x34, 0x57};
 static const uint8_t unspec_ip6[16];
 static const uint8_t mapped_ip6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 198, 18, 0, 2};
+static const uint8_t loop_ip6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+static const uint8_t mcast_ip6[16] = {0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+static const uint8_t ll_ip6[16] = {0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7};
+static const uint8_t zero_ip4[4] = {0, 0, 0, 0};
+static const uint8_t loop_ip4[4] = {127, 0, 0, 1};
+static const uint8_t mcast_ip4[4] = {224, 0, 0, 1};
 /* clang-format on */
 
 enum iface_kind { IF_DUAL, IF_NO_IP4, IF_NO_IP6 };
@@ -531,7 +537,21 @@ static const struct parse_case parse_cases[] = {
 	{"a padded IPv4 UDP datagram is found", build_udp4, {.data_len = 4, .pad = 14}, FINDS_UDP},
 	/* IPv6 */
 	{"an IPv6 UDP datagram to a tracker port is found", build_udp6, {0}, FINDS_UDP},
-	{"an IPv6 UDP datagram from a v4-mapped address is found", build_udp6, {.ip_src = mapped_ip6}, FINDS_UDP},
+	/* Sources no peer can have never enter a swarm (nor get an answer). */
+	{"an IPv6 UDP datagram from a v4-mapped address is dropped (RFC 4291)", build_udp6, {.ip_src = mapped_ip6}, DROPS(IP_SRC)},
+	{"an IPv6 UDP datagram from :: is dropped", build_udp6, {.ip_src = unspec_ip6}, DROPS(IP_SRC)},
+	{"an IPv6 UDP datagram from ::1 is dropped", build_udp6, {.ip_src = loop_ip6}, DROPS(IP_SRC)},
+	{"an IPv6 UDP datagram from a multicast source is dropped", build_udp6, {.ip_src = mcast_ip6}, DROPS(IP_SRC)},
+	{"an IPv6 UDP datagram from a link-local source is dropped", build_udp6, {.ip_src = ll_ip6}, DROPS(IP_SRC)},
+	{"an IPv6 UDP datagram from our own address is dropped", build_udp6, {.ip_src = our_ip6}, DROPS(IP_SRC)},
+	{"an ICMPv6 echo from a link-local source is answered", build_echo6, {.ip_src = ll_ip6}, ANSWERS},
+	{"an ICMPv6 echo from a multicast source is dropped", build_echo6, {.ip_src = mcast_ip6}, DROPS(IP_SRC)},
+	{"an IPv4 UDP datagram from 0.0.0.0 is dropped", build_udp4, {.ip_src = zero_ip4}, DROPS(IP_SRC)},
+	{"an IPv4 UDP datagram from loopback is dropped", build_udp4, {.ip_src = loop_ip4}, DROPS(IP_SRC)},
+	{"an IPv4 UDP datagram from a multicast source is dropped", build_udp4, {.ip_src = mcast_ip4}, DROPS(IP_SRC)},
+	{"an IPv4 UDP datagram from the broadcast address is dropped", build_udp4, {.ip_src = bcast_ip4}, DROPS(IP_SRC)},
+	{"an IPv4 UDP datagram from our own address is dropped", build_udp4, {.ip_src = our_ip4}, DROPS(IP_SRC)},
+	{"an ICMP echo from loopback is dropped", build_echo4, {.ip_src = loop_ip4}, DROPS(IP_SRC)},
 	{"an IPv6 UDP datagram without a checksum is dropped", build_udp6, {.zero_udp_cksum = true}, DROPS(UDP_CKSUM)},
 	{"an IPv6 UDP zero checksum is dropped whatever the NIC says", build_udp6, {.zero_udp_cksum = true}, DROPS(UDP_CKSUM), GOOD_L4},
 	{"an IPv6 UDP datagram with a wrong checksum is dropped", build_udp6, {.bad_l4_cksum = true}, DROPS(UDP_CKSUM)},
@@ -748,19 +768,19 @@ static void test_dp_frame_finds_udp_behind_a_vlan_tag(void **state)
 	assert_int_equal(pkt.src.port, PEER_PORT);
 }
 
-static void test_dp_frame_reads_a_v4_mapped_ipv6_source_as_ipv4(void **state)
+static void test_dp_frame_never_takes_a_v4_mapped_ipv6_source_for_ipv4(void **state)
 {
 	const struct fopts o = {.ip_src = mapped_ip6};
 	struct dp_pkt pkt;
 	enum dp_verdict v;
 	size_t len;
 
+	/* Taken as IPv4 (as a dual-stack socket would), this source would let
+	 * anyone on IPv6 put any IPv4 address into a swarm. */
 	(void)state;
 	build_and_parse(build_udp6, &o, IF_DUAL, 0, 0, &len, &v, &pkt);
-	assert_int_equal(v, DP_VERDICT_UDP);
-	assert_true(pkt.ipv6);
-	assert_int_equal(pkt.src.family, TR_AF_INET);
-	assert_memory_equal(pkt.src.ip, peer_ip4, 4);
+	assert_int_equal(v, DP_VERDICT_DROP);
+	assert_int_equal(pkt.drop, DP_DROP_IP_SRC);
 }
 
 static void test_dp_frame_answers_an_icmpv6_echo_with_a_valid_checksum(void **state)
@@ -1079,11 +1099,11 @@ static void test_dp_frame_udp_reply_returns_zero_when_cap_is_one_short(void **st
 static void test_dp_frame_names_every_drop_reason_distinctly(void **state)
 {
 	static const char *const want[DP_DROP_N] = {
-	    "eth_short",     "eth_not_ours",  "ethertype",     "arp_malformed",	 "arp_not_request",
-	    "arp_not_ours",  "ip4_malformed", "ip4_cksum",     "ip4_fragment",	 "ip4_not_ours",
-	    "ip6_malformed", "ip6_not_ours",  "ip_proto",      "icmp_malformed", "icmp_type",
-	    "ndp_malformed", "ndp_not_ours",  "udp_malformed", "udp_cksum",	 "udp_port",
-	    "no_room",
+	    "eth_short",     "eth_not_ours",  "ethertype",    "arp_malformed", "arp_not_request",
+	    "arp_not_ours",  "ip4_malformed", "ip4_cksum",    "ip4_fragment",  "ip4_not_ours",
+	    "ip6_malformed", "ip6_not_ours",  "ip_proto",     "ip_src",	       "icmp_malformed",
+	    "icmp_type",     "ndp_malformed", "ndp_not_ours", "udp_malformed", "udp_cksum",
+	    "udp_port",	     "no_room",
 	};
 
 	(void)state;
@@ -1105,7 +1125,7 @@ int main(void)
 	    cmocka_unit_test(test_dp_frame_finds_udp_behind_every_ipv4_header_length),
 	    cmocka_unit_test(test_dp_frame_finds_a_short_datagram_in_a_padded_60_byte_frame),
 	    cmocka_unit_test(test_dp_frame_finds_udp_behind_a_vlan_tag),
-	    cmocka_unit_test(test_dp_frame_reads_a_v4_mapped_ipv6_source_as_ipv4),
+	    cmocka_unit_test(test_dp_frame_never_takes_a_v4_mapped_ipv6_source_for_ipv4),
 	    cmocka_unit_test(test_dp_frame_answers_an_icmpv6_echo_with_a_valid_checksum),
 	    cmocka_unit_test(test_dp_frame_answers_a_solicitation_with_an_exact_advertisement),
 	    cmocka_unit_test(test_dp_frame_grows_a_bare_solicitation_into_an_advertisement),

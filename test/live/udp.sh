@@ -14,10 +14,10 @@
 # BEP 15 connect/announce/scrape as a seeder and two leechers per family
 # (bep15_client.py). Finally dptrack is stopped with SIGTERM and must exit 0
 # with counters. Prints "ok"/"not ok" per check, then "N passed, N failed";
-# exits 1 on any failure (showing dptrack's output), 77 (skip) without root
-# or the tools it needs.
+# exits 1 on any failure (showing dptrack's output) or missing tool, 77
+# (skip) without root.
 #
-# Needs: root, iproute2, ethtool, iputils-ping, /usr/bin/python3.
+# Needs: root, iproute2, ethtool, iputils-ping, /usr/bin/python3, dpdk-telemetry.py.
 # Usage: udp.sh PATH_TO_DPTRACK
 
 # shellcheck disable=SC2317 # functions run from traps or through check()
@@ -35,10 +35,13 @@ if [ "$(id -u)" != 0 ]; then
 	echo "skipped: the live test needs root (network namespaces)"
 	exit 77
 fi
-for tool in ip ethtool ping sysctl "$python"; do
+# A missing tool fails rather than skips: scripts/test.sh installs them all,
+# so a skip here would only hide a broken install.
+for tool in ip ethtool ping sysctl "$python" dpdk-telemetry.py; do
 	if ! command -v "$tool" >/dev/null; then
-		echo "skipped: $tool is not installed (scripts/lib.sh installs it)"
-		exit 77
+		echo "not ok - $tool is installed (scripts/lib.sh installs it)"
+		echo "0 passed, 1 failed"
+		exit 1
 	fi
 done
 
@@ -249,6 +252,20 @@ fi
 
 csum_after=$(udp_csum_errors)
 check "the client kernel found no bad UDP checksums" [ "$csum_after" = "$csum_before" ]
+
+# --- telemetry --------------------------------------------------------------
+# /dptrack/stats through DPDK's own client, while dptrack serves: the
+# counters a monitoring system would scrape.
+tel=$(echo /dptrack/stats | timeout 10 dpdk-telemetry.py -f "$prefix" 2>&1)
+tel_counter() {
+	"$python" -c 'import json, sys
+d = json.loads(sys.stdin.read().strip().splitlines()[-1])["/dptrack/stats"]
+print(d[sys.argv[1]])' "$1" <<<"$tel" 2>/dev/null || echo -1
+}
+for name in rx_packets udp_announce peers_ipv4 peers_ipv6; do
+	v=$(tel_counter "$name")
+	check "telemetry /dptrack/stats reports $name > 0 (got $v)" [ "$v" -gt 0 ]
+done
 
 # --- stop dptrack --------------------------------------------------------------
 if [ -n "$pid" ]; then

@@ -18,16 +18,30 @@
 # (skip) without root.
 #
 # Needs: root, iproute2, ethtool, iputils-ping, /usr/bin/python3, dpdk-telemetry.py.
-# Usage: udp.sh PATH_TO_DPTRACK
+# Usage: udp.sh PATH_TO_DPTRACK [WORKERS]
 
 # shellcheck disable=SC2317 # functions run from traps or through check()
 set -u
 
-if [ $# -ne 1 ]; then
-	echo "usage: $0 PATH_TO_DPTRACK" >&2
+if [ $# -lt 1 ] || [ $# -gt 2 ] || ! [[ ${2:-1} =~ ^[1-8]$ ]]; then
+	echo "usage: $0 PATH_TO_DPTRACK [WORKERS (1-8)]" >&2
 	exit 2
 fi
 dptrack=$(realpath "$1")
+# One worker: the main lcore runs the packet loop. More: that many worker
+# lcores, each with its own queue pair (net_af_packet fans flows out over
+# them by hash), spread over the CPUs, and the main lcore on control work.
+workers=${2:-1}
+if [ "$workers" = 1 ]; then
+	lcores='"-l", "0"'
+	qpairs=""
+else
+	ncpu=$(nproc)
+	map="0@0"
+	for ((k = 1; k <= workers; k++)); do map+=",$k@$(((k - 1) % ncpu))"; done
+	lcores="\"--lcores\", \"$map\""
+	qpairs=",qpairs=$workers"
+fi
 here=$(dirname "$(realpath "$0")")
 python=/usr/bin/python3 # Debian's; the one on PATH may be another build
 
@@ -172,8 +186,8 @@ tracker:
   memory_mb: 64
 udp: { ports: [$port] }
 dpdk:
-  eal_args: ["--no-huge", "-m", "512", "--no-pci", "--no-shconf", "-l", "0",
-             "--file-prefix", "$prefix", "--vdev", "net_af_packet0,iface=$tr_if"]
+  eal_args: ["--no-huge", "-m", "512", "--no-pci", "--no-shconf", $lcores,
+             "--file-prefix", "$prefix", "--vdev", "net_af_packet0,iface=$tr_if$qpairs"]
   ports: [ { device: net_af_packet0, ipv4: $tr4/24, ipv6: "$tr6/64" } ]
 http: { enabled: false }
 EOF
@@ -266,6 +280,10 @@ for name in rx_packets udp_announce peers_ipv4 peers_ipv6; do
 	v=$(tel_counter "$name")
 	check "telemetry /dptrack/stats reports $name > 0 (got $v)" [ "$v" -gt 0 ]
 done
+n_lcores=$("$python" -c 'import json, sys
+print(len(json.loads(sys.stdin.read().strip().splitlines()[-1])["/dptrack/stats"]["lcores"]))' \
+	<<<"$tel" 2>/dev/null || echo -1)
+check "telemetry lists $workers worker lcore(s) (got $n_lcores)" [ "$n_lcores" = "$workers" ]
 
 # --- stop dptrack --------------------------------------------------------------
 if [ -n "$pid" ]; then

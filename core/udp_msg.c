@@ -8,8 +8,9 @@
  */
 #include "udp_msg.h"
 
-#include <endian.h>
 #include <string.h>
+
+#include "wire.h"
 
 /* BEP 15 request header, common to every action. */
 #define OFF_CONNECTION_ID  0
@@ -69,44 +70,6 @@ const char *udp_msg_err_name(enum udp_msg_err e)
 	if ((unsigned)e >= UDP_MSG_ERR_N)
 		return "unknown";
 	return err_names[e];
-}
-
-/* Readers: the caller has checked that off + size <= len. */
-static inline uint64_t get_be64(const uint8_t *buf, size_t off)
-{
-	uint64_t v;
-
-	memcpy(&v, buf + off, sizeof(v));
-	return be64toh(v);
-}
-
-static inline uint32_t get_be32(const uint8_t *buf, size_t off)
-{
-	uint32_t v;
-
-	memcpy(&v, buf + off, sizeof(v));
-	return be32toh(v);
-}
-
-static inline uint16_t get_be16(const uint8_t *buf, size_t off)
-{
-	uint16_t v;
-
-	memcpy(&v, buf + off, sizeof(v));
-	return be16toh(v);
-}
-
-/* Writers: the caller has checked that off + size <= cap. */
-static inline void put_be64(uint8_t *out, size_t off, uint64_t v)
-{
-	v = htobe64(v);
-	memcpy(out + off, &v, sizeof(v));
-}
-
-static inline void put_be32(uint8_t *out, size_t off, uint32_t v)
-{
-	v = htobe32(v);
-	memcpy(out + off, &v, sizeof(v));
 }
 
 /*

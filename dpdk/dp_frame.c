@@ -28,6 +28,8 @@
 #include <rte_ip.h>
 #include <rte_udp.h>
 
+#include "core/wire.h"
+
 /* Ethernet II, then at most one IEEE 802.1Q tag. */
 #define ETH_OFF_DST   offsetof(struct rte_ether_hdr, dst_addr)
 #define ETH_OFF_SRC   offsetof(struct rte_ether_hdr, src_addr)
@@ -169,27 +171,6 @@ struct rx {
 	unsigned flags; /* enum dp_rx_flags */
 	struct dp_pkt *pkt;
 };
-
-/* Readers and writers: the caller has checked that off + size <= len (cap). */
-static inline uint16_t get_be16(const uint8_t *p, size_t off)
-{
-	uint16_t v;
-
-	memcpy(&v, p + off, sizeof(v));
-	return rte_be_to_cpu_16(v);
-}
-
-static inline void put_be16(uint8_t *p, size_t off, uint16_t v)
-{
-	v = rte_cpu_to_be_16(v);
-	memcpy(p + off, &v, sizeof(v));
-}
-
-static inline void put_be32(uint8_t *p, size_t off, uint32_t v)
-{
-	v = rte_cpu_to_be_32(v);
-	memcpy(p + off, &v, sizeof(v));
-}
 
 /* A checksum as rte_raw_cksum computes it (native-order words) goes to the
  * wire as it is. */

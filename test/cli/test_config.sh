@@ -7,20 +7,7 @@ set -u
 dptrack=$(realpath "$1")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fails=0
-pass=0
-
-check() { # check NAME CONDITION...
-	local name=$1
-	shift
-	if "$@"; then
-		pass=$((pass + 1))
-		echo "ok - $name"
-	else
-		fails=$((fails + 1))
-		echo "not ok - $name"
-	fi
-}
+. "$(dirname "$(realpath "$0")")/tap.sh"
 
 # Runs dptrack in $tmp (so no ./dptrack.yaml is picked up by accident) with
 # HOME pointing at an empty directory.
@@ -78,5 +65,4 @@ check "--version prints the version" grep -q "^dptrack [0-9]" "$tmp/out"
 run --no-such-flag
 check "unknown flag exits 2" [ "$(rc)" = 2 ]
 
-echo "$pass passed, $fails failed"
-[ "$fails" -eq 0 ]
+tap_end

@@ -12,21 +12,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 script=$(realpath "${1:-$here/../../scripts/setup-nic.sh}")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fails=0
-pass=0
-
-check() { # check NAME CONDITION...
-	local name=$1
-	shift
-	if "$@"; then
-		pass=$((pass + 1))
-		echo "ok - $name"
-	else
-		fails=$((fails + 1))
-		echo "not ok - $name"
-		sed 's/^/#   /' "$tmp/out"
-	fi
-}
+. "$(dirname "$(realpath "$0")")/tap.sh"
+on_fail() { sed 's/^/#   /' "$tmp/out"; }
 
 mkdir -p "$tmp/bin"
 for tool in modprobe dpdk-devbind.py mount umount apt-get; do
@@ -151,5 +138,4 @@ check "hugepages, mounts, /dev/hugepages and PCI drivers are unchanged" cmp -s "
 check "the plan names the nr_hugepages step only as 'would run'" \
 	bash -c '! grep -v "^would run: " "$0" | grep -q "> .*nr_hugepages"' "$tmp/plan"
 
-echo "$pass passed, $fails failed"
-[ "$fails" -eq 0 ]
+tap_end

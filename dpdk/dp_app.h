@@ -76,7 +76,8 @@ struct dp_app {
 	uint64_t ts_flag;
 	uint64_t idle_tsc; /* exit after this long without a packet; 0 = never */
 	uint64_t started_tsc;
-	volatile int stop; /* set by signals, idle exit; read by every loop */
+	uint64_t mbufs_leaked; /* still allocated once the ports are closed */
+	volatile int stop;     /* set by signals, idle exit; read by every loop */
 };
 
 /* dp_port.c: probes, configures and starts every dpdk.ports entry with one
@@ -84,7 +85,8 @@ struct dp_app {
  * with the failing call named in err. */
 int dp_ports_init(struct dp_app *app, char *err, size_t errlen);
 
-/* Stops and closes every port (net_pcap flushes its output here). */
+/* Stops and closes every port (net_pcap flushes its output here), adding the
+ * mbufs that never came back to its pool to app->mbufs_leaked. */
 void dp_ports_fini(struct dp_app *app);
 
 /* dp_lcore.c: the packet loop of one worker (rte_eal_remote_launch entry;

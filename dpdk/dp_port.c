@@ -192,6 +192,9 @@ void dp_ports_fini(struct dp_app *app)
 
 		rte_eth_dev_stop(p->port_id);
 		rte_eth_dev_close(p->port_id);
+		/* Closed queues hold nothing, so whatever is still out leaked. */
+		if (p->pool != NULL)
+			app->mbufs_leaked += rte_mempool_in_use_count(p->pool);
 		rte_mempool_free(p->pool);
 	}
 	app->n_ports = 0;

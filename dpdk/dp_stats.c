@@ -84,6 +84,8 @@ void dp_stats_each(struct dp_app *app, dp_counter_fn fn, void *arg)
 	each_tracker(app, fn, arg);
 	each_table(app, fn, arg);
 	fn(arg, "uptime_seconds", (rte_rdtsc() - app->started_tsc) / app->tsc_hz);
+	/* Known once the ports are closed; 0 while running. */
+	fn(arg, "mbufs_leaked", app->mbufs_leaked);
 }
 
 static void print_one(void *arg, const char *name, uint64_t value)

@@ -303,5 +303,7 @@ for name in rx_packets tx_packets stack_replies udp_connect udp_announce udp_scr
 	v=$(counter "$name")
 	check "dptrack counted $name > 0 (got $v)" [ "$v" -gt 0 ]
 done
+v=$(counter mbufs_leaked)
+check "every mbuf was back in its pool at exit (leaked: $v)" [ "$v" = 0 ]
 
 finish

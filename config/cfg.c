@@ -77,6 +77,8 @@ const struct cfg_key cfg_keys[] = {
     U32(S_HTTP, "max_request_bytes", http.max_request_bytes, 512, 1048576),
     LIST(S_HTTP, "trusted_proxies", K_CIDRS, http.trusted_proxies, http.n_trusted_proxies, 0,
 	 CFG_MAX_CIDRS),
+    SCALAR(S_HTTP, "trust_ip_params", K_BOOL, http.trust_ip_params, 0, 0),
+    SCALAR(S_HTTP, "static_dir", K_PATH, http.static_dir, 0, 0),
 
     LIST(S_STATS, "allow", K_CIDRS, stats.allow, stats.n_allow, 0, CFG_MAX_CIDRS),
 };
@@ -319,6 +321,13 @@ int cfg_scalar_set(struct cfg_ld *ld, const struct cfg_key *k, unsigned line, co
 				cfg_sect_names[k->sect], k->name, cfg_show(&b, s, len));
 	case K_SECRET:
 		return set_secret(ld, k, line, s, len);
+	case K_PATH:
+		if (len >= CFG_PATH_MAX || memchr(s, '\0', len) != NULL)
+			return cfg_fail(ld, line, "%s.%s: not a usable path ('%s')",
+					cfg_sect_names[k->sect], k->name, cfg_show(&b, s, len));
+		memcpy(field(ld->c, k->off), s, len);
+		((char *)field(ld->c, k->off))[len] = '\0';
+		return 0;
 	default:
 		return cfg_fail(ld, line, "%s.%s is a list; set it in a config file",
 				cfg_sect_names[k->sect], k->name);

@@ -91,6 +91,8 @@ struct cfg {
 		uint32_t threads, max_connections, idle_timeout, max_request_bytes;
 		struct cfg_cidr trusted_proxies[CFG_MAX_CIDRS];
 		unsigned n_trusted_proxies;
+		bool trust_ip_params;	       /* honour ip/ipv4/ipv6 query parameters */
+		char static_dir[CFG_PATH_MAX]; /* "" = built-in pages */
 	} http;
 
 	struct {

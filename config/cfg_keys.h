@@ -23,6 +23,7 @@ enum cfg_kind {
 	K_BOOL,	  /* true/false, yes/no, on/off */
 	K_LEVEL,  /* error, warn, info, debug */
 	K_SECRET, /* 32 hex digits, or "" for a random key */
+	K_PATH,	  /* a path under CFG_PATH_MAX bytes, or "" for none */
 	/* Lists hold [min, max] entries; a list given replaces the previous one. */
 	K_UDP_PORTS, /* integers 1..65535, no repeats */
 	K_STRS,	     /* non-empty strings, strdup'ed */
@@ -47,7 +48,7 @@ extern const char *const cfg_sect_names[S_COUNT];
 
 /* Entries in cfg_keys[]; cfg.c refuses to compile if the table has another
  * count. A constant, so the loader can size per-key arrays by it. */
-#define CFG_N_KEYS 30
+#define CFG_N_KEYS 32
 
 /* Every key, in the order of config/dptrack.yaml, which cfg_print follows;
  * CFG_N_KEYS entries. */

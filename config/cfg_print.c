@@ -117,6 +117,11 @@ static void put_key(FILE *f, const struct cfg *c, const struct cfg_key *k)
 			fprintf(f, "%02x", c->udp.secret[i]);
 		fputs("\"\n", f);
 		break;
+	case K_PATH:
+		fputc(' ', f);
+		put_quoted(f, (const char *)cfield(c, k->off));
+		fputc('\n', f);
+		break;
 	case K_DEVS:
 		put_ports(f, c);
 		break;

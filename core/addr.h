@@ -63,4 +63,23 @@ static inline unsigned tr_addr_compact(const struct tr_addr *a, uint8_t *out)
 	return n + 2;
 }
 
+/* An address block: "198.18.0.0/15", "fd00::/8". */
+struct tr_cidr {
+	uint8_t family; /* enum tr_family */
+	uint8_t addr[16];
+	uint8_t prefix; /* 0..32 or 0..128 */
+};
+
+/* Returns true if a's address lies in c (same family, first prefix bits equal). */
+static inline bool tr_addr_in_cidr(const struct tr_addr *a, const struct tr_cidr *c)
+{
+	unsigned full = c->prefix / 8, rest = c->prefix % 8;
+
+	if (a->family != c->family || c->prefix > tr_addr_iplen(a) * 8)
+		return false;
+	if (memcmp(a->ip, c->addr, full) != 0)
+		return false;
+	return rest == 0 || ((a->ip[full] ^ c->addr[full]) & (uint8_t)(0xff << (8 - rest))) == 0;
+}
+
 #endif

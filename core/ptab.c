@@ -883,6 +883,40 @@ struct rte_rcu_qsbr *ptab_rcu(struct ptab *t)
 	return t->rcu;
 }
 
+int ptab_thread_enter(struct ptab *t)
+{
+	if (rte_thread_register() != 0)
+		return -1;
+	if (rte_rcu_qsbr_thread_register(t->rcu, rte_lcore_id()) != 0) {
+		rte_thread_unregister();
+		return -1;
+	}
+	rte_rcu_qsbr_thread_online(t->rcu, rte_lcore_id());
+	return 0;
+}
+
+void ptab_thread_leave(struct ptab *t)
+{
+	rte_rcu_qsbr_thread_offline(t->rcu, rte_lcore_id());
+	rte_rcu_qsbr_thread_unregister(t->rcu, rte_lcore_id());
+	rte_thread_unregister();
+}
+
+void ptab_reader_offline(struct ptab *t)
+{
+	rte_rcu_qsbr_thread_offline(t->rcu, rte_lcore_id());
+}
+
+void ptab_reader_online(struct ptab *t)
+{
+	rte_rcu_qsbr_thread_online(t->rcu, rte_lcore_id());
+}
+
+void ptab_quiescent(struct ptab *t)
+{
+	rte_rcu_qsbr_quiescent(t->rcu, rte_lcore_id());
+}
+
 void ptab_stats(struct ptab *t, struct ptab_stats *s)
 {
 	int64_t peers[2] = {0, 0}, seeders = 0, leechers = 0;

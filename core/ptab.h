@@ -64,6 +64,22 @@ void ptab_free(struct ptab *t);
 /* The RCU variable readers register with (thread id = rte_lcore_id()). */
 struct rte_rcu_qsbr *ptab_rcu(struct ptab *t);
 
+/*
+ * For threads that are not EAL lcores (the HTTP threads), so they need no
+ * DPDK header: ptab_thread_enter() registers the calling thread with EAL
+ * (rte_thread_register: the hash's per-lcore caches need an lcore id) and as
+ * an online RCU reader; returns 0, or -1 if EAL has no lcore id left.
+ * ptab_thread_leave() undoes both. A reader goes offline around anything
+ * that may block (epoll_wait), so it never holds up reclamation, and online
+ * before it touches the table again; ptab_quiescent() reports a quiescent
+ * state from a loop that does not block.
+ */
+int ptab_thread_enter(struct ptab *t);
+void ptab_thread_leave(struct ptab *t);
+void ptab_reader_offline(struct ptab *t);
+void ptab_reader_online(struct ptab *t);
+void ptab_quiescent(struct ptab *t);
+
 struct ptab_announce {
 	const uint8_t *info_hash;  /* 20 bytes */
 	struct tr_addr peer;	   /* the announcing peer; port != 0 */

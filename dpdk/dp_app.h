@@ -17,6 +17,7 @@
 #include <rte_dev.h>
 
 #include "cfg.h"
+#include "core/metrics.h"
 #include "core/stats.h"
 #include "core/tracker.h"
 #include "dp_frame.h"
@@ -69,6 +70,7 @@ struct dp_app {
 	unsigned n_ports;
 	struct ptab *ptab;
 	struct tracker tr;
+	struct kh_server *kh; /* the HTTP path, NULL when http.enabled is false */
 	uint16_t burst;
 	uint64_t tsc_hz;
 	uint64_t start_tsc, start_unix; /* the clock outside replay mode */
@@ -96,15 +98,15 @@ int dp_lcore_main(void *arg);
 /* One slice of control work: expiry, idle exit. Main lcore only. */
 void dp_control_tick(struct dp_app *app);
 
-/* dp_stats.c: calls fn for every counter, summed over workers, with a
- * stable name ("rx_packets", "drop_ip4_cksum", "udp_announce", ...). */
-typedef void (*dp_counter_fn)(void *arg, const char *name, uint64_t value);
-void dp_stats_each(struct dp_app *app, dp_counter_fn fn, void *arg);
+/* dp_stats.c: the whole metric stream (core/metrics.h) of the process,
+ * summed over lcores and HTTP threads; ctx is the struct dp_app. The
+ * tr_metric_source the HTTP path shows at /stats and /metrics. */
+void dp_metrics_each(void *ctx, tr_metric_fn fn, void *arg);
 
 /* Registers the /dptrack/stats telemetry command. Returns 0 or < 0. */
 int dp_stats_telemetry_init(struct dp_app *app);
 
-/* Prints every counter as "counter NAME VALUE" lines to stdout. */
+/* Prints every figure as "counter NAME VALUE" lines to stdout. */
 void dp_stats_print(struct dp_app *app);
 
 #endif

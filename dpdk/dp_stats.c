@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * dp_stats.c - every counter of the process under one stable name: summed
- * over the workers for the /dptrack/stats telemetry command and for the
- * lines printed at exit. One walk (dp_stats_each) feeds both, so the two can
- * never disagree on a name.
+ * dp_stats.c - every figure of the process as one tr_metric stream: summed
+ * over the lcores and the HTTP threads, read by the /dptrack/stats
+ * telemetry command, the exit lines, GET /stats and GET /metrics. One walk
+ * feeds them all, so no two can disagree on a name or a value.
  */
 #include "dp_app.h"
 
@@ -14,6 +14,7 @@
 #include <rte_telemetry.h>
 
 #include "core/ptab.h"
+#include "kernel-http/kh_server.h"
 
 /* The telemetry callback has no argument; the process has one app. */
 static struct dp_app *tel_app;
@@ -24,124 +25,196 @@ static uint64_t load(const uint64_t *v)
 }
 
 /* Sums one dp_counters field over all workers. */
-#define SUM(app, field)                                                                            \
-	({                                                                                         \
-		uint64_t s_ = 0;                                                                   \
-		for (unsigned i_ = 0; i_ < (app)->n_workers; i_++)                                 \
-			s_ += load(&(app)->workers[i_].c.field);                                   \
-		s_;                                                                                \
-	})
-
-static void each_tracker(struct dp_app *app, dp_counter_fn fn, void *arg)
+static uint64_t sum_field(const struct dp_app *app, size_t off)
 {
-	struct stats_ctr t = {0};
-	char name[64];
+	uint64_t s = 0;
 
 	for (unsigned i = 0; i < app->n_workers; i++)
-		stats_add(&t, &app->workers[i].tr_stats);
-	for (unsigned a = 0; a < STATS_ACTION_N; a++) {
-		snprintf(name, sizeof(name), "udp_%s", stats_action_name(a));
-		fn(arg, name, t.req[STATS_UDP][a]);
-	}
-	for (unsigned e = 0; e < STATS_ERR_N; e++) {
-		snprintf(name, sizeof(name), "udp_err_%s", stats_err_name(e));
-		fn(arg, name, t.err[STATS_UDP][e]);
-	}
-	for (unsigned e = 1; e < UDP_MSG_ERR_N; e++) {
-		snprintf(name, sizeof(name), "udp_bad_%s", udp_msg_err_name(e));
-		fn(arg, name, t.udp_bad[e]);
+		s += load((const uint64_t *)((const char *)&app->workers[i].c + off));
+	return s;
+}
+
+#define SUM(app, field) sum_field(app, offsetof(struct dp_counters, field))
+
+static void emit(tr_metric_fn fn, void *arg, const char *name, const char *help,
+		 enum tr_metric_type type, const char *labels, const char *key, uint64_t v)
+{
+	fn(arg, &(struct tr_metric){name, help, type, labels, key, v});
+}
+
+static void each_frames(const struct dp_app *app, tr_metric_fn fn, void *arg)
+{
+	char labels[64], key[64];
+
+	emit(fn, arg, "rx_packets_total", "Frames received on DPDK ports", TR_METRIC_COUNTER, NULL,
+	     "rx_packets", SUM(app, rx));
+	emit(fn, arg, "tx_packets_total", "Frames sent on DPDK ports", TR_METRIC_COUNTER, NULL,
+	     "tx_packets", SUM(app, tx));
+	emit(fn, arg, "tx_full_total", "Replies dropped because the TX ring was full",
+	     TR_METRIC_COUNTER, NULL, "tx_full", SUM(app, tx_full));
+	emit(fn, arg, "rx_multiseg_total", "Frames dropped for spanning several mbufs",
+	     TR_METRIC_COUNTER, NULL, "rx_multiseg", SUM(app, rx_multiseg));
+	emit(fn, arg, "stack_replies_total", "ARP, ICMP echo and NDP answers", TR_METRIC_COUNTER,
+	     NULL, "stack_replies", SUM(app, stack_replies));
+	emit(fn, arg, "tracker_silent_total", "Tracker datagrams left unanswered",
+	     TR_METRIC_COUNTER, NULL, "tracker_silent", SUM(app, tracker_silent));
+	for (unsigned d = 0; d < DP_DROP_N; d++) {
+		snprintf(labels, sizeof(labels), "reason=\"%s\"", dp_drop_name(d));
+		snprintf(key, sizeof(key), "drop_%s", dp_drop_name(d));
+		emit(fn, arg, "drops_total", "Frames dropped by the frame layer, by reason",
+		     TR_METRIC_COUNTER, labels, key, SUM(app, drop[d]));
 	}
 }
 
-static void each_table(struct dp_app *app, dp_counter_fn fn, void *arg)
+/* Tracker requests and refusals of both protocols, from the lcores' and the
+ * HTTP threads' counters together. */
+static void each_tracker(const struct dp_app *app, tr_metric_fn fn, void *arg)
+{
+	struct stats_ctr t = {0};
+	char labels[96], key[64];
+
+	for (unsigned i = 0; i < app->n_workers; i++)
+		stats_add(&t, &app->workers[i].tr_stats);
+	kh_tracker_stats(app->kh, &t);
+	for (unsigned p = 0; p < STATS_PROTO_N; p++)
+		for (unsigned a = 0; a < STATS_ACTION_N; a++) {
+			snprintf(labels, sizeof(labels), "protocol=\"%s\",action=\"%s\"",
+				 stats_proto_name(p), stats_action_name(a));
+			snprintf(key, sizeof(key), "%s_%s", stats_proto_name(p),
+				 stats_action_name(a));
+			emit(fn, arg, "requests_total", "Tracker requests answered",
+			     TR_METRIC_COUNTER, labels, key, t.req[p][a]);
+		}
+	for (unsigned p = 0; p < STATS_PROTO_N; p++)
+		for (unsigned e = 0; e < STATS_ERR_N; e++) {
+			snprintf(labels, sizeof(labels), "protocol=\"%s\",reason=\"%s\"",
+				 stats_proto_name(p), stats_err_name(e));
+			snprintf(key, sizeof(key), "%s_err_%s", stats_proto_name(p),
+				 stats_err_name(e));
+			emit(fn, arg, "errors_total", "Tracker requests refused, by reason",
+			     TR_METRIC_COUNTER, labels, key, t.err[p][e]);
+		}
+	for (unsigned e = 1; e < UDP_MSG_ERR_N; e++) {
+		snprintf(labels, sizeof(labels), "protocol=\"udp\",reason=\"%s\"",
+			 udp_msg_err_name(e));
+		snprintf(key, sizeof(key), "udp_bad_%s", udp_msg_err_name(e));
+		emit(fn, arg, "malformed_total", "Malformed tracker requests, by codec reason",
+		     TR_METRIC_COUNTER, labels, key, t.udp_bad[e]);
+	}
+	for (unsigned e = 1; e < HTTP_REQ_ERR_N; e++) {
+		snprintf(labels, sizeof(labels), "protocol=\"http\",reason=\"%s\"",
+			 http_req_err_name(e));
+		snprintf(key, sizeof(key), "http_bad_%s", http_req_err_name(e));
+		emit(fn, arg, "malformed_total", "Malformed tracker requests, by codec reason",
+		     TR_METRIC_COUNTER, labels, key, t.http_bad[e]);
+	}
+}
+
+static void each_table(const struct dp_app *app, tr_metric_fn fn, void *arg)
 {
 	struct ptab_stats st;
 
 	ptab_stats(app->ptab, &st);
-	fn(arg, "swarms", st.swarms);
-	fn(arg, "peers_ipv4", st.peers4);
-	fn(arg, "peers_ipv6", st.peers6);
-	fn(arg, "seeders", st.seeders);
-	fn(arg, "leechers", st.leechers);
-	fn(arg, "memory_used_bytes", st.mem_used);
-	fn(arg, "memory_budget_bytes", st.mem_budget);
+	emit(fn, arg, "swarms", "Torrents tracked", TR_METRIC_GAUGE, NULL, "swarms", st.swarms);
+	emit(fn, arg, "peers", "Peers, by address family", TR_METRIC_GAUGE, "family=\"ipv4\"",
+	     "peers_ipv4", st.peers4);
+	emit(fn, arg, "peers", "Peers, by address family", TR_METRIC_GAUGE, "family=\"ipv6\"",
+	     "peers_ipv6", st.peers6);
+	emit(fn, arg, "seeders", "Peers with nothing left to download", TR_METRIC_GAUGE, NULL,
+	     "seeders", st.seeders);
+	emit(fn, arg, "leechers", "Peers still downloading", TR_METRIC_GAUGE, NULL, "leechers",
+	     st.leechers);
+	emit(fn, arg, "memory_used_bytes", "Peer table memory in use", TR_METRIC_GAUGE, NULL,
+	     "memory_used_bytes", st.mem_used);
+	emit(fn, arg, "memory_budget_bytes", "Peer table memory budget (tracker.memory_mb)",
+	     TR_METRIC_GAUGE, NULL, "memory_budget_bytes", st.mem_budget);
+	for (unsigned e = 1; e < PTAB_ERR_N; e++) {
+		static const char *const why[PTAB_ERR_N] = {NULL, "reason=\"swarm_limit\"",
+							    "reason=\"peer_limit\"",
+							    "reason=\"memory_limit\""};
+		static const char *const keys[PTAB_ERR_N] = {
+		    NULL, "refused_swarm_limit", "refused_peer_limit", "refused_memory_limit"};
+		emit(fn, arg, "table_refused_total", "Announces the peer table refused, by limit",
+		     TR_METRIC_COUNTER, why[e], keys[e], st.refused[e]);
+	}
 }
 
-void dp_stats_each(struct dp_app *app, dp_counter_fn fn, void *arg)
+static void each_lcore(const struct dp_app *app, tr_metric_fn fn, void *arg)
 {
-	char name[64];
+	char labels[32], key[48];
 
-	fn(arg, "rx_packets", SUM(app, rx));
-	fn(arg, "tx_packets", SUM(app, tx));
-	fn(arg, "tx_full", SUM(app, tx_full));
-	fn(arg, "rx_multiseg", SUM(app, rx_multiseg));
-	fn(arg, "stack_replies", SUM(app, stack_replies));
-	fn(arg, "tracker_silent", SUM(app, tracker_silent));
-	for (unsigned d = 0; d < DP_DROP_N; d++) {
-		snprintf(name, sizeof(name), "drop_%s", dp_drop_name(d));
-		fn(arg, name, SUM(app, drop[d]));
+	for (int f = 0; f < 3; f++) {
+		static const char *const name[] = {"lcore_rx_packets_total",
+						   "lcore_tx_packets_total", "lcore_drops_total"};
+		static const char *const help[] = {"Frames received, by lcore",
+						   "Frames sent, by lcore",
+						   "Frames dropped by the frame layer, by lcore"};
+		static const char *const suffix[] = {"rx_packets", "tx_packets", "drops"};
+
+		for (unsigned i = 0; i < app->n_workers; i++) {
+			const struct dp_worker *w = &app->workers[i];
+			uint64_t v = 0;
+
+			if (f == 0)
+				v = load(&w->c.rx);
+			else if (f == 1)
+				v = load(&w->c.tx);
+			else
+				for (unsigned d = 0; d < DP_DROP_N; d++)
+					v += load(&w->c.drop[d]);
+			snprintf(labels, sizeof(labels), "lcore=\"%u\"", w->lcore_id);
+			snprintf(key, sizeof(key), "lcore%u_%s", w->lcore_id, suffix[f]);
+			emit(fn, arg, name[f], help[f], TR_METRIC_COUNTER, labels, key, v);
+		}
 	}
+}
+
+void dp_metrics_each(void *ctx, tr_metric_fn fn, void *arg)
+{
+	const struct dp_app *app = ctx;
+
+	each_frames(app, fn, arg);
 	each_tracker(app, fn, arg);
 	each_table(app, fn, arg);
-	fn(arg, "uptime_seconds", (rte_rdtsc() - app->started_tsc) / app->tsc_hz);
+	kh_metrics(app->kh, fn, arg);
+	each_lcore(app, fn, arg);
+	emit(fn, arg, "uptime_seconds", "Seconds since dptrack started", TR_METRIC_GAUGE, NULL,
+	     "uptime_seconds", (rte_rdtsc() - app->started_tsc) / app->tsc_hz);
 	/* Known once the ports are closed; 0 while running. */
-	fn(arg, "mbufs_leaked", app->mbufs_leaked);
+	emit(fn, arg, "mbufs_leaked", "Mbufs not back in their pool after the ports closed",
+	     TR_METRIC_GAUGE, NULL, "mbufs_leaked", app->mbufs_leaked);
 }
 
-static void print_one(void *arg, const char *name, uint64_t value)
+static void print_one(void *arg, const struct tr_metric *m)
 {
-	fprintf(arg, "counter %s %" PRIu64 "\n", name, value);
+	fprintf(arg, "counter %s %" PRIu64 "\n", m->key, m->value);
 }
 
 void dp_stats_print(struct dp_app *app)
 {
-	dp_stats_each(app, print_one, stdout);
+	dp_metrics_each(app, print_one, stdout);
 	fflush(stdout);
 }
 
-static void tel_one(void *arg, const char *name, uint64_t value)
+static void tel_one(void *arg, const struct tr_metric *m)
 {
-	rte_tel_data_add_dict_u64(arg, name, value);
+	rte_tel_data_add_dict_u64(arg, m->key, m->value);
 }
 
-/* /dptrack/stats: every counter, then per-lcore rx/tx/drops. */
+/* /dptrack/stats: every figure by its flat name. */
 static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	struct rte_tel_data *lcores = rte_tel_data_alloc();
-
 	(void)cmd;
 	(void)params;
 	rte_tel_data_start_dict(d);
-	dp_stats_each(tel_app, tel_one, d);
-	if (lcores == NULL)
-		return 0;
-	rte_tel_data_start_dict(lcores);
-	for (unsigned i = 0; i < tel_app->n_workers; i++) {
-		const struct dp_worker *w = &tel_app->workers[i];
-		struct rte_tel_data *l = rte_tel_data_alloc();
-		char key[16];
-		uint64_t drops = 0;
-
-		if (l == NULL)
-			break;
-		for (unsigned k = 0; k < DP_DROP_N; k++)
-			drops += load(&w->c.drop[k]);
-		rte_tel_data_start_dict(l);
-		rte_tel_data_add_dict_u64(l, "rx_packets", load(&w->c.rx));
-		rte_tel_data_add_dict_u64(l, "tx_packets", load(&w->c.tx));
-		rte_tel_data_add_dict_u64(l, "drops", drops);
-		snprintf(key, sizeof(key), "%u", w->lcore_id);
-		rte_tel_data_add_dict_container(lcores, key, l, 0);
-	}
-	rte_tel_data_add_dict_container(d, "lcores", lcores, 0);
+	dp_metrics_each(tel_app, tel_one, d);
 	return 0;
 }
 
 int dp_stats_telemetry_init(struct dp_app *app)
 {
 	tel_app = app;
-	return rte_telemetry_register_cmd(
-	    "/dptrack/stats", tel_stats,
-	    "Every dptrack counter, summed over lcores, and per-lcore "
-	    "rx/tx/drops. Takes no parameters.");
+	return rte_telemetry_register_cmd("/dptrack/stats", tel_stats,
+					  "Every dptrack figure by name (rx_packets, drop_*, "
+					  "udp_announce, peers_ipv4, lcore<N>_rx_packets, ...).");
 }

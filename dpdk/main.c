@@ -37,6 +37,7 @@
 #include "core/connid.h"
 #include "core/ptab.h"
 #include "dp_app.h"
+#include "kernel-http/kh_server.h"
 
 #define EXIT_START 1 /* the tracker could not start */
 #define EXIT_USAGE 2 /* bad options or a bad configuration */
@@ -132,6 +133,7 @@ static int tracker_init(struct cfg *cfg, char *err, size_t errlen)
 	    .numwant_default = cfg->tracker.numwant_default,
 	    .numwant_max = cfg->tracker.numwant_max,
 	    .connid_ttl = cfg->udp.connection_id_ttl,
+	    .http_trust_ip_params = cfg->http.trust_ip_params,
 	};
 	if (cfg->udp.has_secret)
 		memcpy(app.tr.key.k, cfg->udp.secret, sizeof(app.tr.key.k));
@@ -165,6 +167,59 @@ static void workers_init(struct cfg *cfg)
 		tr_rng_seed(&w->ctx.rng, seed + lcore);
 		app.n_workers++;
 	}
+}
+
+static struct tr_cidr cidr_of(const struct cfg_cidr *c)
+{
+	struct tr_cidr t = {.family = c->family, .prefix = c->prefix};
+
+	memcpy(t.addr, c->addr, sizeof(t.addr));
+	return t;
+}
+
+/* Starts the HTTP threads on http.*, sharing the table and the tracker. */
+static int http_start(const struct cfg *cfg, char *err, size_t errlen)
+{
+	static struct tr_cidr trusted[CFG_MAX_CIDRS], allow[CFG_MAX_CIDRS];
+	struct kh_params kp = {
+	    .n_listen = RTE_MIN(cfg->http.n_listen, (unsigned)KH_MAX_LISTEN),
+	    .threads = cfg->http.threads,
+	    .max_connections = cfg->http.max_connections,
+	    .idle_timeout = cfg->http.idle_timeout,
+	    .max_request_bytes = cfg->http.max_request_bytes,
+	    .trusted_proxies = trusted,
+	    .n_trusted_proxies = cfg->http.n_trusted_proxies,
+	    .stats_allow = allow,
+	    .n_stats_allow = cfg->stats.n_allow,
+	    .static_dir = cfg->http.static_dir[0] != '\0' ? cfg->http.static_dir : NULL,
+	    .tr = &app.tr,
+	    .rng_seed = cfg->dpdk.rng_seed != 0 ? cfg->dpdk.rng_seed + 1000u : rte_rdtsc(),
+	    .metrics = {dp_metrics_each, &app},
+	};
+
+	for (unsigned i = 0; i < kp.n_listen; i++) {
+		kp.listen[i].family = cfg->http.listen[i].family;
+		memcpy(kp.listen[i].addr, cfg->http.listen[i].addr, 16);
+		kp.listen[i].port = cfg->http.listen[i].port;
+	}
+	for (unsigned i = 0; i < cfg->http.n_trusted_proxies; i++)
+		trusted[i] = cidr_of(&cfg->http.trusted_proxies[i]);
+	for (unsigned i = 0; i < cfg->stats.n_allow; i++)
+		allow[i] = cidr_of(&cfg->stats.allow[i]);
+	app.kh = kh_start(&kp, err, errlen);
+	if (app.kh == NULL)
+		return -1;
+	for (unsigned i = 0; i < kp.n_listen; i++) {
+		char ip[INET6_ADDRSTRLEN];
+
+		inet_ntop(kp.listen[i].family == 4 ? AF_INET : AF_INET6, kp.listen[i].addr, ip,
+			  sizeof(ip));
+		printf(kp.listen[i].family == 4 ? "dptrack: HTTP on http://%s:%u/announce\n"
+						: "dptrack: HTTP on http://[%s]:%u/announce\n",
+		       ip, kp.listen[i].port);
+	}
+	fflush(stdout);
+	return 0;
 }
 
 static void print_urls(void)
@@ -244,16 +299,21 @@ static int serve(const char *argv0, struct cfg *cfg, int n_extra, char **extra)
 	if (dp_stats_telemetry_init(&app) != 0)
 		DP_LOG(WARNING, "telemetry command /dptrack/stats not registered\n");
 	print_urls();
-	if (cfg->http.enabled)
-		DP_LOG(WARNING, "http.enabled: the HTTP listener is not part of this build yet; "
-				"serving UDP only\n");
+	if (cfg->http.enabled && http_start(cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "dptrack: %s\n", err);
+		goto out;
+	}
 	DP_LOG(INFO, "serving on %u port(s) with %u worker lcore(s)\n", app.n_ports, app.n_workers);
 
 	run();
+	kh_stop(app.kh); /* before the table goes: its threads read it */
+	app.kh = NULL;
 	printf("dptrack: stopping after %" PRIu64 " s\n",
 	       (rte_rdtsc() - app.started_tsc) / app.tsc_hz);
 	ret = 0;
 out:
+	kh_stop(app.kh);
+	app.kh = NULL;
 	dp_ports_fini(&app); /* net_pcap writes its last frames here */
 	if (ret == 0)
 		dp_stats_print(&app);

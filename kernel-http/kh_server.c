@@ -1,0 +1,663 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * kh_server.c - threads, listeners, epoll and connections (after Redis's
+ * ae.c and anet.c: epoll_wait tolerates EINTR and nothing else; setup errors
+ * name the failing call).
+ *
+ * A connection reads into a buffer of max_request_bytes; every complete
+ * request head in it is answered in order (pipelining) into an output
+ * buffer, and reading pauses while too much output is unsent, so a client
+ * that does not read cannot make us buffer without bound. A connection that
+ * completes no request for idle_timeout seconds is closed: the thread keeps
+ * its connections in a list ordered by last progress, so finding the
+ * expired ones costs nothing for the live ones.
+ */
+#define _GNU_SOURCE /* accept4 */
+#include "kh_server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/ptab.h"
+#include "kh_internal.h"
+
+#define KH_EVENTS	256 /* epoll events per wake */
+#define KH_ACCEPT_BATCH 64  /* accepts per listener wake, so one flood cannot starve reads */
+#define KH_OUT_HIGH	(64u << 10) /* stop parsing pipelined requests above this much unsent */
+#define KH_WAIT_MS	500	    /* epoll timeout: the idle sweep's period */
+
+enum kh_kind {
+	KH_KIND_LISTENER,
+	KH_KIND_CONN,
+	KH_KIND_STOP,
+};
+
+struct kh_item {
+	enum kh_kind kind;
+	int fd;
+};
+
+struct kh_conn {
+	struct kh_item item; /* first: epoll hands back a struct kh_item * */
+	struct tr_addr peer;
+	uint64_t last_ms; /* accepted, or last request answered */
+	struct kh_conn *prev, *next;
+	char *in;
+	size_t in_len;
+	struct kh_buf out;
+	size_t out_off;
+	bool close_after;
+	uint32_t armed; /* epoll events registered */
+};
+
+struct kh_thread {
+	struct kh_server *srv;
+	unsigned idx;
+	pthread_t tid;
+	int ep;
+	struct kh_item listeners[KH_MAX_LISTEN];
+	unsigned n_listeners;
+	struct tr_ctx ctx;
+	struct stats_ctr st;
+	struct kh_counters c;
+	struct kh_conn *oldest, *newest;
+	int state; /* 0 starting, 1 running, -1 failed: read by kh_start */
+	bool joinable;
+} __attribute__((aligned(64)));
+
+struct kh_server {
+	struct kh_server_shared sh;
+	struct kh_item stop;
+	unsigned open; /* connections over all threads (atomic) */
+	unsigned n_threads;
+	struct kh_thread *th;
+};
+
+int kh_buf_reserve(struct kh_buf *b, size_t n)
+{
+	if (b->len + n <= b->cap)
+		return 0;
+	if (b->len + n > KH_BUF_MAX)
+		return -1;
+	size_t cap = b->cap ? b->cap : 4096;
+	while (cap < b->len + n)
+		cap *= 2;
+	char *p = realloc(b->p, cap);
+	if (p == NULL)
+		return -1;
+	b->p = p;
+	b->cap = cap;
+	return 0;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t wall_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+	return (uint64_t)ts.tv_sec;
+}
+
+/* ---- the connection list, oldest progress first ------------------------- */
+
+static void lru_unlink(struct kh_thread *t, struct kh_conn *c)
+{
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		t->oldest = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	else
+		t->newest = c->prev;
+	c->prev = c->next = NULL;
+}
+
+static void lru_append(struct kh_thread *t, struct kh_conn *c)
+{
+	c->prev = t->newest;
+	c->next = NULL;
+	if (t->newest != NULL)
+		t->newest->next = c;
+	else
+		t->oldest = c;
+	t->newest = c;
+}
+
+static void conn_close(struct kh_thread *t, struct kh_conn *c)
+{
+	lru_unlink(t, c);
+	close(c->item.fd); /* also leaves the epoll set */
+	free(c->in);
+	free(c->out.p);
+	free(c);
+	__atomic_fetch_sub(&t->srv->open, 1, __ATOMIC_RELAXED);
+}
+
+/* Registers the events the connection needs now: input while it may parse
+ * more, output while something is unsent. */
+static int conn_arm(struct kh_thread *t, struct kh_conn *c)
+{
+	size_t max_in = t->srv->sh.p.max_request_bytes;
+	size_t unsent = c->out.len - c->out_off;
+	uint32_t want = 0;
+
+	/* A closing connection waits for its output only: asking for RDHUP
+	 * then would report the peer's half-close on every wake. */
+	if (!c->close_after)
+		want |= EPOLLRDHUP;
+	if (!c->close_after && c->in_len < max_in && unsent < KH_OUT_HIGH)
+		want |= EPOLLIN;
+	if (unsent > 0)
+		want |= EPOLLOUT;
+	if (want == c->armed)
+		return 0;
+	struct epoll_event ev = {.events = want, .data.ptr = &c->item};
+	if (epoll_ctl(t->ep, EPOLL_CTL_MOD, c->item.fd, &ev) != 0)
+		return -1;
+	c->armed = want;
+	return 0;
+}
+
+/* ---- requests ------------------------------------------------------------ */
+
+/* Whether the connection stays open after this request (RFC 9112 9.3). */
+static bool wants_keep_alive(const struct kh_request *req)
+{
+	const struct kh_header *h = kh_find_header(req, "connection");
+
+	if (h != NULL && kh_header_has_token(h->value, h->value_len, "close"))
+		return false;
+	if (req->minor_version >= 1)
+		return true;
+	return h != NULL && kh_header_has_token(h->value, h->value_len, "keep-alive");
+}
+
+/* A tracker request has no body; one that announces a body is refused
+ * rather than read (we would have to skip it to find the next request). */
+static bool has_body(const struct kh_request *req)
+{
+	const struct kh_header *h = kh_find_header(req, "content-length");
+
+	if (kh_find_header(req, "transfer-encoding") != NULL)
+		return true;
+	if (h == NULL)
+		return false;
+	for (size_t i = 0; i < h->value_len; i++)
+		if (h->value[i] != '0')
+			return true;
+	return false;
+}
+
+static void count_status(struct kh_thread *t, int st)
+{
+	if (st >= 0 && st < KH_STATUS_N)
+		STATS_INC(t->c.status[st]);
+}
+
+/* Answers every complete request in the input, in order, while the unsent
+ * output stays under KH_OUT_HIGH. Returns -1 if the connection must go. */
+static int conn_process(struct kh_thread *t, struct kh_conn *c, uint64_t now_ms)
+{
+	const struct kh_params *p = &t->srv->sh.p;
+	struct kh_req_ctx rc = {.sh = &t->srv->sh, .tr = &t->ctx, .c = &t->c, .now = wall_s()};
+
+	while (!c->close_after && c->in_len > 0 && c->out.len - c->out_off < KH_OUT_HIGH) {
+		struct kh_request req;
+		int r = kh_parse_request(c->in, c->in_len, &req), st;
+
+		if (r == KH_PARSE_PARTIAL) {
+			if (c->in_len < p->max_request_bytes)
+				break;
+			STATS_INC(t->c.too_large);
+			st = kh_respond_text(&rc, &c->out, KH_431, "request header too large\n",
+					     false, 1, false);
+			c->close_after = true;
+		} else if (r == KH_PARSE_BAD || has_body(&req)) {
+			STATS_INC(t->c.bad_requests);
+			st =
+			    kh_respond_text(&rc, &c->out, KH_400, "bad request\n", false, 1, false);
+			c->close_after = true;
+		} else {
+			bool keep = wants_keep_alive(&req);
+
+			st = kh_route(&rc, &req, &c->peer, keep, &c->out);
+			c->close_after = !keep;
+			memmove(c->in, c->in + r, c->in_len - (size_t)r);
+			c->in_len -= (size_t)r;
+			c->last_ms = now_ms;
+			lru_unlink(t, c);
+			lru_append(t, c);
+		}
+		if (st < 0)
+			return -1;
+		count_status(t, st);
+	}
+	return 0;
+}
+
+/* Sends what it can. Returns -1 if the connection must go, 1 if it was
+ * closed because its last response is out, 0 otherwise. */
+static int conn_flush(struct kh_conn *c)
+{
+	while (c->out_off < c->out.len) {
+		ssize_t n =
+		    send(c->item.fd, c->out.p + c->out_off, c->out.len - c->out_off, MSG_NOSIGNAL);
+		if (n > 0) {
+			c->out_off += (size_t)n;
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n < 0 && errno == EINTR)
+			continue;
+		return -1;
+	}
+	c->out.len = c->out_off = 0;
+	return c->close_after ? 1 : 0;
+}
+
+/* Reads what is there, answers, sends; repeats while a send drained the
+ * output and complete requests are still waiting (pipelining). */
+static void conn_pump(struct kh_thread *t, struct kh_conn *c, uint32_t events, uint64_t now_ms)
+{
+	size_t max_in = t->srv->sh.p.max_request_bytes;
+	bool eof = (events & (EPOLLRDHUP | EPOLLHUP)) != 0;
+
+	if (events & EPOLLIN) {
+		while (c->in_len < max_in) {
+			ssize_t n = recv(c->item.fd, c->in + c->in_len, max_in - c->in_len, 0);
+			if (n > 0) {
+				c->in_len += (size_t)n;
+				continue;
+			}
+			if (n == 0)
+				eof = true;
+			else if (errno == EINTR)
+				continue;
+			else if (errno != EAGAIN && errno != EWOULDBLOCK)
+				goto gone;
+			break;
+		}
+	}
+	for (int rounds = 0; rounds < 64; rounds++) {
+		size_t before = c->in_len;
+
+		if (conn_process(t, c, now_ms) < 0)
+			goto gone;
+		int f = conn_flush(c);
+		if (f != 0)
+			goto gone;
+		if (c->out.len != 0 || c->in_len == before || c->in_len == 0)
+			break;
+	}
+	/* The peer closed its side: what it sent is answered, nothing more will come. */
+	if (eof && c->out.len == 0)
+		goto gone;
+	if (eof)
+		c->close_after = true;
+	if (conn_arm(t, c) == 0)
+		return;
+gone:
+	conn_close(t, c);
+}
+
+/* ---- accepting ------------------------------------------------------------ */
+
+/* The peer accept4() reported; copied out, not cast, so no alias rule is bent. */
+static struct tr_addr sockaddr_addr(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET) {
+		struct sockaddr_in s4;
+
+		memcpy(&s4, ss, sizeof(s4));
+		return tr_addr_v4((const uint8_t *)&s4.sin_addr, ntohs(s4.sin_port));
+	}
+	struct sockaddr_in6 s6;
+
+	memcpy(&s6, ss, sizeof(s6));
+	return tr_addr_v6(s6.sin6_addr.s6_addr, ntohs(s6.sin6_port));
+}
+
+static void accept_some(struct kh_thread *t, int lfd, uint64_t now_ms)
+{
+	const struct kh_params *p = &t->srv->sh.p;
+
+	for (int i = 0; i < KH_ACCEPT_BATCH; i++) {
+		struct sockaddr_storage ss = {0};
+		socklen_t sl = sizeof(ss);
+		int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			return; /* EAGAIN, or out of descriptors: the next wake retries */
+		}
+		if (__atomic_fetch_add(&t->srv->open, 1, __ATOMIC_RELAXED) >= p->max_connections) {
+			/* Past the cap: closed at once, before a byte is read. */
+			__atomic_fetch_sub(&t->srv->open, 1, __ATOMIC_RELAXED);
+			close(fd);
+			STATS_INC(t->c.refused);
+			continue;
+		}
+		struct kh_conn *c = calloc(1, sizeof(*c));
+		char *in = malloc(p->max_request_bytes);
+		struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = c};
+		if (c == NULL || in == NULL || epoll_ctl(t->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+			free(c);
+			free(in);
+			close(fd);
+			__atomic_fetch_sub(&t->srv->open, 1, __ATOMIC_RELAXED);
+			continue;
+		}
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		c->item = (struct kh_item){.kind = KH_KIND_CONN, .fd = fd};
+		c->peer = sockaddr_addr(&ss);
+		c->in = in;
+		c->last_ms = now_ms;
+		c->armed = ev.events;
+		lru_append(t, c);
+		STATS_INC(t->c.accepted);
+	}
+}
+
+/* Closes every connection that completed no request for idle_timeout. */
+static void sweep_idle(struct kh_thread *t, uint64_t now_ms)
+{
+	uint64_t limit = (uint64_t)t->srv->sh.p.idle_timeout * 1000;
+
+	for (struct kh_conn *c = t->oldest, *next; c != NULL && now_ms - c->last_ms >= limit;
+	     c = next) {
+		next = c->next;
+		conn_close(t, c);
+		STATS_INC(t->c.idle_closed);
+	}
+}
+
+/* ---- threads -------------------------------------------------------------- */
+
+static void *thread_main(void *arg)
+{
+	struct kh_thread *t = arg;
+	struct ptab *tab = t->srv->sh.p.tr->ptab;
+	struct epoll_event ev[KH_EVENTS];
+	bool stop = false;
+
+	if (ptab_thread_enter(tab) != 0) {
+		__atomic_store_n(&t->state, -1, __ATOMIC_RELEASE);
+		return NULL;
+	}
+	__atomic_store_n(&t->state, 1, __ATOMIC_RELEASE);
+	while (!stop) {
+		/* Offline while blocked: a sleeping thread never delays reclamation. */
+		ptab_reader_offline(tab);
+		int n = epoll_wait(t->ep, ev, KH_EVENTS, KH_WAIT_MS);
+		ptab_reader_online(tab);
+		if (n < 0 && errno != EINTR)
+			break;
+		uint64_t now_ms = mono_ms();
+		for (int i = 0; i < n; i++) {
+			struct kh_item *it = ev[i].data.ptr;
+
+			if (it->kind == KH_KIND_STOP)
+				stop = true;
+			else if (it->kind == KH_KIND_LISTENER)
+				accept_some(t, it->fd, now_ms);
+			else if (ev[i].events & EPOLLERR)
+				conn_close(t, (struct kh_conn *)it);
+			else
+				conn_pump(t, (struct kh_conn *)it, ev[i].events, now_ms);
+		}
+		sweep_idle(t, now_ms);
+	}
+	for (struct kh_conn *c = t->oldest, *next; c != NULL; c = next) {
+		next = c->next;
+		conn_close(t, c);
+	}
+	ptab_thread_leave(tab);
+	return NULL;
+}
+
+/* A non-blocking SO_REUSEPORT listener on l; IPv6 ones IPv6-only. */
+static int listen_on(const struct kh_listen *l, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss = {0};
+	socklen_t sl;
+	int one = 1, fd;
+	char name[INET6_ADDRSTRLEN];
+
+	inet_ntop(l->family == 4 ? AF_INET : AF_INET6, l->addr, name, sizeof(name));
+	if (l->family == 4) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(l->port);
+		memcpy(&s4->sin_addr, l->addr, 4);
+		sl = sizeof(*s4);
+	} else {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(l->port);
+		memcpy(&s6->sin6_addr, l->addr, 16);
+		sl = sizeof(*s6);
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0 ||
+	    (l->family == 6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) != 0) ||
+	    bind(fd, (struct sockaddr *)&ss, sl) != 0 || listen(fd, 1024) != 0) {
+		snprintf(err, errlen, "listen on %s%s%s:%u: %s", l->family == 6 ? "[" : "", name,
+			 l->family == 6 ? "]" : "", l->port, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int thread_init(struct kh_server *s, struct kh_thread *t, unsigned idx, char *err,
+		       size_t errlen)
+{
+	struct epoll_event ev = {.events = EPOLLIN};
+
+	t->srv = s;
+	t->idx = idx;
+	t->ctx.tr = s->sh.p.tr;
+	t->ctx.stats = &t->st;
+	tr_rng_seed(&t->ctx.rng, s->sh.p.rng_seed + idx);
+	t->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (t->ep < 0) {
+		snprintf(err, errlen, "epoll_create1: %s", strerror(errno));
+		return -1;
+	}
+	ev.data.ptr = &s->stop;
+	if (epoll_ctl(t->ep, EPOLL_CTL_ADD, s->stop.fd, &ev) != 0) {
+		snprintf(err, errlen, "epoll_ctl(stop): %s", strerror(errno));
+		return -1;
+	}
+	for (unsigned i = 0; i < s->sh.p.n_listen; i++) {
+		int fd = listen_on(&s->sh.p.listen[i], err, errlen);
+
+		if (fd < 0)
+			return -1;
+		t->listeners[i] = (struct kh_item){.kind = KH_KIND_LISTENER, .fd = fd};
+		t->n_listeners = i + 1;
+		ev.data.ptr = &t->listeners[i];
+		if (epoll_ctl(t->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+			snprintf(err, errlen, "epoll_ctl(listener): %s", strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void server_free(struct kh_server *s)
+{
+	for (unsigned i = 0; s->th != NULL && i < s->n_threads; i++) {
+		struct kh_thread *t = &s->th[i];
+
+		for (unsigned k = 0; k < t->n_listeners; k++)
+			close(t->listeners[k].fd);
+		if (t->ep >= 0)
+			close(t->ep);
+	}
+	if (s->stop.fd >= 0)
+		close(s->stop.fd);
+	kh_pages_free(&s->sh);
+	free(s->th);
+	free(s);
+}
+
+void kh_stop(struct kh_server *s)
+{
+	uint64_t one = 1;
+
+	if (s == NULL)
+		return;
+	/* Level-triggered and never read: one write wakes every thread. */
+	if (write(s->stop.fd, &one, sizeof(one)) != sizeof(one))
+		perror("dptrack: kh_stop: write(eventfd)");
+	for (unsigned i = 0; i < s->n_threads; i++)
+		if (s->th[i].joinable)
+			pthread_join(s->th[i].tid, NULL);
+	server_free(s);
+}
+
+static bool wait_started(struct kh_server *s)
+{
+	for (int ms = 0; ms < 5000; ms++) {
+		bool all = true;
+
+		for (unsigned i = 0; i < s->n_threads; i++) {
+			int st = __atomic_load_n(&s->th[i].state, __ATOMIC_ACQUIRE);
+			if (st < 0)
+				return false;
+			all &= st == 1;
+		}
+		if (all)
+			return true;
+		nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+	}
+	return false;
+}
+
+struct kh_server *kh_start(const struct kh_params *p, char *err, size_t errlen)
+{
+	struct kh_server *s = calloc(1, sizeof(*s));
+
+	if (s == NULL || p->threads == 0 || p->n_listen == 0 || p->n_listen > KH_MAX_LISTEN ||
+	    p->n_trusted_proxies > 64 || p->n_stats_allow > 64) {
+		snprintf(err, errlen, "kh_start: %s",
+			 s == NULL ? "out of memory" : "bad parameters");
+		free(s);
+		return NULL;
+	}
+	s->sh.p = *p;
+	memcpy(s->sh.trusted, p->trusted_proxies, p->n_trusted_proxies * sizeof(s->sh.trusted[0]));
+	memcpy(s->sh.allow, p->stats_allow, p->n_stats_allow * sizeof(s->sh.allow[0]));
+	s->stop.kind = KH_KIND_STOP;
+	s->stop.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	s->th = aligned_alloc(64, sizeof(*s->th) * p->threads);
+	if (s->stop.fd < 0 || s->th == NULL) {
+		snprintf(err, errlen, "kh_start: %s", strerror(errno));
+		goto fail;
+	}
+	memset(s->th, 0, sizeof(*s->th) * p->threads);
+	for (unsigned i = 0; i < p->threads; i++)
+		s->th[i].ep = -1;
+	s->n_threads = p->threads;
+	if (kh_pages_load(&s->sh, err, errlen) != 0)
+		goto fail;
+	for (unsigned i = 0; i < p->threads; i++)
+		if (thread_init(s, &s->th[i], i, err, errlen) != 0)
+			goto fail;
+	for (unsigned i = 0; i < p->threads; i++) {
+		int ret = pthread_create(&s->th[i].tid, NULL, thread_main, &s->th[i]);
+		if (ret != 0) {
+			snprintf(err, errlen, "pthread_create: %s", strerror(ret));
+			kh_stop(s);
+			return NULL;
+		}
+		s->th[i].joinable = true;
+	}
+	if (!wait_started(s)) {
+		snprintf(err, errlen,
+			 "HTTP threads: rte_thread_register failed (no lcore id left?)");
+		kh_stop(s);
+		return NULL;
+	}
+	return s;
+fail:
+	server_free(s);
+	return NULL;
+}
+
+void kh_tracker_stats(const struct kh_server *s, struct stats_ctr *total)
+{
+	for (unsigned i = 0; s != NULL && i < s->n_threads; i++)
+		stats_add(total, &s->th[i].st);
+}
+
+static uint64_t sum(const struct kh_server *s, size_t off)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = 0; i < s->n_threads; i++)
+		v += __atomic_load_n((const uint64_t *)((const char *)&s->th[i].c + off),
+				     __ATOMIC_RELAXED);
+	return v;
+}
+
+void kh_metrics(const struct kh_server *s, tr_metric_fn fn, void *arg)
+{
+	static const char *const codes[KH_STATUS_N] = {"200", "400", "403", "404",
+						       "405", "431", "500"};
+	static const char *const labels[KH_STATUS_N] = {
+	    "code=\"200\"", "code=\"400\"", "code=\"403\"", "code=\"404\"",
+	    "code=\"405\"", "code=\"431\"", "code=\"500\"",
+	};
+	char key[32];
+
+	if (s == NULL)
+		return;
+	fn(arg, &(struct tr_metric){"http_connections_open", "HTTP connections open now",
+				    TR_METRIC_GAUGE, NULL, "http_connections_open",
+				    __atomic_load_n(&s->open, __ATOMIC_RELAXED)});
+	fn(arg, &(struct tr_metric){"http_connections_accepted_total", "HTTP connections accepted",
+				    TR_METRIC_COUNTER, NULL, "http_connections_accepted",
+				    sum(s, offsetof(struct kh_counters, accepted))});
+	fn(arg, &(struct tr_metric){"http_connections_refused_total",
+				    "HTTP connections closed at once: http.max_connections reached",
+				    TR_METRIC_COUNTER, NULL, "http_connections_refused",
+				    sum(s, offsetof(struct kh_counters, refused))});
+	fn(arg, &(struct tr_metric){"http_connections_idle_closed_total",
+				    "HTTP connections closed after http.idle_timeout",
+				    TR_METRIC_COUNTER, NULL, "http_connections_idle_closed",
+				    sum(s, offsetof(struct kh_counters, idle_closed))});
+	for (unsigned k = 0; k < KH_STATUS_N; k++) {
+		snprintf(key, sizeof(key), "http_responses_%s", codes[k]);
+		fn(arg, &(struct tr_metric){
+			    "http_responses_total", "HTTP responses by status code",
+			    TR_METRIC_COUNTER, labels[k], key,
+			    sum(s, offsetof(struct kh_counters, status) + k * sizeof(uint64_t))});
+	}
+}

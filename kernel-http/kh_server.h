@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * kh_server.h - the HTTP tracker: epoll threads on kernel sockets.
+ *
+ * Each of `threads` pthreads owns an SO_REUSEPORT listener per listen
+ * address (IPv6 ones IPV6_V6ONLY, so [::] and 0.0.0.0 bind side by side), an
+ * epoll set and its connections; the kernel spreads new connections over
+ * them. A thread registers with EAL and as an RCU reader of the peer table
+ * (ptab_thread_enter), goes offline around epoll_wait, and answers
+ * /announce and /scrape through the same tr_http_handle() the tests use, so
+ * swarms are shared with the UDP path. A stalled HTTP thread never stalls an
+ * lcore: lcores take only per-swarm locks and never wait for a grace period.
+ */
+#ifndef DPTRACK_KERNEL_HTTP_KH_SERVER_H
+#define DPTRACK_KERNEL_HTTP_KH_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/addr.h"
+#include "core/metrics.h"
+#include "core/stats.h"
+#include "core/tracker.h"
+
+#define KH_MAX_LISTEN 8
+
+struct kh_listen {
+	uint8_t family; /* 4 or 6 */
+	uint8_t addr[16];
+	uint16_t port;
+};
+
+struct kh_params {
+	struct kh_listen listen[KH_MAX_LISTEN];
+	unsigned n_listen;
+	unsigned threads;		       /* 1..64 */
+	unsigned max_connections;	       /* over all threads; more are closed at once */
+	unsigned idle_timeout;		       /* seconds without a complete request */
+	unsigned max_request_bytes;	       /* request line + headers; more gets 431 */
+	const struct tr_cidr *trusted_proxies; /* X-Forwarded-For is read from these */
+	unsigned n_trusted_proxies;
+	const struct tr_cidr *stats_allow; /* who may read /stats and /metrics */
+	unsigned n_stats_allow;
+	const char *static_dir;		 /* index.html, dmca.html, robots.txt; NULL = built in */
+	const struct tracker *tr;	 /* shared, read-only */
+	uint64_t rng_seed;		 /* thread i seeds its generator with rng_seed + i */
+	struct tr_metric_source metrics; /* the whole stream /stats and /metrics show */
+};
+
+struct kh_server;
+
+/*
+ * Binds every listener of every thread (so an address in use is reported
+ * here, not from a thread), then starts the threads. Returns the server, or
+ * NULL with the failing call named in err. The caller owns it; kh_stop().
+ */
+struct kh_server *kh_start(const struct kh_params *p, char *err, size_t errlen);
+
+/* Wakes every thread, waits for it to close its sockets and leave the table,
+ * and frees the server. NULL is a no-op. */
+void kh_stop(struct kh_server *s);
+
+/* Adds every HTTP thread's tracker counters (requests and errors by reason)
+ * to total; relaxed reads, like every counter here. */
+void kh_tracker_stats(const struct kh_server *s, struct stats_ctr *total);
+
+/* The HTTP server's own figures: connections open, accepted, refused at the
+ * cap, closed idle; requests too large; responses by status code. */
+void kh_metrics(const struct kh_server *s, tr_metric_fn fn, void *arg);
+
+#endif

@@ -79,10 +79,9 @@ size_t http_resp_write_announce(uint8_t *out, size_t cap, const struct http_resp
 	if (a->compact) {
 		BENC_KEY(&b, "peers");
 		benc_str(&b, a->peers4, (size_t)a->n4 * TR_PEER4_LEN);
-		if (a->n6 > 0) {
-			BENC_KEY(&b, "peers6");
-			benc_str(&b, a->peers6, (size_t)a->n6 * TR_PEER6_LEN);
-		}
+		/* Always present, if empty: clients look for both (BEP 7). */
+		BENC_KEY(&b, "peers6");
+		benc_str(&b, a->peers6, (size_t)a->n6 * TR_PEER6_LEN);
 	} else {
 		resp_peer_list(&b, a);
 	}

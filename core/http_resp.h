@@ -34,8 +34,8 @@ struct http_resp_announce {
 };
 
 /*
- * Announce body. Compact: "peers" is a string of 6-byte entries and, when
- * n6 > 0, "peers6" a string of 18-byte entries (BEP 7). Non-compact: "peers"
+ * Announce body. Compact: "peers" is a string of 6-byte entries and
+ * "peers6" a string of 18-byte entries (BEP 7), both present even if empty. Non-compact: "peers"
  * is one list of {"ip": text, ["peer id": 20 bytes,] "port": n} for both
  * families (IPv6 written in RFC 5952 text form).
  */

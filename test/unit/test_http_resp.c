@@ -215,7 +215,7 @@ static void test_http_resp_writes_compact_ipv4_peers_with_min_interval(void **st
 
 	(void)state;
 	CHECK_ANN(&a, "d8:completei2e10:downloadedi5e10:incompletei1e8:intervali1800e"
-		      "12:min intervali900e5:peers12:" P4 "e");
+		      "12:min intervali900e5:peers12:" P4 "6:peers60:e");
 }
 
 static void test_http_resp_writes_peers6_after_peers_and_warning_last(void **state)
@@ -242,7 +242,7 @@ static void test_http_resp_writes_empty_peers_string_when_there_are_none(void **
 	struct http_resp_announce a = {.interval = 1800, .compact = true};
 
 	(void)state;
-	CHECK_ANN(&a, "d8:completei0e10:downloadedi0e10:incompletei0e8:intervali1800e5:peers0:e");
+	CHECK_ANN(&a, "d8:completei0e10:downloadedi0e10:incompletei0e8:intervali1800e5:peers0:6:peers60:e");
 }
 
 static void test_http_resp_writes_only_ipv6_peers_with_empty_peers(void **state)
@@ -276,7 +276,7 @@ static void test_http_resp_writes_counters_up_to_uint32_max(void **state)
 	(void)state;
 	CHECK_ANN(&a, "d8:completei4294967295e10:downloadedi4294967295e"
 		      "10:incompletei4294967295e8:intervali4294967295e"
-		      "12:min intervali4294967295e5:peers0:e");
+		      "12:min intervali4294967295e5:peers0:6:peers60:e");
 }
 
 static void test_http_resp_writes_non_compact_dictionaries_without_peer_ids(void **state)

@@ -306,17 +306,17 @@ static int serve(const char *argv0, struct cfg *cfg, int n_extra, char **extra)
 	DP_LOG(INFO, "serving on %u port(s) with %u worker lcore(s)\n", app.n_ports, app.n_workers);
 
 	run();
-	kh_stop(app.kh); /* before the table goes: its threads read it */
-	app.kh = NULL;
+	kh_stop(app.kh); /* threads gone, counters kept for the exit lines */
 	printf("dptrack: stopping after %" PRIu64 " s\n",
 	       (rte_rdtsc() - app.started_tsc) / app.tsc_hz);
 	ret = 0;
 out:
-	kh_stop(app.kh);
-	app.kh = NULL;
+	kh_stop(app.kh);     /* before the table goes: its threads read it */
 	dp_ports_fini(&app); /* net_pcap writes its last frames here */
 	if (ret == 0)
 		dp_stats_print(&app);
+	kh_free(app.kh);
+	app.kh = NULL;
 	ptab_free(app.ptab);
 	rte_eal_cleanup();
 	return ret;

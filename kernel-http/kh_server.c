@@ -537,8 +537,17 @@ void kh_stop(struct kh_server *s)
 	if (write(s->stop.fd, &one, sizeof(one)) != sizeof(one))
 		perror("dptrack: kh_stop: write(eventfd)");
 	for (unsigned i = 0; i < s->n_threads; i++)
-		if (s->th[i].joinable)
+		if (s->th[i].joinable) {
 			pthread_join(s->th[i].tid, NULL);
+			s->th[i].joinable = false;
+		}
+}
+
+void kh_free(struct kh_server *s)
+{
+	if (s == NULL)
+		return;
+	kh_stop(s);
 	server_free(s);
 }
 
@@ -594,7 +603,7 @@ struct kh_server *kh_start(const struct kh_params *p, char *err, size_t errlen)
 		int ret = pthread_create(&s->th[i].tid, NULL, thread_main, &s->th[i]);
 		if (ret != 0) {
 			snprintf(err, errlen, "pthread_create: %s", strerror(ret));
-			kh_stop(s);
+			kh_free(s);
 			return NULL;
 		}
 		s->th[i].joinable = true;

@@ -52,13 +52,17 @@ struct kh_server;
 /*
  * Binds every listener of every thread (so an address in use is reported
  * here, not from a thread), then starts the threads. Returns the server, or
- * NULL with the failing call named in err. The caller owns it; kh_stop().
+ * NULL with the failing call named in err. The caller owns it: kh_free().
  */
 struct kh_server *kh_start(const struct kh_params *p, char *err, size_t errlen);
 
-/* Wakes every thread, waits for it to close its sockets and leave the table,
- * and frees the server. NULL is a no-op. */
+/* Wakes every thread and waits for it to close its connections and leave
+ * the table. Its counters stay readable until kh_free(). NULL is a no-op;
+ * so is a second call. */
 void kh_stop(struct kh_server *s);
+
+/* Stops the server if it still runs and frees it. NULL is a no-op. */
+void kh_free(struct kh_server *s);
 
 /* Adds every HTTP thread's tracker counters (requests and errors by reason)
  * to total; relaxed reads, like every counter here. */

@@ -13,6 +13,7 @@ DPTRACK_PACKAGES=(
 	valgrind                                 # memcheck test setup
 	python3-scapy                            # pcap suite: building and checking frames
 	iproute2 ethtool iputils-ping procps     # live suite: namespaces, veths, ping, sysctl
+	curl python3-prometheus-client           # live HTTP suite: a real client, a /metrics parser
 	kmod pciutils                            # setup-nic.sh: modprobe, lspci
 )
 

@@ -242,7 +242,9 @@ static void test_http_resp_writes_empty_peers_string_when_there_are_none(void **
 	struct http_resp_announce a = {.interval = 1800, .compact = true};
 
 	(void)state;
-	CHECK_ANN(&a, "d8:completei0e10:downloadedi0e10:incompletei0e8:intervali1800e5:peers0:6:peers60:e");
+	CHECK_ANN(
+	    &a,
+	    "d8:completei0e10:downloadedi0e10:incompletei0e8:intervali1800e5:peers0:6:peers60:e");
 }
 
 static void test_http_resp_writes_only_ipv6_peers_with_empty_peers(void **state)

@@ -61,8 +61,9 @@
 #define TR_CONNID_KEY_LEN 16
 
 /* Peer entries store their last announce in 16-bit ticks of this many
- * seconds: 65536 * 4 s = 72 h before the stamp wraps, far more than any
- * peer_timeout plus a full expiry cycle. */
+ * seconds. Ages compare signed (a stamp slightly ahead of the sweeper's clock
+ * is fresh), so an age reads right up to 32767 ticks = 36 h: more than the
+ * largest peer_timeout (24 h) plus a full expiry cycle. */
 #define TR_PEER_TICK_SECONDS 4
 
 /* Expiry never holds one swarm's lock for more than this many slots, so a

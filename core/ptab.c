@@ -626,8 +626,11 @@ static uint32_t pset_expire(struct ptab *t, struct pset *s, unsigned set_idx, ui
 		const uint8_t *e = slot_at(s, esz, *slot);
 
 		visited++;
+		/* Signed: threads stamp with clocks that may differ by a second
+		 * or two, so a stamp a tick "in the future" is fresh, not 65535
+		 * ticks old. */
 		if (!slot_empty(e, klen) &&
-		    (uint16_t)(now_tick - slot_stamp(e, klen)) > t->max_age) {
+		    (int16_t)(uint16_t)(now_tick - slot_stamp(e, klen)) > (int16_t)t->max_age) {
 			/* Don't advance: the run shifts back into this slot. */
 			pset_remove_at(t, s, fam, *slot);
 			gone++;

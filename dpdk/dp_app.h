@@ -73,7 +73,7 @@ struct dp_app {
 	struct kh_server *kh; /* the HTTP path, NULL when http.enabled is false */
 	uint16_t burst;
 	uint64_t tsc_hz;
-	uint64_t start_tsc, start_unix; /* the clock outside replay mode */
+	uint64_t start_tsc, start_unix; /* the clock outside replay: TSC at start_unix.0 */
 	int ts_offset;			/* mbuf timestamp dynfield, replay mode */
 	uint64_t ts_flag;
 	uint64_t idle_tsc; /* exit after this long without a packet; 0 = never */

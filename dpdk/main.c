@@ -284,8 +284,13 @@ static int serve(const char *argv0, struct cfg *cfg, int n_extra, char **extra)
 	app.cfg = cfg;
 	app.burst = (uint16_t)RTE_MIN(cfg->dpdk.burst, (uint32_t)DP_BURST_MAX);
 	app.tsc_hz = rte_get_tsc_hz();
-	app.start_tsc = app.started_tsc = rte_rdtsc();
-	app.start_unix = (uint64_t)time(NULL);
+	/* The TSC clock starts on a wall-clock second, so the lcores' now
+	 * matches the HTTP threads' (CLOCK_REALTIME) to well under a second. */
+	struct timespec wall;
+	clock_gettime(CLOCK_REALTIME, &wall);
+	app.started_tsc = rte_rdtsc();
+	app.start_unix = (uint64_t)wall.tv_sec;
+	app.start_tsc = app.started_tsc - (uint64_t)wall.tv_nsec * app.tsc_hz / 1000000000u;
 	app.idle_tsc = app.tsc_hz / 1000 * cfg->dpdk.exit_after_idle_ms;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);

@@ -417,6 +417,31 @@ static void test_ptab_expiry_drops_stale_peers_in_bounded_slices(void **unused)
 	table_free(t);
 }
 
+static void test_ptab_expiry_keeps_peers_stamped_slightly_ahead_of_its_clock(void **unused)
+{
+	(void)unused;
+	struct ptab *t = table_new(10, 100, 64u << 20);
+	struct ptab_cursor cur = {0};
+	struct ptab_result r;
+	uint8_t ih[20];
+
+	/* An HTTP thread's clock may run a second ahead of the sweeper's: a
+	 * peer it stamps a tick "in the future" must not look 65535 ticks old. */
+	hash_of(ih, 1);
+	for (unsigned ahead = 1; ahead <= 8; ahead++)
+		ann(t, ih, v4(ahead, 1), UDP_MSG_EV_STARTED, false, 0, 0, T0 + ahead, &r, NULL);
+	while (cur.cycles == 0)
+		assert_int_equal(ptab_expire(t, T0, 1000, &cur), 0);
+	assert_counts(t, ih, 0, 8, 0);
+	/* And they still expire once really stale. */
+	cur = (struct ptab_cursor){0};
+	uint32_t removed = 0;
+	while (cur.cycles == 0)
+		removed += ptab_expire(t, T0 + 8 + 2800, 1000, &cur);
+	assert_int_equal(removed, 8);
+	table_free(t);
+}
+
 static void test_ptab_swarm_limit_refuses_new_swarms_but_serves_old(void **unused)
 {
 	(void)unused;
@@ -529,6 +554,7 @@ int main(void)
 	};
 	const struct CMUnitTest own[] = {
 	    cmocka_unit_test(test_ptab_expiry_drops_stale_peers_in_bounded_slices),
+	    cmocka_unit_test(test_ptab_expiry_keeps_peers_stamped_slightly_ahead_of_its_clock),
 	    cmocka_unit_test(test_ptab_swarm_limit_refuses_new_swarms_but_serves_old),
 	    cmocka_unit_test(test_ptab_peer_limit_refuses_new_peers_but_refreshes_known),
 	    cmocka_unit_test(test_ptab_memory_budget_refuses_growth_with_a_clear_error),

@@ -106,6 +106,10 @@ void dp_metrics_each(void *ctx, tr_metric_fn fn, void *arg);
 /* Registers the /dptrack/stats telemetry command. Returns 0 or < 0. */
 int dp_stats_telemetry_init(struct dp_app *app);
 
+/* Detaches the command from the app, which may then be torn down; later
+ * calls answer an error. */
+void dp_stats_telemetry_fini(void);
+
 /* Prints every figure as "counter NAME VALUE" lines to stdout. */
 void dp_stats_print(struct dp_app *app);
 

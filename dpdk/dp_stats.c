@@ -8,6 +8,7 @@
 #include "dp_app.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 
 #include <rte_cycles.h>
@@ -16,8 +17,12 @@
 #include "core/ptab.h"
 #include "kernel-http/kh_server.h"
 
-/* The telemetry callback has no argument; the process has one app. */
+/* The telemetry callback has no argument; the process has one app. It runs
+ * on EAL's telemetry thread until rte_eal_cleanup(), after the table and the
+ * HTTP server are gone, and 22.11 cannot unregister a command: the lock lets
+ * dp_stats_telemetry_fini() detach the app before they are freed. */
 static struct dp_app *tel_app;
+static pthread_mutex_t tel_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static uint64_t load(const uint64_t *v)
 {
@@ -204,16 +209,32 @@ static void tel_one(void *arg, const struct tr_metric *m)
 /* /dptrack/stats: every figure by its flat name. */
 static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 {
+	int ret = -1;
+
 	(void)cmd;
 	(void)params;
-	rte_tel_data_start_dict(d);
-	dp_metrics_each(tel_app, tel_one, d);
-	return 0;
+	pthread_mutex_lock(&tel_lock);
+	if (tel_app != NULL) {
+		rte_tel_data_start_dict(d);
+		dp_metrics_each(tel_app, tel_one, d);
+		ret = 0;
+	}
+	pthread_mutex_unlock(&tel_lock);
+	return ret;
+}
+
+void dp_stats_telemetry_fini(void)
+{
+	pthread_mutex_lock(&tel_lock);
+	tel_app = NULL;
+	pthread_mutex_unlock(&tel_lock);
 }
 
 int dp_stats_telemetry_init(struct dp_app *app)
 {
+	pthread_mutex_lock(&tel_lock);
 	tel_app = app;
+	pthread_mutex_unlock(&tel_lock);
 	return rte_telemetry_register_cmd("/dptrack/stats", tel_stats,
 					  "Every dptrack figure by name (rx_packets, drop_*, "
 					  "udp_announce, peers_ipv4, lcore<N>_rx_packets, ...).");

@@ -320,6 +320,7 @@ out:
 	dp_ports_fini(&app); /* net_pcap writes its last frames here */
 	if (ret == 0)
 		dp_stats_print(&app);
+	dp_stats_telemetry_fini(); /* before what it reads is freed */
 	kh_free(app.kh);
 	app.kh = NULL;
 	ptab_free(app.ptab);

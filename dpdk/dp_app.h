@@ -58,8 +58,9 @@ struct dp_worker {
 	struct tr_ctx ctx; /* the tracker, its stats and its generator */
 	struct stats_ctr tr_stats;
 	struct dp_counters c;
-	uint64_t last_rx_tsc; /* for dpdk.exit_after_idle_ms */
-	uint64_t now;	      /* the tracker clock at its last burst, seconds */
+	uint64_t last_rx_tsc;	/* start of its last loop that received a frame */
+	uint64_t last_poll_tsc; /* start of its latest loop: idle = the difference */
+	uint64_t now;		/* the tracker clock at its last burst, seconds */
 } __rte_cache_aligned;
 
 struct dp_app {

@@ -116,19 +116,18 @@ static bool handle(struct dp_worker *w, const struct dp_port *p, struct rte_mbuf
 	return true;
 }
 
-/* One burst from one port's queue: answer, send, count. */
-static void port_burst(struct dp_worker *w, const struct dp_port *p, uint64_t *now)
+/* One burst from one port's queue: answer, send, count. Returns the frames
+ * received. */
+static uint16_t port_burst(struct dp_worker *w, const struct dp_port *p, uint64_t *now)
 {
 	struct dp_app *app = w->app;
 	struct rte_mbuf *rx[DP_BURST_MAX], *tx[DP_BURST_MAX];
 	uint16_t nb = rte_eth_rx_burst(p->port_id, w->queue, rx, app->burst), ntx = 0;
 
 	if (unlikely(nb == 0))
-		return;
-	uint64_t tsc = rte_rdtsc();
-	__atomic_store_n(&w->last_rx_tsc, tsc, __ATOMIC_RELAXED);
+		return 0;
 	if (!app->cfg->dpdk.replay)
-		*now = clock_now(app, tsc);
+		*now = clock_now(app, rte_rdtsc());
 	for (uint16_t i = 0; i < nb; i++) {
 		if (i + 1 < nb)
 			rte_prefetch0(rte_pktmbuf_mtod(rx[i + 1], void *));
@@ -141,7 +140,7 @@ static void port_burst(struct dp_worker *w, const struct dp_port *p, uint64_t *n
 	}
 	STATS_ADD(w->c.rx, nb);
 	if (ntx == 0)
-		return;
+		return nb;
 	uint16_t sent = rte_eth_tx_burst(p->port_id, w->queue, tx, ntx);
 	STATS_ADD(w->c.tx, sent);
 	if (unlikely(sent < ntx)) {
@@ -149,6 +148,7 @@ static void port_burst(struct dp_worker *w, const struct dp_port *p, uint64_t *n
 		STATS_ADD(w->c.tx_full, (uint64_t)(ntx - sent));
 		rte_pktmbuf_free_bulk(tx + sent, ntx - sent);
 	}
+	return nb;
 }
 
 int dp_lcore_main(void *arg)
@@ -160,9 +160,18 @@ int dp_lcore_main(void *arg)
 
 	rte_rcu_qsbr_thread_register(rcu, w->lcore_id);
 	rte_rcu_qsbr_thread_online(rcu, w->lcore_id);
+	__atomic_store_n(&w->last_rx_tsc, rte_rdtsc(), __ATOMIC_RELAXED);
 	while (likely(!__atomic_load_n(&app->stop, __ATOMIC_RELAXED))) {
+		uint64_t poll_tsc = rte_rdtsc();
+		unsigned got = 0;
+
 		for (unsigned i = 0; i < app->n_ports; i++)
-			port_burst(w, &app->ports[i], &now);
+			got += port_burst(w, &app->ports[i], &now);
+		/* Both stamps are this loop's own: a worker the kernel put to
+		 * sleep between polls never looks idle to the control tick. */
+		if (got != 0)
+			__atomic_store_n(&w->last_rx_tsc, poll_tsc, __ATOMIC_RELAXED);
+		__atomic_store_n(&w->last_poll_tsc, poll_tsc, __ATOMIC_RELAXED);
 		__atomic_store_n(&w->now, now, __ATOMIC_RELAXED);
 		rte_rcu_qsbr_quiescent(rcu, w->lcore_id);
 		if (w->control)
@@ -203,12 +212,17 @@ void dp_control_tick(struct dp_app *app)
 		ptab_expire(app->ptab, now, DP_EXPIRE_BUDGET, &cursor);
 
 	if (app->idle_tsc != 0) {
-		uint64_t last = app->started_tsc;
+		/* Idle means every worker has itself polled empty for that long. */
+		bool idle = true;
 
-		for (unsigned i = 0; i < app->n_workers; i++)
-			last = RTE_MAX(
-			    last, __atomic_load_n(&app->workers[i].last_rx_tsc, __ATOMIC_RELAXED));
-		if (tsc - last > app->idle_tsc) {
+		for (unsigned i = 0; i < app->n_workers && idle; i++) {
+			uint64_t rx =
+			    __atomic_load_n(&app->workers[i].last_rx_tsc, __ATOMIC_RELAXED);
+			uint64_t poll =
+			    __atomic_load_n(&app->workers[i].last_poll_tsc, __ATOMIC_RELAXED);
+			idle = poll > rx && poll - rx > app->idle_tsc;
+		}
+		if (idle) {
 			DP_LOG(INFO, "no packet for %u ms: stopping\n",
 			       app->cfg->dpdk.exit_after_idle_ms);
 			__atomic_store_n(&app->stop, 1, __ATOMIC_RELAXED);

@@ -152,6 +152,25 @@ def parse_tracker_url(url):
     return u.hostname, u.port
 
 
+def connected_socket(family, kind, address, source=None, timeout=None):
+    """A socket of family and kind (SOCK_DGRAM, SOCK_STREAM) bound to source
+    (an address text, any port) if given and connected to address; a
+    connected UDP socket only hears from that address:port. timeout, if
+    given, is set first, so it bounds the connect. The caller owns the
+    socket; on an OSError it is closed and the error raised."""
+    sock = socket.socket(family, kind)
+    try:
+        if timeout is not None:
+            sock.settimeout(timeout)
+        if source is not None:
+            sock.bind((source, 0))
+        sock.connect(address)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 class Client:
     """A BEP 15 client talking to one tracker from one UDP socket.
 
@@ -174,15 +193,7 @@ class Client:
         self.connection_id = None
         self._connected_at = 0.0
         self.ignored = 0  # replies dropped for a wrong transaction id or size
-        self.sock = socket.socket(family, socket.SOCK_DGRAM)
-        try:
-            if source is not None:
-                self.sock.bind((source, 0))
-            # A connected socket only hears from the tracker's address:port.
-            self.sock.connect(addr)
-        except OSError:
-            self.sock.close()
-            raise
+        self.sock = connected_socket(family, socket.SOCK_DGRAM, addr, source=source)
 
     def close(self):
         self.sock.close()

@@ -25,3 +25,14 @@ tap_end() {
 	echo "$pass passed, $fails failed"
 	[ "$fails" -eq 0 ]
 }
+
+# ok NAME / not_ok NAME: count and report a check decided elsewhere (a
+# script's own test, or a line of a helper program's output).
+ok() {
+	pass=$((pass + 1))
+	echo "ok - $1"
+}
+not_ok() {
+	fails=$((fails + 1))
+	echo "not ok - $1"
+}

@@ -14,7 +14,6 @@ Usage: udp_checks.py --v4 ADDR --v6 ADDR --port N --interval S
 """
 
 import argparse
-import ipaddress
 import os
 import secrets
 import struct
@@ -22,41 +21,22 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import bep15_client as b  # noqa: E402  (needs the path above)
+from tap import Checks, expect, norm  # noqa: E402  (beside this file)
 
 PORTS = (6881, 6882, 6883)  # listening ports of seeder, leecher 1, leecher 2
 SIZE = 1000                 # bytes a leecher still needs
 
 
-class Checks:
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-
-    def check(self, name, fn):
-        """Runs fn(), which returns None (pass) or a failure detail text;
-        an exception of this module's client also fails the check. Returns
-        True when it passed."""
-        try:
-            detail = fn()
-        except b.Bep15Error as e:
-            detail = f"{type(e).__name__}: {e}"
-        except OSError as e:
-            detail = f"OSError: {e}"
-        if detail is None:
-            self.passed += 1
-            print(f"ok - {name}", flush=True)
-            return True
-        self.failed += 1
-        print(f"not ok - {name}: {detail}", flush=True)
-        return False
-
-
-def norm(addr):
-    return ipaddress.ip_address(addr).compressed
-
-
-def expect(what, got, want):
-    return None if got == want else f"{what}: got {got!r}, expected {want!r}"
+def rejects_connection_id(request, accepted):
+    """A check's result for request(), which uses a connection id the
+    tracker must refuse: None if it raises the tracker's error reply about
+    the connection id, a detail naming the message otherwise, `accepted` if
+    it succeeds."""
+    try:
+        request()
+    except b.TrackerError as e:
+        return None if "connection id" in e.message else f"message {e.message!r}"
+    return accepted
 
 
 class Family:
@@ -98,7 +78,7 @@ def announce_check(fam, who, info_hash, event, left, want_seeders, want_leechers
 
 
 def run(args):
-    ck = Checks()
+    ck = Checks((b.Bep15Error, OSError))
     h = secrets.token_bytes(20)        # the swarm
     h_none = secrets.token_bytes(20)   # never announced
     v4 = Family("IPv4", args.v4, args.port, args.src4.split(","), args.timeout)
@@ -117,13 +97,11 @@ def run(args):
             ck.check(f"{n} connect returns a connection id to each client", connect_ok)
 
             def foreign_id(fam=fam):
-                try:
-                    fam.clients[L1].announce(h, event=b.EVENT_STARTED, left=SIZE,
-                                             port=PORTS[L1],
-                                             connection_id=fam.clients[S].connection_id)
-                except b.TrackerError as e:
-                    return None if "connection id" in e.message else f"message {e.message!r}"
-                return "accepted another address's connection id"
+                return rejects_connection_id(
+                    lambda: fam.clients[L1].announce(h, event=b.EVENT_STARTED, left=SIZE,
+                                                     port=PORTS[L1],
+                                                     connection_id=fam.clients[S].connection_id),
+                    "accepted another address's connection id")
             ck.check(f"{n} announce with another address's connection id gets an error",
                      foreign_id)
 
@@ -184,21 +162,17 @@ def run(args):
             n = fam.name
 
             def forged_announce(fam=fam):
-                try:
-                    fam.clients[S].announce(h, left=0, port=PORTS[S],
-                                            connection_id=secrets.randbits(64))
-                except b.TrackerError as e:
-                    return None if "connection id" in e.message else f"message {e.message!r}"
-                return "a forged connection id was accepted"
+                return rejects_connection_id(
+                    lambda: fam.clients[S].announce(h, left=0, port=PORTS[S],
+                                                    connection_id=secrets.randbits(64)),
+                    "a forged connection id was accepted")
             ck.check(f"{n} announce with a forged connection id gets an error reply",
                      forged_announce)
 
             def forged_scrape(fam=fam):
-                try:
-                    fam.clients[S].scrape([h], connection_id=secrets.randbits(64))
-                except b.TrackerError as e:
-                    return None if "connection id" in e.message else f"message {e.message!r}"
-                return "a forged connection id was accepted"
+                return rejects_connection_id(
+                    lambda: fam.clients[S].scrape([h], connection_id=secrets.randbits(64)),
+                    "a forged connection id was accepted")
             ck.check(f"{n} scrape with a forged connection id gets an error reply",
                      forged_scrape)
 

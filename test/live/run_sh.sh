@@ -8,7 +8,8 @@
 # and its counters, and the hugepages it reserved are given back.
 #
 # It runs inside a network namespace of its own, so the tap, its addresses
-# and all traffic stay there. Needs root.
+# and all traffic stay there. Also the README's curl to 127.0.0.1:6969,
+# twice over one kept-alive connection. Needs root.
 # Usage: run_sh.sh SOURCE_ROOT
 set -u
 root=$(realpath "$1")
@@ -67,6 +68,25 @@ if [ "$ready" = 1 ]; then
 	for url in udp://198.18.0.2:6969/announce "udp://[fd00:d::2]:6969/announce"; do
 		check "BEP 15 connect to $url answers" \
 			quiet ip netns exec "$ns" "$python" "$client" --timeout 2 --retries 2 "$url" connect
+	done
+fi
+
+# The README's curl, on loopback, twice over one kept-alive connection:
+# each answer a bencoded dictionary with the keys a client reads.
+if [ "$ready" = 1 ]; then
+	url='http://127.0.0.1:6969/announce?info_hash=%01%02%03%04%05%06%07%08%09%0a%0b%0c%0d%0e%0f%10%11%12%13%14&peer_id=-XX0001-abcdefghijkl&port=6881&left=0&compact=1'
+	ip netns exec "$ns" curl -sv --max-time 5 "$url" -o "$tmp/a1" "$url" -o "$tmp/a2" \
+		2>"$tmp/curl.err"
+	check "curl reused one kept-alive connection for both announces" \
+		grep -q "Re-using existing connection" "$tmp/curl.err"
+	for a in a1 a2; do
+		check "curl's answer $a is a dictionary with interval, complete, incomplete, peers, peers6" \
+			"$python" -c 'import sys
+sys.path.insert(0, sys.argv[1])
+import http_client
+d = http_client.bdecode(open(sys.argv[2], "rb").read())
+assert all(k in d for k in (b"interval", b"complete", b"incomplete", b"peers", b"peers6")), d' \
+			"$root/test" "$tmp/$a"
 	done
 fi
 

@@ -14,6 +14,7 @@ DPTRACK_PACKAGES=(
 	python3-scapy                            # pcap suite: building and checking frames
 	iproute2 ethtool iputils-ping procps     # live suite: namespaces, veths, ping, sysctl
 	curl python3-prometheus-client           # live HTTP suite: a real client, a /metrics parser
+	python3-libtorrent transmission-cli aria2 # live suite: real BitTorrent clients
 	kmod pciutils                            # setup-nic.sh: modprobe, lspci
 )
 

@@ -3,8 +3,9 @@
 #   unit (cmocka), cli (the dptrack binary, setup-nic.sh --dry-run),
 #   pcap (replay through the real binary), live (namespaces, kernel clients),
 #   style (clang-format, clang-tidy),
-#   the unit suite under valgrind memcheck, and the unit suite again built
-#   with AddressSanitizer + UBSan.
+#   the unit suite under valgrind memcheck, and the unit and pcap suites
+#   again built with AddressSanitizer + UBSan (the pcap suite then runs the
+#   sanitized dptrack over every capture, malformed frames included).
 # Usage: sudo ./scripts/test.sh
 set -euo pipefail
 DPTRACK_SCRIPT=$(realpath "$0")
@@ -24,6 +25,6 @@ meson test -C build --setup valgrind --suite unit --print-errorlogs --num-proces
 # Sanitizers: b_lundef off because ASan's runtime resolves symbols late.
 build_dir build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=$werror
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	meson test -C build-asan --suite unit --print-errorlogs --num-processes 2
+	meson test -C build-asan --suite unit --suite pcap --print-errorlogs --num-processes 2
 
 echo "dptrack: all test suites passed"

@@ -10,8 +10,10 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <rte_cycles.h>
+#include <rte_ethdev.h>
 #include <rte_telemetry.h>
 
 #include "core/ptab.h"
@@ -174,11 +176,44 @@ static void each_lcore(const struct dp_app *app, tr_metric_fn fn, void *arg)
 	}
 }
 
+/* What the NIC itself counts: frames it could not hand over (no free
+ * descriptor: the lcore fell behind; no mbuf: the pool ran dry) and errors. */
+static void each_port(const struct dp_app *app, tr_metric_fn fn, void *arg)
+{
+	static const struct {
+		const char *name, *help, *suffix;
+		size_t off;
+	} f[] = {
+	    {"port_rx_missed_total", "Frames the NIC dropped: no free RX descriptor", "rx_missed",
+	     offsetof(struct rte_eth_stats, imissed)},
+	    {"port_rx_nombuf_total", "Frames the NIC dropped: the mbuf pool was empty", "rx_nombuf",
+	     offsetof(struct rte_eth_stats, rx_nombuf)},
+	    {"port_rx_errors_total", "Frames the NIC received in error", "rx_errors",
+	     offsetof(struct rte_eth_stats, ierrors)},
+	    {"port_tx_errors_total", "Frames the NIC failed to send", "tx_errors",
+	     offsetof(struct rte_eth_stats, oerrors)},
+	};
+	struct rte_eth_stats st[CFG_MAX_PORTS];
+	char labels[RTE_DEV_NAME_MAX_LEN + 16], key[64];
+
+	for (unsigned p = 0; p < app->n_ports; p++)
+		if (rte_eth_stats_get(app->ports[p].port_id, &st[p]) != 0)
+			memset(&st[p], 0, sizeof(st[p]));
+	for (unsigned k = 0; k < RTE_DIM(f); k++)
+		for (unsigned p = 0; p < app->n_ports; p++) {
+			snprintf(labels, sizeof(labels), "port=\"%s\"", app->ports[p].name);
+			snprintf(key, sizeof(key), "port%u_%s", p, f[k].suffix);
+			emit(fn, arg, f[k].name, f[k].help, TR_METRIC_COUNTER, labels, key,
+			     *(const uint64_t *)((const char *)&st[p] + f[k].off));
+		}
+}
+
 void dp_metrics_each(void *ctx, tr_metric_fn fn, void *arg)
 {
 	const struct dp_app *app = ctx;
 
 	each_frames(app, fn, arg);
+	each_port(app, fn, arg);
 	each_tracker(app, fn, arg);
 	each_table(app, fn, arg);
 	kh_metrics(app->kh, fn, arg);

@@ -11,6 +11,7 @@ DPTRACK_PACKAGES=(
 	libcmocka-dev                            # unit tests
 	clang-format clang-tidy                  # style suite
 	valgrind                                 # memcheck test setup
+	clang libclang-rt-14-dev                 # fuzz suite: libFuzzer, ASan, UBSan
 	python3-scapy                            # pcap suite: building and checking frames
 	iproute2 ethtool iputils-ping procps     # live suite: namespaces, veths, ping, sysctl
 	curl python3-prometheus-client           # live HTTP suite: a real client, a /metrics parser

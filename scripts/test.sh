@@ -2,7 +2,8 @@
 # Installs what is missing, builds, and runs every test suite that exists:
 #   unit (cmocka), cli (the dptrack binary, setup-nic.sh --dry-run),
 #   pcap (replay through the real binary), live (namespaces, kernel clients),
-#   style (clang-format, clang-tidy),
+#   style (clang-format, clang-tidy), fuzz (libFuzzer + ASan/UBSan harnesses,
+#   built with clang in build-fuzz, 20 s each),
 #   the unit suite under valgrind memcheck, and the unit and pcap suites
 #   again built with AddressSanitizer + UBSan (the pcap suite then runs the
 #   sanitized dptrack over every capture, malformed frames included).
@@ -26,5 +27,9 @@ meson test -C build --setup valgrind --suite unit --print-errorlogs --num-proces
 build_dir build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=$werror
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	meson test -C build-asan --suite unit --suite pcap --print-errorlogs --num-processes 2
+
+# Fuzzing: a clang build of its own; each libFuzzer harness for a bounded time.
+CC=clang build_dir build-fuzz -Dwerror=$werror
+meson test -C build-fuzz --suite fuzz --print-errorlogs --num-processes 2
 
 echo "dptrack: all test suites passed"

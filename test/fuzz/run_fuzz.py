@@ -12,6 +12,7 @@ ARTIFACT_DIR/NAME-crash-SHA1 (kept) and this prints it in hex for the log.
 
 import glob
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -32,7 +33,12 @@ def main():
         print(" ".join(cmd), flush=True)
         env = dict(os.environ)
         env.setdefault("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1")
-        rc = subprocess.run(cmd, env=env, check=False).returncode
+        proc = subprocess.Popen(cmd, env=env)
+        rc = proc.wait()
+    # A harness that starts EAL (eal_test_init: prefix dpt-NAME-PID) leaves
+    # its empty run directory behind when libFuzzer exits; it is ours.
+    for d in glob.glob(f"/var/run/dpdk/dpt-*-{proc.pid}"):
+        shutil.rmtree(d, ignore_errors=True)
     for f in sorted(set(glob.glob(prefix + "*")) - before):
         with open(f, "rb") as fh:
             print(f"{f}: {fh.read(4096).hex()}")

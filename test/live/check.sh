@@ -51,16 +51,7 @@ urls=("udp://$udp4:$port/announce" "udp://[$udp6]:$port/announce"
 	"http://$http4:$port/announce" "http://[$http6]:$port/announce")
 
 # --- the namespaces and the two veth pairs -----------------------------------
-link_b() {
-	in_tr ip link set lo up &&
-		ip link add "$trh_if" netns "$tr_ns" type veth peer name "$clh_if" netns "$cl_ns" &&
-		in_tr ip addr add "$http4/24" dev "$trh_if" &&
-		in_tr ip -6 addr add "$http6/64" dev "$trh_if" nodad &&
-		in_tr ip link set "$trh_if" up &&
-		in_cl ip addr add 198.18.1.1/24 dev "$clh_if" &&
-		in_cl ip -6 addr add fd00:e::1/64 dev "$clh_if" nodad &&
-		in_cl ip link set "$clh_if" up
-}
+link_b() { live_link_b 198.18.1.1 fd00:e::1; }
 live_setup "namespaces $tr_ns and $cl_ns with veth $tr_if/$cl_if and $trh_if/$clh_if set up" \
 	198.18.0.1 fd00:d::1 link_b
 

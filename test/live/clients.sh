@@ -123,17 +123,7 @@ a4=198.18.0.1 a6=fd00:d::1 b4=198.18.1.1 b6=fd00:e::1
 for ((i = 10; i < 10 + 2 * n_rows; i++)); do
 	a4+=,198.18.0.$i a6+=,fd00:d::$i b4+=,198.18.1.$i b6+=,fd00:e::$i
 done
-link_b() {
-	local a
-	in_tr ip link set lo up &&
-		ip link add "$trh_if" netns "$tr_ns" type veth peer name "$clh_if" netns "$cl_ns" &&
-		in_tr ip addr add "$http4/24" dev "$trh_if" &&
-		in_tr ip -6 addr add "$http6/64" dev "$trh_if" nodad &&
-		in_tr ip link set "$trh_if" up || return 1
-	for a in ${b4//,/ }; do in_cl ip addr add "$a/24" dev "$clh_if" || return 1; done
-	for a in ${b6//,/ }; do in_cl ip -6 addr add "$a/64" dev "$clh_if" nodad || return 1; done
-	in_cl ip link set "$clh_if" up
-}
+link_b() { live_link_b "$b4" "$b6"; }
 live_setup "namespaces $tr_ns and $cl_ns with veth $tr_if/$cl_if and $trh_if/$clh_if set up" \
 	"$a4" "$a6" link_b
 

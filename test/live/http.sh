@@ -61,17 +61,7 @@ max_request_bytes=6000
 # --- the namespaces and the two veth pairs -----------------------------------
 # Link B is the kernel's at both ends: dptrack's HTTP threads listen on
 # ordinary sockets in TR.
-link_b() {
-	local a
-	in_tr ip link set lo up &&
-		ip link add "$trh_if" netns "$tr_ns" type veth peer name "$clh_if" netns "$cl_ns" &&
-		in_tr ip addr add "$http4/24" dev "$trh_if" &&
-		in_tr ip -6 addr add "$http6/64" dev "$trh_if" nodad &&
-		in_tr ip link set "$trh_if" up || return 1
-	for a in ${src4//,/ }; do in_cl ip addr add "$a/24" dev "$clh_if" || return 1; done
-	for a in ${src6//,/ }; do in_cl ip -6 addr add "$a/64" dev "$clh_if" nodad || return 1; done
-	in_cl ip link set "$clh_if" up
-}
+link_b() { live_link_b "$src4" "$src6"; }
 live_setup "namespaces $tr_ns and $cl_ns with veth $tr_if/$cl_if and $trh_if/$clh_if set up" \
 	198.18.0.1 fd00:d::1 link_b
 

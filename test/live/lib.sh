@@ -151,6 +151,22 @@ live_link_a() {
 		in_cl ip link set "$cl_if" up
 }
 
+# live_link_b B4 B6: link B, the kernel's at both ends, for the HTTP path:
+# veth trh_if (in TR, with http4/24 and http6/64) to clh_if (in CL, with the
+# comma-separated addresses B4 and B6), and TR's loopback up. The caller sets
+# trh_if, clh_if, http4 and http6; it is meant as live_setup's FN.
+live_link_b() {
+	local a
+	in_tr ip link set lo up &&
+		ip link add "$trh_if" netns "$tr_ns" type veth peer name "$clh_if" netns "$cl_ns" &&
+		in_tr ip addr add "$http4/24" dev "$trh_if" &&
+		in_tr ip -6 addr add "$http6/64" dev "$trh_if" nodad &&
+		in_tr ip link set "$trh_if" up || return 1
+	for a in ${1//,/ }; do in_cl ip addr add "$a/24" dev "$clh_if" || return 1; done
+	for a in ${2//,/ }; do in_cl ip -6 addr add "$a/64" dev "$clh_if" nodad || return 1; done
+	in_cl ip link set "$clh_if" up
+}
+
 # live_setup DESC A4 A6 [FN]: live_link_a A4 A6, then the script's own
 # setup function FN if given; reports ok DESC, or shows the failing
 # command's message and bails with DESC.

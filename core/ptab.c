@@ -65,6 +65,9 @@ struct swarm {
 	uint8_t state; /* enum swarm_state, changed under lock */
 	/* Written under lock with relaxed stores, read by ptab_scrape without it. */
 	uint32_t seeders, leechers, completed;
+	/* Sweeper only: second (low 32 bits, never 0) it first found the swarm
+	 * empty, or 0; see swarm_retention in ptab.h. */
+	uint32_t empty_since;
 	struct pset *set[SET_N];
 } __rte_cache_aligned;
 
@@ -88,7 +91,9 @@ struct ptab {
 	struct rte_rcu_qsbr_dq *dq;
 	uint32_t dq_size;
 	uint32_t max_swarms, max_peers;
-	uint16_t max_age; /* peer_timeout in ticks */
+	uint16_t max_age;   /* peer_timeout in ticks */
+	uint32_t retention; /* swarm_retention, seconds */
+	uint32_t crowded;   /* swarms_live from which empty swarms go at once */
 	int socket;
 	uint64_t budget;
 	uint64_t mem_used;    /* atomic: bytes charged against budget */
@@ -384,6 +389,7 @@ static void swarm_clear(struct ptab *t, struct swarm *s)
 		s->set[i] = NULL;
 	}
 	s->seeders = s->leechers = s->completed = 0;
+	s->empty_since = 0;
 }
 
 /* Defer-queue callback: positions whose grace period has passed go back to
@@ -686,6 +692,27 @@ static void swarm_retire(struct ptab *t, struct swarm *s, uint32_t pos)
 	rte_rcu_qsbr_dq_enqueue(t->dq, &pos);
 }
 
+/* After a full pass over a swarm (lock held): an empty swarm is retired at
+ * once if it was never completed, if retention is off or if the table is
+ * crowded; otherwise once it has stayed empty for `retention` seconds, so
+ * its completed count outlives its last peer for a while. */
+static void swarm_judge_empty(struct ptab *t, struct swarm *s, uint32_t pos, uint64_t now)
+{
+	uint32_t now32 = (uint32_t)now | 1; /* never 0, which means "not empty" */
+
+	if (s->seeders + s->leechers != 0) {
+		s->empty_since = 0;
+		return;
+	}
+	bool keep = s->completed != 0 && t->retention != 0 &&
+		    __atomic_load_n(&t->swarms_live, __ATOMIC_RELAXED) < t->crowded;
+
+	if (keep && s->empty_since == 0)
+		s->empty_since = now32;
+	else if (!keep || now32 - s->empty_since >= t->retention)
+		swarm_retire(t, s, pos);
+}
+
 uint32_t ptab_expire(struct ptab *t, uint64_t now, uint32_t budget, struct ptab_cursor *c)
 {
 	uint16_t now_tick = (uint16_t)(now / TR_PEER_TICK_SECONDS);
@@ -734,8 +761,7 @@ uint32_t ptab_expire(struct ptab *t, uint64_t now, uint32_t budget, struct ptab_
 		swarm_publish_counts(s);
 		if (c->set == SET_N) {
 			c->busy = 0;
-			if (s->seeders + s->leechers == 0)
-				swarm_retire(t, s, c->pos);
+			swarm_judge_empty(t, s, c->pos, now);
 		}
 		rte_spinlock_unlock(&s->lock);
 		visited += done;
@@ -787,6 +813,8 @@ struct ptab *ptab_new(const struct ptab_params *p, char *err, size_t errlen)
 	t->max_peers = p->max_peers_per_swarm;
 	t->max_age =
 	    (uint16_t)((p->peer_timeout + TR_PEER_TICK_SECONDS - 1) / TR_PEER_TICK_SECONDS);
+	t->retention = p->swarm_retention;
+	t->crowded = p->max_swarms - p->max_swarms / 8;
 	t->socket = p->socket_id;
 	t->budget = p->memory_bytes;
 	if (p->slot_key != NULL)

@@ -35,6 +35,7 @@ struct ptab_params {
 	uint32_t max_peers_per_swarm; /* seeders + leechers of both families, >= 1 */
 	uint64_t memory_bytes;	      /* budget for the fixed part and all peer sets */
 	uint32_t peer_timeout;	      /* seconds without announce before a peer expires */
+	uint32_t swarm_retention;     /* seconds a completed, empty swarm is kept */
 	int socket_id;		      /* NUMA socket, or SOCKET_ID_ANY (-1) */
 	const uint8_t *slot_key;      /* 16 bytes keying peer placement; NULL = random */
 };
@@ -140,10 +141,13 @@ struct ptab_cursor {
 /*
  * Expires peers whose last announce is older than peer_timeout, shrinks
  * peer sets left mostly empty, and removes swarms that hold no peer (their
- * memory is recycled after an RCU grace period). Visits about `budget` peer
- * slots, never holding one swarm's lock for more than TR_EXPIRE_SLOTS_PER_LOCK
- * of them, then returns the number of peers removed; call again with the same
- * cursor to continue. Meant for the control thread only: one sweeper at a time.
+ * memory is recycled after an RCU grace period). A swarm that was ever
+ * completed stays, empty, for swarm_retention seconds so scrapes keep its
+ * completed count, unless the table holds 7/8 of max_swarms. Visits about
+ * `budget` peer slots, never holding one swarm's lock for more than
+ * TR_EXPIRE_SLOTS_PER_LOCK of them, then returns the number of peers
+ * removed; call again with the same cursor to continue. Meant for the
+ * control thread only: one sweeper at a time.
  */
 uint32_t ptab_expire(struct ptab *t, uint64_t now, uint32_t budget, struct ptab_cursor *c);
 

@@ -113,6 +113,7 @@ static int tracker_init(struct cfg *cfg, char *err, size_t errlen)
 	    .max_peers_per_swarm = cfg->tracker.max_peers_per_swarm,
 	    .memory_bytes = (uint64_t)cfg->tracker.memory_mb << 20,
 	    .peer_timeout = cfg->tracker.peer_timeout,
+	    .swarm_retention = cfg->tracker.swarm_retention,
 	    .socket_id = (int)rte_socket_id(),
 	};
 	uint8_t slot_key[16];

@@ -24,7 +24,8 @@ struct fx {
 	struct ptab *t;
 };
 
-static struct ptab *table_new(uint32_t max_swarms, uint32_t max_peers, uint64_t mem)
+static struct ptab *table_new_kept(uint32_t max_swarms, uint32_t max_peers, uint64_t mem,
+				   uint32_t retention)
 {
 	static unsigned seq;
 	char name[16], err[256];
@@ -34,6 +35,7 @@ static struct ptab *table_new(uint32_t max_swarms, uint32_t max_peers, uint64_t 
 	    .max_peers_per_swarm = max_peers,
 	    .memory_bytes = mem,
 	    .peer_timeout = 2700,
+	    .swarm_retention = retention,
 	    .socket_id = -1,
 	};
 
@@ -44,6 +46,11 @@ static struct ptab *table_new(uint32_t max_swarms, uint32_t max_peers, uint64_t 
 	rte_rcu_qsbr_thread_register(ptab_rcu(t), rte_lcore_id());
 	rte_rcu_qsbr_thread_online(ptab_rcu(t), rte_lcore_id());
 	return t;
+}
+
+static struct ptab *table_new(uint32_t max_swarms, uint32_t max_peers, uint64_t mem)
+{
+	return table_new_kept(max_swarms, max_peers, mem, 0);
 }
 
 static void table_free(struct ptab *t)
@@ -442,6 +449,88 @@ static void test_ptab_expiry_keeps_peers_stamped_slightly_ahead_of_its_clock(voi
 	table_free(t);
 }
 
+/* One whole expiry pass at `now`. */
+static void sweep_all(struct ptab *t, uint64_t now)
+{
+	struct ptab_cursor cur = {0};
+
+	while (cur.cycles == 0)
+		ptab_expire(t, now, 1000, &cur);
+}
+
+static uint64_t swarms_of(struct ptab *t)
+{
+	struct ptab_stats st;
+
+	ptab_stats(t, &st);
+	return st.swarms;
+}
+
+/* A seeder that completes, then leaves: the swarm is empty with completed 1. */
+static void complete_and_leave(struct ptab *t, const uint8_t ih[20], uint64_t now)
+{
+	struct ptab_result r;
+
+	assert_int_equal(ann(t, ih, v4(1, 1), UDP_MSG_EV_COMPLETED, true, 0, 0, now, &r, NULL),
+			 PTAB_OK);
+	assert_int_equal(ann(t, ih, v4(1, 1), UDP_MSG_EV_STOPPED, true, 0, 0, now, &r, NULL),
+			 PTAB_OK);
+}
+
+static void test_ptab_empty_swarm_keeps_its_completed_count_for_the_retention(void **unused)
+{
+	(void)unused;
+	struct ptab *t = table_new_kept(100, 10, 64u << 20, 3600);
+	struct ptab_result r;
+	uint8_t done[20], never[20];
+
+	hash_of(done, 1);
+	hash_of(never, 2);
+	complete_and_leave(t, done, T0);
+	ann(t, never, v4(2, 1), UDP_MSG_EV_STARTED, false, 0, 0, T0, &r, NULL);
+	ann(t, never, v4(2, 1), UDP_MSG_EV_STOPPED, false, 0, 0, T0, &r, NULL);
+
+	/* Never completed: gone with its last peer. Completed: kept. */
+	sweep_all(t, T0);
+	assert_int_equal(swarms_of(t), 1);
+	assert_counts(t, done, 0, 0, 1);
+	sweep_all(t, T0 + 3599);
+	assert_counts(t, done, 0, 0, 1);
+
+	/* A peer coming back restarts the clock from its next departure. */
+	ann(t, done, v4(3, 1), UDP_MSG_EV_STARTED, false, 0, 0, T0 + 3599, &r, NULL);
+	sweep_all(t, T0 + 3599);
+	ann(t, done, v4(3, 1), UDP_MSG_EV_STOPPED, false, 0, 0, T0 + 3599, &r, NULL);
+	sweep_all(t, T0 + 3600);
+	sweep_all(t, T0 + 7199);
+	assert_counts(t, done, 0, 0, 1);
+	sweep_all(t, T0 + 7200);
+	assert_counts(t, done, 0, 0, 0);
+	assert_int_equal(swarms_of(t), 0);
+	table_free(t);
+}
+
+static void test_ptab_crowded_table_drops_empty_swarms_at_once(void **unused)
+{
+	(void)unused;
+	/* max_swarms 8: from 7 live swarms on, the table counts as crowded. */
+	struct ptab *t = table_new_kept(8, 10, 64u << 20, 3600);
+	uint8_t ih[20];
+
+	for (unsigned i = 0; i < 6; i++) {
+		hash_of(ih, 10 + i);
+		complete_and_leave(t, ih, T0);
+	}
+	sweep_all(t, T0);
+	assert_int_equal(swarms_of(t), 6);
+	/* The seventh makes it crowded: empty swarms go until it is not. */
+	hash_of(ih, 20);
+	complete_and_leave(t, ih, T0);
+	sweep_all(t, T0 + 1);
+	assert_int_equal(swarms_of(t), 6);
+	table_free(t);
+}
+
 static void test_ptab_swarm_limit_refuses_new_swarms_but_serves_old(void **unused)
 {
 	(void)unused;
@@ -555,6 +644,8 @@ int main(void)
 	const struct CMUnitTest own[] = {
 	    cmocka_unit_test(test_ptab_expiry_drops_stale_peers_in_bounded_slices),
 	    cmocka_unit_test(test_ptab_expiry_keeps_peers_stamped_slightly_ahead_of_its_clock),
+	    cmocka_unit_test(test_ptab_empty_swarm_keeps_its_completed_count_for_the_retention),
+	    cmocka_unit_test(test_ptab_crowded_table_drops_empty_swarms_at_once),
 	    cmocka_unit_test(test_ptab_swarm_limit_refuses_new_swarms_but_serves_old),
 	    cmocka_unit_test(test_ptab_peer_limit_refuses_new_peers_but_refreshes_known),
 	    cmocka_unit_test(test_ptab_memory_budget_refuses_growth_with_a_clear_error),

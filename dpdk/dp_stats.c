@@ -220,6 +220,14 @@ void dp_metrics_each(void *ctx, tr_metric_fn fn, void *arg)
 	each_lcore(app, fn, arg);
 	emit(fn, arg, "uptime_seconds", "Seconds since dptrack started", TR_METRIC_GAUGE, NULL,
 	     "uptime_seconds", (rte_rdtsc() - app->started_tsc) / app->tsc_hz);
+	uint64_t in_use = 0;
+	for (unsigned p = 0; p < app->n_ports; p++)
+		if (app->ports[p].pool != NULL)
+			in_use += rte_mempool_in_use_count(app->ports[p].pool);
+	/* Idle value: what the RX rings hold (NIC-dependent, 0 for af_packet);
+	 * growing under steady load would mean a leak. */
+	emit(fn, arg, "mbufs_in_use", "Mbufs out of their pools (RX rings, in flight, TX)",
+	     TR_METRIC_GAUGE, NULL, "mbufs_in_use", in_use);
 	/* Known once the ports are closed; 0 while running. */
 	emit(fn, arg, "mbufs_leaked", "Mbufs not back in their pool after the ports closed",
 	     TR_METRIC_GAUGE, NULL, "mbufs_leaked", app->mbufs_leaked);

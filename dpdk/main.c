@@ -42,7 +42,8 @@
 #define EXIT_START 1 /* the tracker could not start */
 #define EXIT_USAGE 2 /* bad options or a bad configuration */
 
-RTE_LOG_REGISTER_DEFAULT(dp_logtype, INFO);
+/* Named, so --log-level=dptrack:debug reaches it. */
+RTE_LOG_REGISTER(dp_logtype, dptrack, INFO);
 
 extern char **environ;
 

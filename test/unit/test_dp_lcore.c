@@ -1,0 +1,561 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * test_dp_lcore.c - the real packet loop (dp_lcore.c) when the TX ring is
+ * full and when the mbuf pool is empty: it drops and counts, never blocks,
+ * never allocates, and every mbuf comes back.
+ *
+ * The port is a net_ring ethdev over two rings this test owns, brought up by
+ * dp_ports_init() as a NIC would be (its pool sized by dpdk.mbufs), with the
+ * embedded default configuration, a peer table and one worker, as main.c
+ * builds them. dp_lcore_main() runs on EAL lcore 1, as a worker does under
+ * `-l 0,1`; lcore 0 plays the NIC (it fills the RX ring and drains, or does
+ * not drain, the TX ring) and the main lcore (control ticks while it waits).
+ * Requests are BEP 15 connects to the port's IPv4 address, written here
+ * field by field; each reply is checked against the request it answers.
+ */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_ISSET */
+#include <sched.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include <rte_byteorder.h>
+#include <rte_cycles.h>
+#include <rte_dev.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
+#include <rte_udp.h>
+
+#include "cfg.h"
+#include "core/connid.h"
+#include "core/ptab.h"
+#include "core/udp_msg.h"
+#include "dpdk/dp_app.h"
+#include "eal_test.h"
+
+/* dp_lcore.c and dp_port.c log through main.c's type; this binary has its own. */
+RTE_LOG_REGISTER(dp_logtype, dptrack.test, WARNING);
+
+#define RX_RING	    1024 /* the RX ring: more than one round of requests */
+#define TX_SMALL    32	 /* a TX ring the loop fills in its first burst */
+#define TX_ROOMY    1024 /* a TX ring that takes every reply of a round */
+#define DRY_MBUFS   1023 /* dpdk.mbufs' smallest value: the pool test 2 empties */
+#define FRAME_LEN   60	 /* a request: minimum Ethernet frame, 2 bytes of padding */
+#define REPLY_LEN   (14 + 20 + 8 + UDP_MSG_CONNECT_REPLY_LEN) /* padding not echoed */
+#define WAIT_S	    60 /* generous: valgrind runs both lcores on one thread at a time */
+#define CLIENT_PORT 40000
+
+static const uint8_t client_mac[6] = {0x02, 0x00, 0x5e, 0x00, 0x00, 0x42};
+static const uint8_t client_ip4[4] = {198, 18, 0, 66};
+
+/* Everything one test sets up, and main.c's struct dp_app. */
+static struct fx {
+	struct dp_app app; /* first: cache-aligned */
+	struct rte_ring *rx, *tx;
+	struct rte_device *dev; /* the net_ring vdev, removed at the end */
+	struct cfg cfg;
+	unsigned lcore;	   /* the worker's */
+	unsigned idle_use; /* mbufs in use with the port up and no traffic */
+	bool running;	   /* dp_lcore_main launched and not yet joined */
+	char vdev[RTE_DEV_NAME_MAX_LEN];
+} fx;
+
+static struct rte_mbuf *hoard[DRY_MBUFS + 64];
+
+/*
+ * EAL as eal_test_init() starts it, but with lcores 0 and 1 for the test and
+ * the loop. Both may run on any CPU this process is allowed, so a busy loop
+ * is never pinned onto a CPU that other tests of a parallel run share.
+ */
+static int eal_two_lcores_init(const char *name, unsigned mem_mb)
+{
+	char prefix[64], mem[16], cpus[128] = "", lcores[300];
+	cpu_set_t set;
+	size_t n = 0;
+
+	if (sched_getaffinity(0, sizeof(set), &set) != 0)
+		return -1;
+	for (int c = 0; c < CPU_SETSIZE && n + 8 < sizeof(cpus); c++)
+		if (CPU_ISSET(c, &set))
+			n += (size_t)snprintf(cpus + n, sizeof(cpus) - n, "%s%d", n ? "," : "", c);
+	snprintf(lcores, sizeof(lcores), "--lcores=0@(%s),1@(%s)", cpus, cpus);
+	snprintf(prefix, sizeof(prefix), "--file-prefix=dpt-%s-%d", name, (int)getpid());
+	snprintf(mem, sizeof(mem), "%u", mem_mb);
+	char *argv[] = {(char *)"test",
+			(char *)"--no-huge",
+			(char *)"-m",
+			mem,
+			(char *)"--no-pci",
+			(char *)"--no-shconf",
+			prefix,
+			(char *)"--log-level=lib.eal:error",
+			(char *)"--no-telemetry",
+			lcores,
+			NULL};
+	return rte_eal_init((int)(sizeof(argv) / sizeof(argv[0])) - 1, argv);
+}
+
+/* ---- the tracker and the port, as main.c's serve() builds them -------- */
+
+/* main.c's tracker_init(), on the (shrunk) configuration; name is the table's. */
+static void tracker_up(struct dp_app *app, const char *name)
+{
+	const struct cfg *cfg = app->cfg;
+	char err[256];
+	struct ptab_params pp = {
+	    .name = name,
+	    .max_swarms = cfg->tracker.max_swarms,
+	    .max_peers_per_swarm = cfg->tracker.max_peers_per_swarm,
+	    .memory_bytes = (uint64_t)cfg->tracker.memory_mb << 20,
+	    .peer_timeout = cfg->tracker.peer_timeout,
+	    .swarm_retention = cfg->tracker.swarm_retention,
+	    .socket_id = (int)rte_socket_id(),
+	};
+
+	app->ptab = ptab_new(&pp, err, sizeof(err));
+	if (app->ptab == NULL)
+		fail_msg("ptab_new: %s", err);
+	app->tr.ptab = app->ptab;
+	app->tr.p = (struct tr_params){
+	    .announce_interval = cfg->tracker.announce_interval,
+	    .announce_jitter = cfg->tracker.announce_jitter,
+	    .min_interval = cfg->tracker.min_interval,
+	    .numwant_default = cfg->tracker.numwant_default,
+	    .numwant_max = cfg->tracker.numwant_max,
+	    .connid_ttl = cfg->udp.connection_id_ttl,
+	    .http_trust_ip_params = cfg->http.trust_ip_params,
+	};
+	assert_int_equal(connid_key_random(&app->tr.key), 0);
+}
+
+/* main.c's serve() and workers_init() under `-l 0,1`: one worker, on lcore
+ * 1, queue 0; the main lcore does the control work. */
+static void app_up(struct dp_app *app, struct cfg *cfg, const char *name)
+{
+	struct dp_worker *w = &app->workers[0];
+
+	app->cfg = cfg;
+	app->burst = (uint16_t)RTE_MIN(cfg->dpdk.burst, (uint32_t)DP_BURST_MAX);
+	app->tsc_hz = rte_get_tsc_hz();
+	app->started_tsc = rte_rdtsc();
+	app->start_tsc = app->started_tsc;
+	app->start_unix = (uint64_t)time(NULL);
+	app->idle_tsc = app->tsc_hz / 1000 * cfg->dpdk.exit_after_idle_ms;
+	w->app = app;
+	w->lcore_id = fx.lcore;
+	w->queue = 0;
+	w->control = false;
+	w->ctx.tr = &app->tr;
+	w->ctx.stats = &w->tr_stats;
+	tr_rng_seed(&w->ctx.rng, 0x5eedULL + fx.lcore);
+	app->n_workers = 1;
+	tracker_up(app, name);
+}
+
+/*
+ * Brings up the default configuration on a net_ring port whose TX ring
+ * holds exactly tx_cap frames and whose pool has `mbufs` (0: dpdk.mbufs'
+ * default), then launches the loop. The table is shrunk to what --no-huge
+ * memory holds.
+ */
+static void fx_up(unsigned tx_cap, uint32_t mbufs)
+{
+	static unsigned seq;
+	char name[32], err[512];
+	int socket = (int)rte_socket_id();
+
+	/* A loop a failed test could not stop still reads fx.app. */
+	if (fx.running)
+		fail_msg("the loop of an earlier test is still running");
+	memset(&fx.app, 0, sizeof(fx.app));
+	fx.lcore = rte_get_next_lcore(-1, 1, 0);
+	assert_int_not_equal(fx.lcore, RTE_MAX_LCORE);
+	assert_int_equal(cfg_load_buf(&fx.cfg, NULL, NULL, 0, NULL, err, sizeof(err)), 0);
+	fx.cfg.tracker.max_swarms = 1024;
+	fx.cfg.tracker.memory_mb = 16;
+	if (mbufs != 0)
+		fx.cfg.dpdk.mbufs = mbufs;
+
+	snprintf(name, sizeof(name), "lc%u_rx", seq);
+	fx.rx = rte_ring_create(name, RX_RING, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	snprintf(name, sizeof(name), "lc%u_tx", seq);
+	fx.tx =
+	    rte_ring_create(name, tx_cap, socket, RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
+	assert_non_null(fx.rx);
+	assert_non_null(fx.tx);
+	assert_int_equal(rte_ring_get_capacity(fx.tx), tx_cap);
+	snprintf(name, sizeof(name), "lc%u", seq++);
+	int port = rte_eth_from_rings(name, &fx.rx, 1, &fx.tx, 1, (unsigned)socket);
+	assert_true(port >= 0);
+	/* dp_ports_init() finds the device by name, as it finds a --vdev. */
+	assert_int_equal(rte_eth_dev_get_name_by_port((uint16_t)port, fx.vdev), 0);
+	struct rte_eth_dev_info info;
+	assert_int_equal(rte_eth_dev_info_get((uint16_t)port, &info), 0);
+	fx.dev = info.device;
+	snprintf(fx.cfg.dpdk.ports[0].device, sizeof(fx.cfg.dpdk.ports[0].device), "%s", fx.vdev);
+	fx.cfg.dpdk.n_ports = 1;
+
+	app_up(&fx.app, &fx.cfg, name);
+	if (dp_ports_init(&fx.app, err, sizeof(err)) != 0)
+		fail_msg("dp_ports_init: %s", err);
+	assert_false(fx.app.ports[0].tx_cksum); /* replies carry software checksums */
+	fx.idle_use = rte_mempool_in_use_count(fx.app.ports[0].pool);
+	assert_int_equal(rte_eal_remote_launch(dp_lcore_main, &fx.app.workers[0], fx.lcore), 0);
+	fx.running = true;
+}
+
+/* Stops the loop as a signal does and waits up to WAIT_S for it to return:
+ * one that never reads app->stop again fails here instead of hanging. */
+static void fx_stop(void)
+{
+	uint64_t end = rte_get_timer_cycles() + rte_get_timer_hz() * WAIT_S;
+
+	if (!fx.running)
+		return;
+	__atomic_store_n(&fx.app.stop, 1, __ATOMIC_RELAXED);
+	while (rte_eal_get_lcore_state(fx.lcore) == RUNNING) {
+		if (rte_get_timer_cycles() > end)
+			fail_msg("the loop did not stop within %d s", WAIT_S);
+		rte_delay_us_sleep(100);
+	}
+	fx.running = false;
+	assert_int_equal(rte_eal_wait_lcore(fx.lcore), 0);
+}
+
+/* Frees whatever still sits in ring r. */
+static void ring_drain_free(struct rte_ring *r)
+{
+	void *m;
+
+	while (r != NULL && rte_ring_dequeue(r, &m) == 0)
+		rte_pktmbuf_free(m);
+}
+
+static int fx_teardown(void **state)
+{
+	(void)state;
+	fx_stop();
+	ring_drain_free(fx.rx);
+	ring_drain_free(fx.tx);
+	dp_ports_fini(&fx.app);
+	if (fx.dev != NULL) /* the port is closed; the vdev it was stays until removed */
+		rte_dev_remove(fx.dev);
+	fx.dev = NULL;
+	rte_ring_free(fx.rx);
+	rte_ring_free(fx.tx);
+	fx.rx = fx.tx = NULL;
+	ptab_free(fx.app.ptab);
+	cfg_fini(&fx.cfg);
+	return 0;
+}
+
+static int fx_setup_small_tx(void **state)
+{
+	(void)state;
+	fx_up(TX_SMALL, 0);
+	return 0;
+}
+
+static int fx_setup_dry_pool(void **state)
+{
+	(void)state;
+	fx_up(TX_ROOMY, DRY_MBUFS);
+	return 0;
+}
+
+/* ---- frames --------------------------------------------------------------- */
+
+/*
+ * Makes m a BEP 15 connect request (BEP 15 "Connect") with transaction id
+ * tid from the client to the port's first tracker port, in a 60-byte frame:
+ * Ethernet, IPv4 with its checksum, UDP with its checksum, 16 bytes of
+ * payload, 2 bytes of padding. m may be a reply coming back for reuse.
+ */
+static void connect_frame(struct rte_mbuf *m, const struct dp_iface *ifc, uint32_t tid)
+{
+	rte_pktmbuf_reset(m);
+	uint8_t *f = (uint8_t *)rte_pktmbuf_append(m, FRAME_LEN);
+	assert_non_null(f);
+	memset(f, 0, FRAME_LEN);
+
+	memcpy(f, ifc->mac, 6);
+	memcpy(f + 6, client_mac, 6);
+	*(rte_be16_t *)(f + 12) = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(f + 14);
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16(20 + 8 + UDP_MSG_CONNECT_LEN);
+	ip->packet_id = rte_cpu_to_be_16((uint16_t)tid);
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_UDP;
+	memcpy(&ip->src_addr, client_ip4, 4);
+	memcpy(&ip->dst_addr, ifc->ip4, 4);
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+	udp->src_port = rte_cpu_to_be_16((uint16_t)(CLIENT_PORT + tid % 1000));
+	udp->dst_port = rte_cpu_to_be_16(ifc->udp_ports[0]);
+	udp->dgram_len = rte_cpu_to_be_16(8 + UDP_MSG_CONNECT_LEN);
+
+	uint8_t *pl = (uint8_t *)(udp + 1);
+	rte_be64_t magic = rte_cpu_to_be_64(UDP_MSG_PROTOCOL_ID);
+	rte_be32_t action = 0, t = rte_cpu_to_be_32(tid);
+	memcpy(pl, &magic, 8);
+	memcpy(pl + 8, &action, 4);
+	memcpy(pl + 12, &t, 4);
+	udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+}
+
+/* Checks that m answers connect_frame(tid): turned around, valid checksums,
+ * action 0 and the same transaction id (BEP 15 "Connect"). */
+static void assert_connect_reply(const struct rte_mbuf *m, const struct dp_iface *ifc, uint32_t tid)
+{
+	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+
+	assert_int_equal(m->nb_segs, 1);
+	assert_int_equal(m->pkt_len, REPLY_LEN);
+	assert_int_equal(m->data_len, REPLY_LEN);
+	assert_memory_equal(f, client_mac, 6);
+	assert_memory_equal(f + 6, ifc->mac, 6);
+
+	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(f + 14);
+	assert_int_equal(rte_raw_cksum(ip, 20), 0xffff);
+	assert_memory_equal(&ip->src_addr, ifc->ip4, 4);
+	assert_memory_equal(&ip->dst_addr, client_ip4, 4);
+
+	const struct rte_udp_hdr *udp = (const struct rte_udp_hdr *)(ip + 1);
+	assert_int_equal(rte_ipv4_udptcp_cksum_verify(ip, udp), 0);
+	assert_int_equal(rte_be_to_cpu_16(udp->src_port), ifc->udp_ports[0]);
+	assert_int_equal(rte_be_to_cpu_16(udp->dst_port), CLIENT_PORT + tid % 1000);
+	assert_int_equal(rte_be_to_cpu_16(udp->dgram_len), 8 + UDP_MSG_CONNECT_REPLY_LEN);
+
+	const uint8_t *pl = (const uint8_t *)(udp + 1);
+	rte_be32_t action, t;
+	memcpy(&action, pl, 4);
+	memcpy(&t, pl + 4, 4);
+	assert_int_equal(rte_be_to_cpu_32(action), 0);
+	assert_int_equal(rte_be_to_cpu_32(t), tid);
+}
+
+/* ---- driving the loop ---------------------------------------------------- */
+
+static uint64_t ctr(const uint64_t *c)
+{
+	return __atomic_load_n(c, __ATOMIC_RELAXED);
+}
+
+/*
+ * Waits, doing the main lcore's control ticks as main.c's run() does, until
+ * the worker has received rx frames in all and sent or dropped `answered`
+ * replies, and the TX ring holds tx_ring of them. Fails after WAIT_S: a
+ * loop that blocks on a full ring, or stalls with an empty pool, stops here.
+ */
+static void wait_loop(uint64_t rx, uint64_t answered, unsigned tx_ring)
+{
+	const struct dp_counters *c = &fx.app.workers[0].c;
+	uint64_t end = rte_get_timer_cycles() + rte_get_timer_hz() * WAIT_S;
+
+	while (ctr(&c->rx) != rx || ctr(&c->tx) + ctr(&c->tx_full) != answered ||
+	       rte_ring_count(fx.tx) != tx_ring) {
+		if (rte_get_timer_cycles() > end)
+			fail_msg("loop stuck: rx %llu of %llu, tx %llu + tx_full %llu of %llu, "
+				 "TX ring %u of %u",
+				 (unsigned long long)ctr(&c->rx), (unsigned long long)rx,
+				 (unsigned long long)ctr(&c->tx),
+				 (unsigned long long)ctr(&c->tx_full), (unsigned long long)answered,
+				 rte_ring_count(fx.tx), tx_ring);
+		dp_control_tick(&fx.app);
+		rte_delay_us_sleep(100);
+	}
+}
+
+/* Hands n fresh connect requests, tids first..first+n-1, to the RX ring. */
+static void send_connects(uint32_t first, unsigned n)
+{
+	struct rte_mbuf *m[RX_RING];
+
+	assert_true(n <= RX_RING);
+	assert_int_equal(rte_pktmbuf_alloc_bulk(fx.app.ports[0].pool, m, n), 0);
+	for (unsigned i = 0; i < n; i++)
+		connect_frame(m[i], &fx.app.ports[0].ifc, first + i);
+	assert_int_equal(rte_ring_enqueue_bulk(fx.rx, (void **)m, n, NULL), n);
+}
+
+/* Takes every reply from the TX ring, checks them against tids first.. in
+ * order, frees them; returns how many there were. */
+static unsigned drain_replies(uint32_t first)
+{
+	void *m;
+	unsigned n = 0;
+
+	while (rte_ring_dequeue(fx.tx, &m) == 0) {
+		assert_connect_reply(m, &fx.app.ports[0].ifc, first + n);
+		rte_pktmbuf_free(m);
+		n++;
+	}
+	return n;
+}
+
+/* Asserts that nothing but connects went through, all of them answered. */
+static void assert_only_connects(uint64_t n)
+{
+	const struct dp_worker *w = &fx.app.workers[0];
+
+	assert_int_equal(w->c.rx_multiseg, 0);
+	assert_int_equal(w->c.tracker_silent, 0);
+	assert_int_equal(w->c.stack_replies, 0);
+	for (unsigned d = 0; d < DP_DROP_N; d++)
+		if (w->c.drop[d] != 0)
+			fail_msg("%llu frames dropped as %s", (unsigned long long)w->c.drop[d],
+				 dp_drop_name(d));
+	assert_int_equal(w->tr_stats.req[STATS_UDP][STATS_CONNECT], n);
+}
+
+/* ---- the tests ----------------------------------------------------------- */
+
+/* 1,000 connects in four rounds against a 32-frame TX ring nobody drains. */
+static void test_dp_lcore_drops_and_counts_what_a_full_tx_ring_refuses(void **state)
+{
+	const struct dp_worker *w = &fx.app.workers[0];
+	struct rte_mempool *pool = fx.app.ports[0].pool;
+	const unsigned rounds = 4, per = 250, n = rounds * per;
+
+	(void)state;
+	for (unsigned r = 0; r < rounds; r++) {
+		send_connects(r * per, per);
+		/* The loop goes on receiving with the ring full: it never waits for room. */
+		wait_loop((uint64_t)(r + 1) * per, (uint64_t)(r + 1) * per, TX_SMALL);
+	}
+	assert_int_equal(w->c.rx, n);
+	assert_int_equal(w->c.tx, TX_SMALL);
+	assert_int_equal(w->c.tx_full, n - TX_SMALL);
+	assert_int_equal(w->c.rx, w->c.tx + w->c.tx_full);
+	assert_only_connects(n);
+	/* Refused replies went back to the pool at once, not at shutdown. */
+	assert_int_equal(rte_mempool_in_use_count(pool), fx.idle_use + TX_SMALL);
+
+	/* The ring holds the first burst's replies; everything later was dropped. */
+	assert_int_equal(drain_replies(0), TX_SMALL);
+	fx_stop();
+	assert_int_equal(rte_mempool_in_use_count(pool), fx.idle_use);
+	print_message("rx %llu tx %llu tx_full %llu, mbufs in use after %u\n",
+		      (unsigned long long)w->c.rx, (unsigned long long)w->c.tx,
+		      (unsigned long long)w->c.tx_full, rte_mempool_in_use_count(pool));
+}
+
+/*
+ * The test takes every mbuf of a 1023-mbuf pool, as a NIC's RX descriptors
+ * would, and recycles 128 of them as requests: eight rounds are answered
+ * with the pool empty throughout, so nothing on the loop's path allocates.
+ */
+static void test_dp_lcore_answers_with_the_pool_empty_and_allocates_nothing(void **state)
+{
+	const struct dp_worker *w = &fx.app.workers[0];
+	struct rte_mempool *pool = fx.app.ports[0].pool;
+	const unsigned rounds = 8, per = 128;
+	unsigned held = 0;
+
+	(void)state;
+	while (held < RTE_DIM(hoard) && (hoard[held] = rte_pktmbuf_alloc(pool)) != NULL)
+		held++;
+	assert_int_equal(held, DRY_MBUFS);
+	assert_int_equal(rte_mempool_avail_count(pool), 0);
+
+	struct rte_mbuf **req = hoard + held - per;
+	for (unsigned r = 0; r < rounds; r++) {
+		for (unsigned i = 0; i < per; i++)
+			connect_frame(req[i], &fx.app.ports[0].ifc, r * per + i);
+		assert_int_equal(rte_ring_enqueue_bulk(fx.rx, (void **)req, per, NULL), per);
+		wait_loop((uint64_t)(r + 1) * per, (uint64_t)(r + 1) * per, per);
+		/* Answered with nothing to allocate from, and nothing freed. */
+		assert_int_equal(rte_mempool_avail_count(pool), 0);
+		assert_null(rte_pktmbuf_alloc(pool));
+		assert_int_equal(w->c.tx, (uint64_t)(r + 1) * per);
+		/* The replies are the requests' own mbufs: the NIC reuses them. */
+		assert_int_equal(rte_ring_dequeue_bulk(fx.tx, (void **)req, per, NULL), per);
+		for (unsigned i = 0; i < per; i++)
+			assert_connect_reply(req[i], &fx.app.ports[0].ifc, r * per + i);
+	}
+	assert_int_equal(w->c.rx, rounds * per);
+	assert_int_equal(w->c.tx_full, 0);
+	assert_only_connects((uint64_t)rounds * per);
+
+	rte_pktmbuf_free_bulk(hoard, held);
+	fx_stop();
+	assert_int_equal(rte_mempool_in_use_count(pool), fx.idle_use);
+	print_message("%u mbufs held by the test, %u requests answered with the pool empty\n", held,
+		      rounds * per);
+}
+
+/* A ring that was full and is drained takes replies again: no stuck state. */
+static void test_dp_lcore_answers_again_once_the_tx_ring_drains(void **state)
+{
+	const struct dp_worker *w = &fx.app.workers[0];
+	struct rte_mempool *pool = fx.app.ports[0].pool;
+	uint32_t tid = 0;
+
+	(void)state;
+	/* Fill the ring and overflow it twice. */
+	send_connects(tid, 100);
+	tid += 100;
+	wait_loop(100, 100, TX_SMALL);
+	send_connects(tid, 50);
+	tid += 50;
+	wait_loop(150, 150, TX_SMALL);
+	assert_int_equal(w->c.tx, TX_SMALL);
+	assert_int_equal(w->c.tx_full, 150 - TX_SMALL);
+	assert_int_equal(drain_replies(0), TX_SMALL);
+
+	/* Each round fits the ring exactly: all answered, none dropped. */
+	const uint64_t full = w->c.tx_full;
+	for (unsigned r = 0; r < 5; r++) {
+		send_connects(tid, TX_SMALL);
+		wait_loop(tid + TX_SMALL, tid + TX_SMALL, TX_SMALL);
+		assert_int_equal(w->c.tx, (uint64_t)(r + 2) * TX_SMALL);
+		assert_int_equal(w->c.tx_full, full);
+		assert_int_equal(drain_replies(tid), TX_SMALL);
+		tid += TX_SMALL;
+	}
+	assert_only_connects(tid);
+	fx_stop();
+	assert_int_equal(rte_mempool_in_use_count(pool), fx.idle_use);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(
+		test_dp_lcore_drops_and_counts_what_a_full_tx_ring_refuses, fx_setup_small_tx,
+		fx_teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_dp_lcore_answers_with_the_pool_empty_and_allocates_nothing, fx_setup_dry_pool,
+		fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_dp_lcore_answers_again_once_the_tx_ring_drains,
+					    fx_setup_small_tx, fx_teardown),
+	};
+
+	if (eal_two_lcores_init("lcore", 256) < 0) {
+		fprintf(stderr, "rte_eal_init failed\n");
+		return 1;
+	}
+	int rc = cmocka_run_group_tests_name("dp_lcore", tests, NULL, NULL);
+	if (fx.running) { /* EAL cannot stop an lcore that never returns */
+		fprintf(stderr, "the loop never stopped: exiting without EAL cleanup\n");
+		return 1;
+	}
+	eal_test_fini();
+	return rc;
+}

@@ -11,12 +11,19 @@
  * completes no request for idle_timeout seconds is closed: the thread keeps
  * its connections in a list ordered by last progress, so finding the
  * expired ones costs nothing for the live ones.
+ *
+ * Descriptors: kh_start raises the soft RLIMIT_NOFILE to fit
+ * max_connections (or lowers the cap to what the hard limit allows, with a
+ * warning). Should accept() still run out of them, each thread closes a
+ * spare descriptor to take the connection and close it at once, so a
+ * level-triggered listener never spins on a backlog it cannot take.
  */
-#define _GNU_SOURCE /* accept4 */
+#define _GNU_SOURCE /* accept4, pthread_setname_np */
 #include "kh_server.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -25,6 +32,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,6 +44,7 @@
 #define KH_ACCEPT_BATCH 64  /* accepts per listener wake, so one flood cannot starve reads */
 #define KH_OUT_HIGH	(64u << 10) /* stop parsing pipelined requests above this much unsent */
 #define KH_WAIT_MS	500	    /* epoll timeout: the idle sweep's period */
+#define KH_FD_RESERVE	128 /* descriptors kept from HTTP for EAL, ports, telemetry, files */
 
 enum kh_kind {
 	KH_KIND_LISTENER,
@@ -72,7 +81,9 @@ struct kh_thread {
 	struct stats_ctr st;
 	struct kh_counters c;
 	struct kh_conn *oldest, *newest;
-	int state; /* 0 starting, 1 running, -1 failed: read by kh_start */
+	int spare;	   /* /dev/null, given up to refuse a connection when out of fds */
+	uint64_t pause_ms; /* listeners paused since (no descriptor left), 0 if not */
+	int state;	   /* 0 starting, 1 running, -1 failed: read by kh_start */
 	bool joinable;
 } __attribute__((aligned(64)));
 
@@ -338,6 +349,40 @@ static struct tr_addr sockaddr_addr(const struct sockaddr_storage *ss)
 	return tr_addr_v6(s6.sin6_addr.s6_addr, ntohs(s6.sin6_port));
 }
 
+/* Registers the thread's listeners for input (on) or for nothing. */
+static void listeners_arm(struct kh_thread *t, bool on)
+{
+	for (unsigned i = 0; i < t->n_listeners; i++) {
+		struct epoll_event ev = {.events = on ? EPOLLIN : 0, .data.ptr = &t->listeners[i]};
+
+		epoll_ctl(t->ep, EPOLL_CTL_MOD, t->listeners[i].fd, &ev);
+	}
+}
+
+/* accept() found no free descriptor (EMFILE, ENFILE). The connection would
+ * stay in the backlog and wake the level-triggered listener at once, a busy
+ * loop until some descriptor closes; instead the spare one makes room to
+ * accept it and close it at once, counted as refused (libev's remedy).
+ * Returns 1 refused one, 0 the backlog is empty, -1 no room even so (no
+ * spare, or another thread took the slot): the caller pauses its listeners. */
+static int refuse_one(struct kh_thread *t, int lfd)
+{
+	if (t->spare < 0)
+		return -1;
+	close(t->spare);
+	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	int err = errno;
+
+	if (fd >= 0) {
+		close(fd);
+		STATS_INC(t->c.refused);
+	}
+	t->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 || err == ECONNABORTED)
+		return 1;
+	return err == EAGAIN || err == EWOULDBLOCK ? 0 : -1;
+}
+
 static void accept_some(struct kh_thread *t, int lfd, uint64_t now_ms)
 {
 	const struct kh_params *p = &t->srv->sh.p;
@@ -348,9 +393,21 @@ static void accept_some(struct kh_thread *t, int lfd, uint64_t now_ms)
 		int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
+			bool no_fd = errno == EMFILE || errno == ENFILE;
+
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			if (!no_fd && errno != ENOBUFS && errno != ENOMEM)
+				continue; /* EINTR, or that connection's own error: accept(2) */
+			int r = no_fd ? refuse_one(t, lfd) : -1;
+			if (r > 0)
 				continue;
-			return; /* EAGAIN, or out of descriptors: the next wake retries */
+			if (r < 0) {
+				/* Out of memory or descriptors: try again KH_WAIT_MS on. */
+				listeners_arm(t, false);
+				t->pause_ms = now_ms;
+			}
+			return;
 		}
 		if (__atomic_fetch_add(&t->srv->open, 1, __ATOMIC_RELAXED) >= p->max_connections) {
 			/* Past the cap: closed at once, before a byte is read. */
@@ -429,6 +486,12 @@ static void *thread_main(void *arg)
 				conn_pump(t, (struct kh_conn *)it, ev[i].events, now_ms);
 		}
 		sweep_idle(t, now_ms);
+		if (t->pause_ms != 0 && now_ms - t->pause_ms >= KH_WAIT_MS) {
+			if (t->spare < 0)
+				t->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+			listeners_arm(t, true);
+			t->pause_ms = 0;
+		}
 	}
 	for (struct kh_conn *c = t->oldest, *next; c != NULL; c = next) {
 		next = c->next;
@@ -494,6 +557,11 @@ static int thread_init(struct kh_server *s, struct kh_thread *t, unsigned idx, c
 		snprintf(err, errlen, "epoll_ctl(stop): %s", strerror(errno));
 		return -1;
 	}
+	t->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (t->spare < 0) {
+		snprintf(err, errlen, "open(/dev/null): %s", strerror(errno));
+		return -1;
+	}
 	for (unsigned i = 0; i < s->sh.p.n_listen; i++) {
 		int fd = listen_on(&s->sh.p.listen[i], err, errlen);
 
@@ -519,6 +587,8 @@ static void server_free(struct kh_server *s)
 			close(t->listeners[k].fd);
 		if (t->ep >= 0)
 			close(t->ep);
+		if (t->spare >= 0)
+			close(t->spare);
 	}
 	if (s->stop.fd >= 0)
 		close(s->stop.fd);
@@ -569,6 +639,36 @@ static bool wait_started(struct kh_server *s)
 	return false;
 }
 
+/* Raises the soft RLIMIT_NOFILE so max_connections fit beside the stop
+ * eventfd, each thread's epoll set, spare and listeners, and KH_FD_RESERVE
+ * (after Redis's adjustOpenFilesLimit; EAL has usually raised it to the
+ * hard limit already). Returns the connections that fit: max_connections,
+ * or fewer, with a warning naming the key, when the limit is lower. */
+static unsigned nofile_fit(const struct kh_params *p)
+{
+	rlim_t fixed = KH_FD_RESERVE + 1 + (rlim_t)p->threads * (p->n_listen + 2);
+	rlim_t need = fixed + p->max_connections;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return p->max_connections;
+	if (rl.rlim_cur < need) {
+		struct rlimit up = {rl.rlim_max < need ? rl.rlim_max : need, rl.rlim_max};
+
+		if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+			rl = up;
+	}
+	if (rl.rlim_cur >= need)
+		return p->max_connections;
+	unsigned fit = rl.rlim_cur > fixed ? (unsigned)(rl.rlim_cur - fixed) : 0;
+	fprintf(stderr,
+		"dptrack: warning: http.max_connections is %u, but the open files limit "
+		"(RLIMIT_NOFILE %llu) leaves room for %u: more are refused. Raise the limit "
+		"(ulimit -n, systemd LimitNOFILE=) or lower http.max_connections.\n",
+		p->max_connections, (unsigned long long)rl.rlim_cur, fit);
+	return fit;
+}
+
 struct kh_server *kh_start(const struct kh_params *p, char *err, size_t errlen)
 {
 	struct kh_server *s = calloc(1, sizeof(*s));
@@ -592,8 +692,15 @@ struct kh_server *kh_start(const struct kh_params *p, char *err, size_t errlen)
 	}
 	memset(s->th, 0, sizeof(*s->th) * p->threads);
 	for (unsigned i = 0; i < p->threads; i++)
-		s->th[i].ep = -1;
+		s->th[i].ep = s->th[i].spare = -1;
 	s->n_threads = p->threads;
+	s->sh.p.max_connections = nofile_fit(p);
+	if (s->sh.p.max_connections == 0) {
+		snprintf(err, errlen,
+			 "the open files limit (RLIMIT_NOFILE) leaves no room for HTTP "
+			 "connections (http.max_connections)");
+		goto fail;
+	}
 	if (kh_pages_load(&s->sh, err, errlen) != 0)
 		goto fail;
 	for (unsigned i = 0; i < p->threads; i++)
@@ -607,6 +714,10 @@ struct kh_server *kh_start(const struct kh_params *p, char *err, size_t errlen)
 			return NULL;
 		}
 		s->th[i].joinable = true;
+		/* "dpt-http0"...: what top -H, perf and the live tests see. */
+		char name[16];
+		snprintf(name, sizeof(name), "dpt-http%u", i % 100); /* threads <= 64 */
+		pthread_setname_np(s->th[i].tid, name);
 	}
 	if (!wait_started(s)) {
 		snprintf(err, errlen,
@@ -655,7 +766,8 @@ void kh_metrics(const struct kh_server *s, tr_metric_fn fn, void *arg)
 				    TR_METRIC_COUNTER, NULL, "http_connections_accepted",
 				    sum(s, offsetof(struct kh_counters, accepted))});
 	fn(arg, &(struct tr_metric){"http_connections_refused_total",
-				    "HTTP connections closed at once: http.max_connections reached",
+				    "HTTP connections closed at once: http.max_connections or the "
+				    "open files limit reached",
 				    TR_METRIC_COUNTER, NULL, "http_connections_refused",
 				    sum(s, offsetof(struct kh_counters, refused))});
 	fn(arg, &(struct tr_metric){"http_connections_idle_closed_total",

@@ -51,8 +51,10 @@ struct kh_server;
 
 /*
  * Binds every listener of every thread (so an address in use is reported
- * here, not from a thread), then starts the threads. Returns the server, or
- * NULL with the failing call named in err. The caller owns it: kh_free().
+ * here, not from a thread), then starts the threads. Raises the process's
+ * soft RLIMIT_NOFILE to fit max_connections; where the limit cannot, it
+ * serves fewer and says so on stderr. Returns the server, or NULL with the
+ * failing call named in err. The caller owns it: kh_free().
  */
 struct kh_server *kh_start(const struct kh_params *p, char *err, size_t errlen);
 

@@ -2,8 +2,8 @@
 /*
  * cfg_print.c - writes the effective configuration as YAML that cfg_load
  * accepts, key by key from the table in cfg_keys.h, in the order of
- * config/dptrack.yaml. Strings are written double-quoted, with \\, \" and
- * \xNN escapes.
+ * config/dptrack.yaml. Strings are written double-quoted, escaped so that
+ * they load back byte for byte (put_quoted).
  */
 #include "cfg.h"
 
@@ -13,19 +13,33 @@
 
 #include "cfg_keys.h"
 
-/* Writes s as a YAML double-quoted scalar. */
+/* Writes s (valid UTF-8: libyaml loaded it) as a YAML double-quoted scalar.
+ * Escaped besides \\ and \": C0 controls and DEL; the C1 controls
+ * U+0080..U+009F, among them NEL, and U+2028/U+2029, which YAML reads as
+ * line breaks (folded to a space on reload: found by fuzz_cfg); and U+FEFF,
+ * a byte order mark it may drop. */
 static void put_quoted(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
+		const unsigned char *u = (const unsigned char *)s;
 
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20 || ch == 0x7f)
-			fprintf(f, "\\x%02x", ch);
-		else
-			fputc(ch, f);
+		if (u[0] == '"' || u[0] == '\\') {
+			fprintf(f, "\\%c", u[0]);
+		} else if (u[0] < 0x20 || u[0] == 0x7f) {
+			fprintf(f, "\\x%02x", u[0]);
+		} else if (u[0] == 0xc2 && u[1] >= 0x80 && u[1] <= 0x9f) {
+			fprintf(f, "\\x%02x", u[1]); /* U+0080..U+009F */
+			s++;
+		} else if (u[0] == 0xe2 && u[1] == 0x80 && (u[2] == 0xa8 || u[2] == 0xa9)) {
+			fputs(u[2] == 0xa8 ? "\\L" : "\\P", f);
+			s += 2;
+		} else if (u[0] == 0xef && u[1] == 0xbb && u[2] == 0xbf) {
+			fputs("\\uFEFF", f);
+			s += 2;
+		} else {
+			fputc(u[0], f);
+		}
 	}
 	fputc('"', f);
 }

@@ -151,6 +151,49 @@ struct ptab_cursor {
  */
 uint32_t ptab_expire(struct ptab *t, uint64_t now, uint32_t budget, struct ptab_cursor *c);
 
+/*
+ * One swarm as a snapshot holds it. peers: the four peer sets one after
+ * another, in the order of n[] (index family * 2 + seeder: IPv4 leechers,
+ * IPv4 seeders, IPv6 leechers, IPv6 seeders); each peer is its compact form
+ * (6 or 18 bytes) followed by the second of its last announce, 32 bits
+ * little-endian. Heap memory owned by the dump (ptab_dump_fini).
+ */
+struct ptab_dump {
+	uint8_t info_hash[TR_HASH_LEN];
+	uint32_t completed;
+	uint32_t n[4];
+	uint8_t *peers;
+	size_t len, cap; /* bytes used, allocated */
+};
+
+/* Bytes one peer of the family takes in ptab_dump.peers. */
+#define PTAB_DUMP_PEER4 (TR_PEER4_LEN + 4)
+#define PTAB_DUMP_PEER6 (TR_PEER6_LEN + 4)
+
+/*
+ * Copies the next live swarm after *iter (start with 0) into d, under that
+ * swarm's lock only: writers of other swarms never wait, and this one waits
+ * only for the copy. Returns 1 (d filled), 0 at the end, -1 when d cannot
+ * grow (out of memory). Like ptab_expire it walks the hash while writers
+ * add: a swarm created or retired meanwhile may be seen or not, every other
+ * one is seen once. The caller is an online RCU reader (ptab_thread_enter)
+ * and may report quiescent between calls.
+ */
+int ptab_dump_next(struct ptab *t, uint32_t *iter, uint64_t now, struct ptab_dump *d);
+
+void ptab_dump_fini(struct ptab_dump *d);
+
+/*
+ * Re-creates a swarm from a dump (a snapshot being loaded, before serving):
+ * its completed count and every peer whose last announce is less than
+ * peer_timeout before now; an existing swarm of that hash is merged into.
+ * *loaded says how many peers were placed. Returns PTAB_OK or the limit that
+ * refused the swarm or a peer (the peers placed before it stay). d must be
+ * well formed: len equal to what n[] implies.
+ */
+enum ptab_err ptab_restore(struct ptab *t, const struct ptab_dump *d, uint64_t now,
+			   uint32_t *loaded);
+
 struct ptab_stats {
 	uint64_t swarms;
 	uint64_t peers4, peers6;

@@ -84,6 +84,8 @@ struct out {
 
 static void out_bytes(struct out *o, const void *p, size_t n)
 {
+	if (n == 0) /* p may be NULL then (an empty section or swarm) */
+		return;
 	if (!o->failed && fwrite(p, 1, n, o->f) != n)
 		o->failed = true;
 	o->crc = snap_crc32c(o->crc, p, n);
@@ -264,6 +266,8 @@ struct in {
 /* Reads n bytes; false (err set: truncated) if the file ends first. */
 static bool in_bytes(struct in *r, void *p, size_t n)
 {
+	if (n == 0) /* p may be NULL then */
+		return true;
 	if (n > r->size - r->off) {
 		snprintf(r->err, r->errlen,
 			 "%s: truncated: %zu bytes wanted at byte %" PRIu64

@@ -681,8 +681,12 @@ struct kh_server *kh_start(const struct kh_params *p, char *err, size_t errlen)
 		return NULL;
 	}
 	s->sh.p = *p;
-	memcpy(s->sh.trusted, p->trusted_proxies, p->n_trusted_proxies * sizeof(s->sh.trusted[0]));
-	memcpy(s->sh.allow, p->stats_allow, p->n_stats_allow * sizeof(s->sh.allow[0]));
+	/* The lists may be NULL when empty: memcpy must not see a NULL source. */
+	if (p->n_trusted_proxies > 0)
+		memcpy(s->sh.trusted, p->trusted_proxies,
+		       p->n_trusted_proxies * sizeof(s->sh.trusted[0]));
+	if (p->n_stats_allow > 0)
+		memcpy(s->sh.allow, p->stats_allow, p->n_stats_allow * sizeof(s->sh.allow[0]));
 	s->stop.kind = KH_KIND_STOP;
 	s->stop.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	s->th = aligned_alloc(64, sizeof(*s->th) * p->threads);

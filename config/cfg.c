@@ -50,6 +50,8 @@ const struct cfg_key cfg_keys[] = {
     U32(S_TRACKER, "min_interval", tracker.min_interval, 0, 86400),
     U32(S_TRACKER, "peer_timeout", tracker.peer_timeout, 60, 86400),
     U32(S_TRACKER, "swarm_retention", tracker.swarm_retention, 0, 2592000),
+    SCALAR(S_TRACKER, "snapshot.path", K_PATH, tracker.snapshot_path, 0, 0),
+    U32(S_TRACKER, "snapshot.interval", tracker.snapshot_interval, 0, 86400),
     U32(S_TRACKER, "numwant_default", tracker.numwant_default, 1, 1000),
     U32(S_TRACKER, "numwant_max", tracker.numwant_max, 1, 1000),
     U32(S_TRACKER, "max_swarms", tracker.max_swarms, 1, 100000000),

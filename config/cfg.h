@@ -62,6 +62,8 @@ struct cfg {
 	struct {
 		uint32_t announce_interval, announce_jitter, min_interval, peer_timeout;
 		uint32_t swarm_retention;
+		char snapshot_path[CFG_PATH_MAX]; /* "" = no snapshots */
+		uint32_t snapshot_interval;	  /* seconds; 0 = on signals only */
 		uint32_t numwant_default, numwant_max;
 		uint32_t max_swarms, max_peers_per_swarm;
 		uint32_t memory_mb;

@@ -20,7 +20,7 @@ static bool is_upper_of(const char *s, size_t len, const char *name)
 	if (len != strlen(name))
 		return false;
 	for (i = 0; i < len; i++)
-		if (s[i] != toupper((unsigned char)name[i]))
+		if (s[i] != (name[i] == '.' ? '_' : toupper((unsigned char)name[i])))
 			return false;
 	return true;
 }

@@ -34,6 +34,9 @@ enum cfg_kind {
 
 enum cfg_sect { S_LOG, S_TRACKER, S_UDP, S_DPDK, S_HTTP, S_STATS, S_COUNT };
 
+/* Longest key name, "group.key" included, plus its NUL. */
+#define CFG_KEY_NAME_MAX 48
+
 struct cfg_key {
 	const char *name;
 	size_t off;  /* the value, or a list's array, in struct cfg */
@@ -48,7 +51,7 @@ extern const char *const cfg_sect_names[S_COUNT];
 
 /* Entries in cfg_keys[]; cfg.c refuses to compile if the table has another
  * count. A constant, so the loader can size per-key arrays by it. */
-#define CFG_N_KEYS 33
+#define CFG_N_KEYS 35
 
 /* Every key, in the order of config/dptrack.yaml, which cfg_print follows;
  * CFG_N_KEYS entries. */

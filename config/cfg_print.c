@@ -108,11 +108,23 @@ static void put_list(FILE *f, const struct cfg *c, const struct cfg_key *k)
 	fputs("]\n", f);
 }
 
-static void put_key(FILE *f, const struct cfg *c, const struct cfg_key *k)
+/* Prints key k; a "group.key" name as "key" inside "group:", whose line
+ * goes first when the key before (prev, or NULL) was not in that group. */
+static void put_key(FILE *f, const struct cfg *c, const struct cfg_key *k,
+		    const struct cfg_key *prev)
 {
+	const char *dot = strchr(k->name, '.');
 	unsigned i;
 
-	fprintf(f, "  %s:", k->name);
+	if (dot == NULL) {
+		fprintf(f, "  %s:", k->name);
+	} else {
+		size_t g = (size_t)(dot - k->name);
+
+		if (prev == NULL || strncmp(prev->name, k->name, g + 1) != 0)
+			fprintf(f, "  %.*s:\n", (int)g, k->name);
+		fprintf(f, "    %s:", dot + 1);
+	}
 	switch (k->kind) {
 	case K_U32:
 	case K_POW2:
@@ -155,9 +167,13 @@ void cfg_print(const struct cfg *c, FILE *f)
 		fputc((unsigned char)c->source[i] < 0x20 ? '?' : c->source[i], f);
 	fputc('\n', f);
 	for (s = 0; s < S_COUNT; s++) {
+		const struct cfg_key *prev = NULL;
+
 		fprintf(f, "\n%s:\n", cfg_sect_names[s]);
 		for (i = 0; i < CFG_N_KEYS; i++)
-			if (cfg_keys[i].sect == s)
-				put_key(f, c, &cfg_keys[i]);
+			if (cfg_keys[i].sect == s) {
+				put_key(f, c, &cfg_keys[i], prev);
+				prev = &cfg_keys[i];
+			}
 	}
 }

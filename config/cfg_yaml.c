@@ -2,7 +2,8 @@
 /*
  * cfg_yaml.c - applies a YAML document over the config: a mapping of
  * sections, each a mapping of the keys in the table (cfg_keys.h). Scalars
- * are set by cfg.c, lists by cfg_list.c.
+ * are set by cfg.c, lists by cfg_list.c. A key named "group.key" in the
+ * table is written as a mapping "group:" holding "key:" (one level).
  *
  * Bounds: a pre-pass over libyaml's events refuses nesting deeper than
  * CFG_DEPTH_MAX and more than CFG_EVENTS_MAX events before libyaml builds
@@ -79,11 +80,39 @@ static int apply_value(struct cfg_ld *ld, const struct cfg_key *k, const yaml_no
 			      v->data.scalar.length, cfg_yaml_is_null(v));
 }
 
-/* Applies the keys of section s from mapping m. */
-static int apply_section(struct cfg_ld *ld, enum cfg_sect s, const yaml_node_t *m)
+/* True if section s has keys named "group.<something>". */
+static bool is_group(enum cfg_sect s, const char *group, size_t len)
+{
+	for (size_t i = 0; i < CFG_N_KEYS; i++)
+		if (cfg_keys[i].sect == s && strlen(cfg_keys[i].name) > len &&
+		    !memcmp(cfg_keys[i].name, group, len) && cfg_keys[i].name[len] == '.')
+			return true;
+	return false;
+}
+
+/* The line of an earlier pair of m whose key is the scalar name, or 0. */
+static unsigned earlier_key(const struct cfg_ld *ld, const yaml_node_t *m,
+			    const yaml_node_pair_t *upto, const yaml_node_t *kn)
+{
+	for (const yaml_node_pair_t *p = m->data.mapping.pairs.start; p < upto; p++) {
+		const yaml_node_t *k = yaml_document_get_node(ld->doc, p->key);
+
+		if (k->type == YAML_SCALAR_NODE &&
+		    k->data.scalar.length == kn->data.scalar.length &&
+		    !memcmp(k->data.scalar.value, kn->data.scalar.value, k->data.scalar.length))
+			return cfg_yaml_line(k);
+	}
+	return 0;
+}
+
+/* Applies the keys of section s from mapping m; within a group mapping,
+ * prefix is "group." (else ""). */
+static int apply_keys(struct cfg_ld *ld, enum cfg_sect s, const yaml_node_t *m, const char *prefix)
 {
 	unsigned first[CFG_N_KEYS] = {0}, line;
 	const yaml_node_pair_t *p;
+	char name[CFG_KEY_NAME_MAX];
+	size_t plen = strlen(prefix), len;
 	int ki;
 
 	for (p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
@@ -94,10 +123,34 @@ static int apply_section(struct cfg_ld *ld, enum cfg_sect s, const yaml_node_t *
 		if (kn->type != YAML_SCALAR_NODE)
 			return cfg_fail(ld, line, "%s: keys must be scalars, got %s",
 					cfg_sect_names[s], cfg_yaml_kind(kn));
-		ki = cfg_key_lookup(s, (const char *)kn->data.scalar.value, kn->data.scalar.length);
+		len = kn->data.scalar.length;
+		if (plen + len >= sizeof(name)) /* too long for any key: unknown */
+			len = sizeof(name) - 1 - plen;
+		memcpy(name, prefix, plen);
+		memcpy(name + plen, kn->data.scalar.value, len);
+		name[plen + len] = '\0';
+		ki = cfg_key_lookup(s, name, plen + len);
+		if (ki < 0 && plen == 0 && is_group(s, name, len)) {
+			unsigned dup = earlier_key(ld, m, p, kn);
+			char sub[CFG_KEY_NAME_MAX + 1];
+
+			if (dup)
+				return cfg_fail(ld, line,
+						"duplicate key '%s.%s' (first at line %u)",
+						cfg_sect_names[s], name, dup);
+			if (cfg_yaml_is_null(vn))
+				continue;
+			if (vn->type != YAML_MAPPING_NODE)
+				return cfg_fail(ld, cfg_yaml_line(vn),
+						"%s.%s: expected a mapping, got %s",
+						cfg_sect_names[s], name, cfg_yaml_kind(vn));
+			snprintf(sub, sizeof(sub), "%s.", name);
+			if (apply_keys(ld, s, vn, sub))
+				return -1;
+			continue;
+		}
 		if (ki < 0)
-			return fail_unknown_key(ld, line, s, (const char *)kn->data.scalar.value,
-						kn->data.scalar.length);
+			return fail_unknown_key(ld, line, s, name, plen + len);
 		if (first[ki])
 			return cfg_fail(ld, line, "duplicate key '%s.%s' (first at line %u)",
 					cfg_sect_names[s], cfg_keys[ki].name, first[ki]);
@@ -108,6 +161,11 @@ static int apply_section(struct cfg_ld *ld, enum cfg_sect s, const yaml_node_t *
 		ld->org[ki].line = line;
 	}
 	return 0;
+}
+
+static int apply_section(struct cfg_ld *ld, enum cfg_sect s, const yaml_node_t *m)
+{
+	return apply_keys(ld, s, m, "");
 }
 
 static int apply_root(struct cfg_ld *ld, const yaml_node_t *root)

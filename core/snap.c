@@ -420,8 +420,10 @@ static bool walk(struct in *r, struct ptab *t, uint64_t now, uint8_t key[TR_CONN
 	hdr.peers4 = get64(h + 32);
 	hdr.peers6 = get64(h + 40);
 	if (get64(h + 48) != r->size - HDR_LEN) {
-		snprintf(what, sizeof(what), "file is %" PRIu64 " bytes, its header says %" PRIu64,
-			 r->size, get64(h + 48) + HDR_LEN);
+		snprintf(what, sizeof(what),
+			 "%s: the file is %" PRIu64 " bytes, its header says %" PRIu64,
+			 get64(h + 48) > r->size - HDR_LEN ? "truncated" : "too long", r->size,
+			 get64(h + 48) + HDR_LEN);
 		return corrupt(r, what);
 	}
 	if (!sec_begin(r, SEC_KEY, &len))

@@ -9,6 +9,7 @@
 #ifndef DPTRACK_DPDK_DP_APP_H
 #define DPTRACK_DPDK_DP_APP_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -80,7 +81,11 @@ struct dp_app {
 	uint64_t idle_tsc; /* exit after this long without a packet; 0 = never */
 	uint64_t started_tsc;
 	uint64_t mbufs_leaked; /* still allocated once the ports are closed */
-	volatile int stop;     /* set by signals, idle exit; read by every loop */
+	struct {
+		uint64_t saves, failures;		 /* snapshots written, failed */
+		uint64_t last_unix, last_ms, last_bytes; /* the latest one written */
+	} snap;
+	volatile int stop; /* set by signals, idle exit; read by every loop */
 };
 
 /* dp_port.c: probes, configures and starts every dpdk.ports entry with one
@@ -113,5 +118,16 @@ void dp_stats_telemetry_fini(void);
 
 /* Prints every figure as "counter NAME VALUE" lines to stdout. */
 void dp_stats_print(struct dp_app *app);
+
+/* dp_snap.c: snapshots of the peer table (tracker.snapshot.*; off in
+ * replay). dp_snap_load: before serving; a bad file is set aside and the
+ * table starts empty; returns -1 only if that was impossible or the file
+ * could not be read. dp_snap_start: the thread saving every interval and
+ * when dp_snap_requested is set (by the SIGUSR1 handler; it clears it).
+ * dp_snap_stop: joins it, then saves once more if final. */
+extern volatile sig_atomic_t dp_snap_requested;
+int dp_snap_load(struct dp_app *app);
+int dp_snap_start(struct dp_app *app);
+void dp_snap_stop(struct dp_app *app, bool final);
 
 #endif

@@ -228,6 +228,16 @@ void dp_metrics_each(void *ctx, tr_metric_fn fn, void *arg)
 	 * growing under steady load would mean a leak. */
 	emit(fn, arg, "mbufs_in_use", "Mbufs out of their pools (RX rings, in flight, TX)",
 	     TR_METRIC_GAUGE, NULL, "mbufs_in_use", in_use);
+	emit(fn, arg, "snapshot_saves_total", "Snapshots of the peer table written",
+	     TR_METRIC_COUNTER, NULL, "snapshot_saves", app->snap.saves);
+	emit(fn, arg, "snapshot_failures_total", "Snapshots that could not be written",
+	     TR_METRIC_COUNTER, NULL, "snapshot_failures", app->snap.failures);
+	emit(fn, arg, "snapshot_last_unix", "When the latest snapshot was taken (0: none yet)",
+	     TR_METRIC_GAUGE, NULL, "snapshot_last_unix", app->snap.last_unix);
+	emit(fn, arg, "snapshot_last_milliseconds", "How long the latest snapshot took",
+	     TR_METRIC_GAUGE, NULL, "snapshot_last_ms", app->snap.last_ms);
+	emit(fn, arg, "snapshot_last_bytes", "Size of the latest snapshot file", TR_METRIC_GAUGE,
+	     NULL, "snapshot_last_bytes", app->snap.last_bytes);
 	/* Known once the ports are closed; 0 while running. */
 	emit(fn, arg, "mbufs_leaked", "Mbufs not back in their pool after the ports closed",
 	     TR_METRIC_GAUGE, NULL, "mbufs_leaked", app->mbufs_leaked);

@@ -70,8 +70,10 @@ static void usage(FILE *f)
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	__atomic_store_n(&app.stop, 1, __ATOMIC_RELAXED);
+	if (sig == SIGUSR1)
+		dp_snap_requested = 1;
+	else
+		__atomic_store_n(&app.stop, 1, __ATOMIC_RELAXED);
 }
 
 /* Runs rte_eal_init on argv[0], dpdk.eal_args, then extra. Returns its value. */
@@ -296,6 +298,7 @@ static int serve(const char *argv0, struct cfg *cfg, int n_extra, char **extra)
 	app.idle_tsc = app.tsc_hz / 1000 * cfg->dpdk.exit_after_idle_ms;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGUSR1, on_signal);
 
 	workers_init(cfg);
 	if (tracker_init(cfg, err, sizeof(err)) != 0 ||
@@ -303,6 +306,8 @@ static int serve(const char *argv0, struct cfg *cfg, int n_extra, char **extra)
 		fprintf(stderr, "dptrack: %s\n", err);
 		goto out;
 	}
+	if (dp_snap_load(&app) != 0)
+		goto out;
 	if (dp_stats_telemetry_init(&app) != 0)
 		DP_LOG(WARNING, "telemetry command /dptrack/stats not registered\n");
 	print_urls();
@@ -312,14 +317,18 @@ static int serve(const char *argv0, struct cfg *cfg, int n_extra, char **extra)
 	}
 	DP_LOG(INFO, "serving on %u port(s) with %u worker lcore(s)\n", app.n_ports, app.n_workers);
 
+	if (dp_snap_start(&app) != 0)
+		goto out;
 	run();
-	kh_stop(app.kh); /* threads gone, counters kept for the exit lines */
+	kh_stop(app.kh);	  /* threads gone, counters kept for the exit lines */
+	dp_snap_stop(&app, true); /* the last snapshot, of a table at rest */
 	printf("dptrack: stopping after %" PRIu64 " s\n",
 	       (rte_rdtsc() - app.started_tsc) / app.tsc_hz);
 	ret = 0;
 out:
-	kh_stop(app.kh);     /* before the table goes: its threads read it */
-	dp_ports_fini(&app); /* net_pcap writes its last frames here */
+	kh_stop(app.kh);	   /* before the table goes: its threads read it */
+	dp_snap_stop(&app, false); /* likewise */
+	dp_ports_fini(&app);	   /* net_pcap writes its last frames here */
 	if (ret == 0)
 		dp_stats_print(&app);
 	dp_stats_telemetry_fini(); /* before what it reads is freed */

@@ -245,6 +245,40 @@ static void test_cfg_typo_key_is_refused_naming_its_line_and_the_closest_key(voi
 		       "t.yaml:3: unknown key 'dpdk.ports[0].devcie' (did you mean 'device'?)");
 }
 
+static void test_cfg_grouped_keys_nest_one_level(void **state)
+{
+	char *env[] = {"DPTRACK_TRACKER_SNAPSHOT_INTERVAL=60", NULL};
+	struct cfg c;
+	char *text;
+
+	(void)state;
+	assert_int_equal(load(&c, "tracker:\n  snapshot:\n    path: /var/lib/x.snap\n", NULL), 0);
+	assert_string_equal(c.tracker.snapshot_path, "/var/lib/x.snap");
+	assert_int_equal(c.tracker.snapshot_interval, 300); /* the group's other key kept */
+	text = printed(&c);
+	assert_non_null(
+	    strstr(text, "  snapshot:\n    path: \"/var/lib/x.snap\"\n    interval: 300\n"));
+	free(text);
+	cfg_fini(&c);
+	/* Flow style, and the environment over the file. */
+	assert_int_equal(load(&c, "tracker: { snapshot: { interval: 5 } }\n", env), 0);
+	assert_int_equal(c.tracker.snapshot_interval, 60);
+	cfg_fini(&c);
+
+	expect_refused("tracker:\n  snapshot:\n    paht: x\n", NULL,
+		       "t.yaml:3: unknown key 'tracker.snapshot.paht' (did you mean "
+		       "'tracker.snapshot.path'?)");
+	expect_refused("tracker:\n  snapshot: 5\n", NULL,
+		       "t.yaml:2: tracker.snapshot: expected a mapping, got a scalar");
+	expect_refused("tracker:\n  snapshot: {}\n  snapshot: {}\n", NULL,
+		       "t.yaml:3: duplicate key 'tracker.snapshot' (first at line 2)");
+	expect_refused("tracker:\n  snapshot:\n    interval: 90000\n", NULL,
+		       "t.yaml:3: tracker.snapshot.interval");
+	/* Groups nest one level only. */
+	expect_refused("tracker:\n  snapshot:\n    path:\n      x: 1\n", NULL,
+		       "t.yaml:4: tracker.snapshot.path: expected a scalar");
+}
+
 static void test_cfg_wrong_types_are_refused(void **state)
 {
 	static const struct refusal t[] = {
@@ -845,6 +879,7 @@ int main(void)
 	    cmocka_unit_test(test_cfg_partial_file_keeps_every_other_default),
 	    cmocka_unit_test(test_cfg_user_list_replaces_the_default_list),
 	    cmocka_unit_test(test_cfg_print_output_loads_back_equal),
+	    cmocka_unit_test(test_cfg_grouped_keys_nest_one_level),
 	    cmocka_unit_test(test_cfg_long_and_hostile_input_is_refused_without_overflow),
 	    cmocka_unit_test(test_cfg_a_failed_load_frees_what_it_had_allocated),
 	    cmocka_unit_test(test_cfg_empty_and_comment_only_files_give_the_defaults),

@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dp_snap.c - when the peer table is saved and loaded (the file itself is
+ * core/snap.c): loaded once before serving; saved every
+ * tracker.snapshot.interval seconds and on SIGUSR1 by a thread of its own,
+ * so the lcores keep answering (each swarm is copied under its own lock),
+ * and once more at exit, after the lcores and HTTP threads have stopped.
+ */
+#define _GNU_SOURCE /* pthread_setname_np */
+#include "dp_app.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_log.h>
+
+#include "core/ptab.h"
+#include "core/snap.h"
+
+volatile sig_atomic_t dp_snap_requested;
+
+struct snap_thread {
+	pthread_t tid;
+	bool running;
+	int stop;
+	struct dp_app *app;
+};
+
+static struct snap_thread st;
+
+static uint64_t wall_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec;
+}
+
+static void quiescent(void *arg)
+{
+	ptab_quiescent(arg);
+}
+
+/* One save; logs the outcome and counts it. */
+static void save(struct dp_app *app, const char *why)
+{
+	const char *path = app->cfg->tracker.snapshot_path;
+	struct timespec t0, t1;
+	struct snap_info info;
+	char err[512];
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	enum snap_result r = snap_save(app->ptab, path, app->tr.key.k, wall_now(), quiescent,
+				       app->ptab, &info, err, sizeof(err));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	uint64_t ms = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000 +
+		      (uint64_t)(t1.tv_nsec - t0.tv_nsec) / 1000000;
+	if (r != SNAP_OK) {
+		__atomic_fetch_add(&app->snap.failures, 1, __ATOMIC_RELAXED);
+		DP_LOG(ERR, "snapshot (%s) failed: %s\n", why, err);
+		return;
+	}
+	__atomic_fetch_add(&app->snap.saves, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&app->snap.last_unix, info.created, __ATOMIC_RELAXED);
+	__atomic_store_n(&app->snap.last_ms, ms, __ATOMIC_RELAXED);
+	__atomic_store_n(&app->snap.last_bytes, info.bytes, __ATOMIC_RELAXED);
+	DP_LOG(INFO,
+	       "snapshot (%s) saved to %s: %" PRIu64 " swarms, %" PRIu64 " IPv4 and %" PRIu64
+	       " IPv6 peers, %" PRIu64 " bytes in %" PRIu64 " ms\n",
+	       why, path, info.swarms, info.peers4, info.peers6, info.bytes, ms);
+}
+
+static bool enabled(const struct dp_app *app)
+{
+	return app->cfg->tracker.snapshot_path[0] != '\0' && !app->cfg->dpdk.replay;
+}
+
+int dp_snap_load(struct dp_app *app)
+{
+	const char *path = app->cfg->tracker.snapshot_path;
+	struct snap_info info;
+	uint8_t key[TR_CONNID_KEY_LEN];
+	char err[512], aside[4200];
+
+	if (!enabled(app))
+		return 0;
+	enum snap_result r = snap_load(app->ptab, path, wall_now(), key, &info, err, sizeof(err));
+	switch (r) {
+	case SNAP_OK:
+		/* A configured secret wins; otherwise clients' IDs survive. */
+		if (!app->cfg->udp.has_secret)
+			memcpy(app->tr.key.k, key, sizeof(app->tr.key.k));
+		DP_LOG(INFO,
+		       "snapshot %s loaded (taken %" PRIu64 " s ago): %" PRIu64 " swarms, %" PRIu64
+		       " of %" PRIu64 " peers still fresh%s\n",
+		       path, wall_now() - RTE_MIN(info.created, wall_now()), info.swarms,
+		       info.loaded_peers, info.peers4 + info.peers6,
+		       info.refused ? " (some refused by the table's limits)" : "");
+		return 0;
+	case SNAP_NONE:
+		DP_LOG(INFO, "no snapshot at %s: starting empty\n", path);
+		return 0;
+	case SNAP_CORRUPT:
+		if (snap_set_aside(path, aside, sizeof(aside), err + strlen(err),
+				   sizeof(err) - strlen(err)) != 0) {
+			DP_LOG(ERR, "snapshot refused: %s; could not set it aside\n", err);
+			return -1; /* never overwrite it with the next save */
+		}
+		DP_LOG(ERR, "snapshot refused: %s; moved to %s, starting empty\n", err, aside);
+		return 0;
+	default:
+		DP_LOG(ERR, "snapshot not loaded: %s\n", err);
+		return -1;
+	}
+}
+
+static void *thread_main(void *arg)
+{
+	struct dp_app *app = arg;
+	uint32_t interval = app->cfg->tracker.snapshot_interval;
+	uint64_t next = interval ? wall_now() + interval : UINT64_MAX;
+
+	if (ptab_thread_enter(app->ptab) != 0) {
+		DP_LOG(ERR, "snapshot thread: no EAL thread slot left; periodic snapshots off\n");
+		return NULL;
+	}
+	ptab_reader_offline(app->ptab);
+	while (!__atomic_load_n(&st.stop, __ATOMIC_RELAXED)) {
+		struct timespec ts = {.tv_nsec = 100000000L};
+		nanosleep(&ts, NULL);
+		bool asked = dp_snap_requested;
+		if (!asked && wall_now() < next)
+			continue;
+		dp_snap_requested = 0;
+		ptab_reader_online(app->ptab);
+		save(app, asked ? "SIGUSR1" : "interval");
+		ptab_reader_offline(app->ptab);
+		if (interval)
+			next = wall_now() + interval;
+	}
+	ptab_thread_leave(app->ptab);
+	return NULL;
+}
+
+int dp_snap_start(struct dp_app *app)
+{
+	if (!enabled(app))
+		return 0;
+	st.app = app;
+	st.stop = 0;
+	int ret = pthread_create(&st.tid, NULL, thread_main, app);
+	if (ret != 0) {
+		DP_LOG(ERR, "snapshot thread: pthread_create: %s\n", strerror(ret));
+		return -1;
+	}
+	pthread_setname_np(st.tid, "dpt-snap");
+	st.running = true;
+	return 0;
+}
+
+void dp_snap_stop(struct dp_app *app, bool final)
+{
+	if (st.running) {
+		__atomic_store_n(&st.stop, 1, __ATOMIC_RELAXED);
+		pthread_join(st.tid, NULL);
+		st.running = false;
+	}
+	if (final && enabled(app))
+		save(app, "exit");
+}

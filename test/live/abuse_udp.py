@@ -453,6 +453,75 @@ def limits(ck, a, existing):
         ck.check("a full swarm still serves its known peers", known_served)
 
 
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return -1
+
+
+def hashflood(ck, a):
+    """Announces for a.flood_hashes unique info hashes: the table must
+    stay inside its memory budget (counted and resident), refuse with a
+    reason, and keep serving a swarm made before the flood."""
+    old = secrets.token_bytes(20)
+    with b.Client(a.v4, a.port, source=a.src4[1]) as c:
+        for i in range(5):
+            c.announce(old, event=b.EVENT_STARTED, left=1, port=40000 + i)
+    with b.Client(a.v4, a.port, source=a.src4[0]) as c:  # the flood's source
+        cid = struct.pack("!Q", c.connect())
+    samples = []
+    refused = {}
+    sent = answered = 0
+    rss0 = rss_kib(a.pid)
+    t0 = time.monotonic()
+    with udp_socket(a.v4, a.port, a.src4[0]) as s:
+        for start in range(0, a.flood_hashes, 20000):
+            n = min(20000, a.flood_hashes - start)
+            pkts = [announce_pkt(cid, start + i, secrets.token_bytes(20), b"H" * 20, 6881)
+                    for i in range(n)]
+            replies, _ = exchange(s, pkts)
+            sent += n
+            answered += len(replies)
+            for r in replies.values():
+                if r[:4] == b"\0\0\0\3":
+                    msg = r[8:].decode("utf-8", "replace")
+                    refused[msg] = refused.get(msg, 0) + 1
+            st = telemetry(a.prefix)
+            samples.append((sent, st["swarms"], st["memory_used_bytes"],
+                            st["memory_budget_bytes"], rss_kib(a.pid)))
+    secs = time.monotonic() - t0
+    for x in samples[::3] + samples[-1:]:
+        print(f"# after {x[0]} hashes: {x[1]} swarms, table {x[2] >> 10} KiB of "
+              f"{x[3] >> 10} KiB, resident {x[4]} KiB", flush=True)
+    print(f"# {sent} announces in {secs:.1f} s; refusals: {refused}", flush=True)
+    over = [x for x in samples if x[2] > x[3]]
+    ck.check(f"{sent} unique info hashes: the table never exceeds its memory budget",
+             lambda: None if not over else f"over budget: {over[:2]}")
+    ck.check("the new torrents past the limits are refused with a reason",
+             lambda: None if refused and all("full" in m or "memory" in m for m in refused)
+             else f"refusals: {refused}")
+    ck.check("every announce of the flood was answered", lambda: expect("answered",
+                                                                          answered, sent))
+    budget = samples[-1][3]
+    ck.check(f"resident memory grew by no more than the budget ({rss0} -> "
+             f"{samples[-1][4]} KiB, budget {budget >> 10} KiB)",
+             lambda: None if (samples[-1][4] - rss0) * 1024 <= budget else "it grew more")
+    # Resident memory: flat once the table is full. The last half of the
+    # flood may add at most 1 MiB (stacks, allocator noise), not a budget.
+    half = samples[len(samples) // 2][4]
+    ck.check(f"resident memory flat over the second half of the flood "
+             f"({half} -> {samples[-1][4]} KiB)",
+             lambda: None if samples[-1][4] - half <= 1024 else "it grew")
+
+    def old_served():
+        with b.Client(a.v4, a.port, source=a.src4[1]) as c:
+            r = c.announce(old, event=b.EVENT_NONE, left=1, port=40000, numwant=50)
+            return expect("peers of the pre-flood swarm", len(r.peers), 4)
+    ck.check("the swarm made before the flood is still served, its peers intact", old_served)
+
+
 def http_thread(pid):
     for tid in os.listdir(f"/proc/{pid}/task"):
         with open(f"/proc/{pid}/task/{tid}/comm") as f:
@@ -535,6 +604,8 @@ def main():
     p.add_argument("--http", required=True)
     p.add_argument("--pcaps", nargs="+", required=True)
     p.add_argument("--forged", type=int, default=FORGED, help="random IDs to send")
+    p.add_argument("--flood-hashes", type=int, default=200000,
+                   help="unique info hashes of the hashflood part")
     p.add_argument("--parts", default="expiry,connid,amplify,flood,limits,stall",
                    help="which parts to run (comma-separated)")
     a = p.parse_args()
@@ -555,6 +626,8 @@ def main():
         limits(ck, a, existing=2 * (exp is not None) + ("connid" in parts))
     if "stall" in parts:
         stall(ck, a)
+    if "hashflood" in parts:
+        hashflood(ck, a)
     if exp is not None:
         exp.finish(ck)
     print(f"{ck.passed} passed, {ck.failed} failed")

@@ -15,7 +15,11 @@
 #
 # Needs: root, iproute2, ethtool, iputils-ping, /usr/bin/python3 with
 # python3-scapy, libsodium23.
-# Usage: abuse_udp.sh PATH_TO_DPTRACK [abuse_udp.py options: --parts, --forged]
+# With --memory first among the options, the table is bound by its memory
+# budget instead (tracker.memory_mb 16 before max_swarms) and the part run is
+# the flood of unique info hashes.
+#
+# Usage: abuse_udp.sh PATH_TO_DPTRACK [--memory] [abuse_udp.py options: --parts, --forged]
 
 # shellcheck disable=SC2317 # functions run from traps or through check()
 set -u
@@ -46,6 +50,14 @@ ttl=120
 peer_timeout=61
 max_swarms=64
 max_peers=32
+memory_mb=64
+if [ "${1:-}" = --memory ]; then
+	shift
+	max_swarms=100000 # about 12 MB of the 16 MB budget: peers fill the rest
+	max_peers=1000
+	memory_mb=16
+	set -- --parts hashflood "$@"
+fi
 # Not the pcap suite's secret: the IDs in its captures must not be valid here.
 secret=5a17ab0e5a17ab0e5a17ab0e5a17ab0e
 
@@ -62,7 +74,7 @@ tracker:
   peer_timeout: $peer_timeout
   max_swarms: $max_swarms
   max_peers_per_swarm: $max_peers
-  memory_mb: 64
+  memory_mb: $memory_mb
 udp: { ports: [$port], connection_id_ttl: $ttl, connection_id_secret: "$secret" }
 dpdk:
   eal_args: ["--no-huge", "-m", "512", "--no-pci", "--no-shconf", "-l", "0",
@@ -88,6 +100,10 @@ live_checks 300 "$here/abuse_udp.py" --v4 "$tr4" --port "$port" --src4 "$src4" \
 	--http "$http4:$port" --pcaps "$here"/../../pcap/*.in.pcap "$@"
 
 live_stop
-live_check_counters udp_err_connection_id udp_err_malformed drop_ip4_cksum drop_udp_cksum \
-	drop_ethertype refused_swarm_limit refused_peer_limit
+if [ "$memory_mb" = 16 ]; then
+	live_check_counters udp_announce refused_memory_limit
+else
+	live_check_counters udp_err_connection_id udp_err_malformed drop_ip4_cksum drop_udp_cksum \
+		drop_ethertype refused_swarm_limit refused_peer_limit
+fi
 finish

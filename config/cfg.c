@@ -71,6 +71,7 @@ const struct cfg_key cfg_keys[] = {
     U32(S_DPDK, "exit_after_idle_ms", dpdk.exit_after_idle_ms, 0, 86400000),
     SCALAR(S_DPDK, "replay", K_BOOL, dpdk.replay, 0, 0),
     U32(S_DPDK, "rng_seed", dpdk.rng_seed, 0, UINT32_MAX),
+    SCALAR(S_DPDK, "run_as", K_PATH, dpdk.run_as, 0, 0),
 
     SCALAR(S_HTTP, "enabled", K_BOOL, http.enabled, 0, 0),
     LIST(S_HTTP, "listen", K_LISTEN, http.listen, http.n_listen, 0, CFG_MAX_LISTEN),

@@ -83,8 +83,9 @@ struct cfg {
 		struct cfg_port ports[CFG_MAX_PORTS];
 		unsigned n_ports;
 		uint32_t rx_desc, tx_desc, mbufs, burst, exit_after_idle_ms;
-		bool replay;	   /* clock from capture timestamps, fixed key and seed */
-		uint32_t rng_seed; /* 0 = from the OS */
+		bool replay;		   /* clock from capture timestamps, fixed key and seed */
+		uint32_t rng_seed;	   /* 0 = from the OS */
+		char run_as[CFG_PATH_MAX]; /* user to drop root to after setup; "" = stay */
 	} dpdk;
 
 	struct {

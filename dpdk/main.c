@@ -4,17 +4,22 @@
  * ports and lcores, and a clean stop.
  *
  *   dptrack [-c FILE] [--check-config] [--version] [-h|--help] [-- EAL_ARGS...]
+ *   dptrack --status [--file-prefix P] [--interval S] [-c FILE]
  *
  * EAL arguments are dpdk.eal_args followed by those after `--`. With one
  * lcore, the main lcore runs the packet loop and does control work between
  * bursts; with more, every worker lcore runs the loop on its own queues and
  * the main lcore does control work only. SIGINT and SIGTERM stop it: lcores
- * finish their burst, ports stop, the counters are printed, exit 0.
+ * finish their burst, ports stop, the counters are printed, exit 0. With
+ * dpdk.run_as, root is dropped once the ports and HTTP sockets are set up.
+ * --status starts no EAL: it asks the instance under P (else the config's
+ * --file-prefix) for its counters (dp_status.c).
  *
  * Exit status: 0 done; 1 the tracker could not start (EAL, memory, ports);
  * 2 a usage or configuration error.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -37,6 +42,8 @@
 #include "core/connid.h"
 #include "core/ptab.h"
 #include "dp_app.h"
+#include "dp_privs.h"
+#include "dp_status.h"
 #include "kernel-http/kh_server.h"
 
 #define EXIT_START 1 /* the tracker could not start */
@@ -53,6 +60,7 @@ static void usage(FILE *f)
 {
 	fputs("usage: dptrack [-c FILE] [--check-config] [--version] [-h|--help] "
 	      "[-- EAL_ARGS...]\n"
+	      "       dptrack --status [--file-prefix P] [--interval S] [-c FILE]\n"
 	      "\n"
 	      "  -c, --config FILE  load FILE over the built-in default; without it the\n"
 	      "                     first of ./dptrack.yaml, ~/.config/dptrack/dptrack.yaml,\n"
@@ -60,6 +68,10 @@ static void usage(FILE *f)
 	      "      --check-config print the effective configuration and exit\n"
 	      "      --version      print the version and exit\n"
 	      "  -h, --help         print this help and exit\n"
+	      "      --status       print the counters of the running dptrack whose EAL\n"
+	      "                     --file-prefix is P (default: the config's, else rte)\n"
+	      "                     as a table, with rates over S seconds (default 1;\n"
+	      "                     0: totals only), and exit; starts no EAL\n"
 	      "  -- EAL_ARGS...     DPDK EAL arguments, after dpdk.eal_args\n"
 	      "\n"
 	      "Scalar keys can be overridden as DPTRACK_<SECTION>_<KEY>, e.g.\n"
@@ -277,9 +289,14 @@ static void run(void)
 /* Everything after the configuration: EAL to exit status. */
 static int serve(const char *argv0, struct cfg *cfg, int n_extra, char **extra)
 {
+	struct dp_privs privs;
 	char err[512];
 	int ret = EXIT_START;
 
+	if (dp_privs_resolve(cfg->dpdk.run_as, &privs, err, sizeof(err)) != 0) {
+		fprintf(stderr, "dptrack: %s\n", err);
+		return EXIT_USAGE;
+	}
 	if (eal_start(argv0, cfg, n_extra, extra) < 0) {
 		fprintf(stderr, "dptrack: rte_eal_init: %s\n", rte_strerror(rte_errno));
 		return EXIT_START;
@@ -315,6 +332,13 @@ static int serve(const char *argv0, struct cfg *cfg, int n_extra, char **extra)
 		fprintf(stderr, "dptrack: %s\n", err);
 		goto out;
 	}
+	if (dp_privs_drop(&privs, err, sizeof(err)) != 0) {
+		fprintf(stderr, "dptrack: %s\n", err);
+		goto out;
+	}
+	if (privs.drop)
+		DP_LOG(INFO, "running as %s (uid %u, gid %u), no privileges kept\n", privs.name,
+		       (unsigned)privs.uid, (unsigned)privs.gid);
 	DP_LOG(INFO, "serving on %u port(s) with %u worker lcore(s)\n", app.n_ports, app.n_workers);
 
 	if (dp_snap_start(&app) != 0)
@@ -339,6 +363,23 @@ out:
 	return ret;
 }
 
+/* --status: interval is the --interval argument, NULL for the default. */
+static int status_main(const char *prefix, const char *interval)
+{
+	double s = 1.0;
+	char *end;
+
+	if (interval != NULL) {
+		errno = 0;
+		s = strtod(interval, &end);
+		if (errno != 0 || end == interval || *end != '\0') {
+			fprintf(stderr, "dptrack: --interval '%s': seconds expected\n", interval);
+			return EXIT_USAGE;
+		}
+	}
+	return dp_status_main(prefix, s);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -346,11 +387,14 @@ int main(int argc, char **argv)
 	    {"check-config", no_argument, NULL, 'C'},
 	    {"version", no_argument, NULL, 'V'},
 	    {"help", no_argument, NULL, 'h'},
+	    {"status", no_argument, NULL, 'S'},
+	    {"file-prefix", required_argument, NULL, 'P'},
+	    {"interval", required_argument, NULL, 'I'},
 	    {NULL, 0, NULL, 0},
 	};
 	char err[CFG_PATH_MAX + 512];
-	const char *path = NULL;
-	bool check = false;
+	const char *path = NULL, *prefix = NULL, *interval = NULL;
+	bool check = false, status = false;
 	struct cfg cfg;
 	int opt;
 
@@ -369,6 +413,15 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 'S':
+			status = true;
+			break;
+		case 'P':
+			prefix = optarg;
+			break;
+		case 'I':
+			interval = optarg;
+			break;
 		default:
 			usage(stderr);
 			return EXIT_USAGE;
@@ -381,9 +434,30 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
+	if (!status && (prefix != NULL || interval != NULL)) {
+		fprintf(stderr, "dptrack: --file-prefix and --interval go with --status\n");
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (status && prefix != NULL)
+		return status_main(prefix, interval);
+
 	if (cfg_load(&cfg, path, environ, err, sizeof(err)) < 0) {
 		fprintf(stderr, "dptrack: %s\n", err);
 		return EXIT_USAGE;
+	}
+	if (status) {
+		/* EAL would see dpdk.eal_args, then the arguments after --. */
+		char *eal[CFG_MAX_EAL_ARGS + 64];
+		unsigned n = 0;
+
+		for (unsigned i = 0; i < cfg.dpdk.n_eal_args; i++)
+			eal[n++] = cfg.dpdk.eal_args[i];
+		for (int i = optind; i < argc && n < RTE_DIM(eal); i++)
+			eal[n++] = argv[i];
+		int ret = status_main(dp_status_prefix_of(eal, n), interval);
+		cfg_fini(&cfg);
+		return ret;
 	}
 	if (check) {
 		cfg_print(&cfg, stdout);

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# `meson install` as an operator runs it, into a temporary DESTDIR: the
+# binary, the default config and the systemd unit land where the build's
+# options say; a second install keeps a config the operator changed; the
+# unit names this install's paths, has the service settings the README
+# promises and passes `systemd-analyze verify` (rc 0 and no warning).
+# Usage: test_install.sh MESON BUILD_DIR BINDIR CONF_DIR UNIT_DIR SOURCE_ROOT
+# shellcheck disable=SC2016 # bash -c and awk scripts take their own $ arguments
+set -u
+meson=$1 build=$2 bindir=$3 confdir=$4 unitdir=$5 src=$6
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+# shellcheck source-path=SCRIPTDIR source=tap.sh
+. "$(dirname "$(realpath "$0")")/tap.sh"
+dest=$tmp/dest
+on_fail() { sed 's/^/#   /' "$tmp/log" 2>/dev/null; }
+
+install_once() {
+	"$meson" install -C "$build" --no-rebuild --destdir "$dest" >"$tmp/log" 2>&1
+}
+
+check "meson install --destdir succeeds" install_once
+bin=$dest$bindir/dptrack
+conf=$dest$confdir/dptrack.yaml
+unit=$dest$unitdir/dptrack.service
+check "the binary is installed in $bindir and runs" \
+	bash -c '[ -x "$0" ] && "$0" --version | grep -q "^dptrack "' "$bin"
+check "the default config is installed as $confdir/dptrack.yaml" \
+	cmp -s "$conf" "$src/config/dptrack.yaml"
+check "the installed config loads" \
+	bash -c 'cd "$1" && HOME="$1" "$0" -c "$2" --check-config >/dev/null 2>&1' "$bin" "$tmp" "$conf"
+check "the unit is installed in $unitdir" [ -f "$unit" ]
+
+# The operator edits the config; the next install leaves it alone.
+echo "# the operator's change" >>"$conf"
+cp "$conf" "$tmp/edited.yaml"
+check "a second meson install succeeds" install_once
+check "a second install keeps the operator's config" cmp -s "$conf" "$tmp/edited.yaml"
+
+# The unit: this install's paths and the promised settings.
+check "ExecStart runs $bindir/dptrack on $confdir/dptrack.yaml" \
+	grep -qx "ExecStart=$bindir/dptrack -c $confdir/dptrack.yaml" "$unit"
+for line in 'ExecReload=/bin/kill -HUP $MAINPID' 'Restart=on-failure' 'LimitMEMLOCK=infinity' \
+	'KillSignal=SIGTERM' 'Type=simple' 'WantedBy=multi-user.target'; do
+	check "the unit has $line" grep -qxF "$line" "$unit"
+done
+check "the unit sets RestartSec, TimeoutStopSec and LimitNOFILE" \
+	bash -c 'for k in RestartSec TimeoutStopSec LimitNOFILE; do grep -q "^$k=[0-9]" "$0" || exit 1; done' "$unit"
+
+# systemd-analyze verify checks that ExecStart's program exists: point it
+# at the DESTDIR copy. It reports bad values as warnings with status 0, so
+# any output is a failure too.
+if command -v systemd-analyze >/dev/null; then
+	sed "s|^ExecStart=$bindir/dptrack|ExecStart=$bin|" "$unit" >"$tmp/dptrack.service"
+	systemd-analyze verify "$tmp/dptrack.service" >"$tmp/log" 2>&1
+	check "systemd-analyze verify accepts the unit without a warning" \
+		bash -c '[ "$0" = 0 ] && [ ! -s "$1" ]' $? "$tmp/log"
+else
+	not_ok "systemd-analyze is installed (Debian package systemd)"
+fi
+tap_end

@@ -30,7 +30,13 @@
 
 const char *const cfg_sect_names[S_COUNT] = {"log", "tracker", "udp", "dpdk", "http", "stats"};
 
-static const char *const level_names[] = {"error", "warn", "info", "debug"};
+static const char *const level_names[] = {"error", "warn", "info", "debug", NULL};
+static const char *const acl_mode_names[] = {"off", "allow", "deny", NULL};
+
+/* K_ENUM values are stored through an unsigned: the enums must be one. */
+_Static_assert(sizeof(enum cfg_log_level) == sizeof(unsigned) &&
+		   sizeof(enum cfg_acl_mode) == sizeof(unsigned),
+	       "K_ENUM fields are unsigned-sized");
 
 /* clang-format off */
 #define F(f) offsetof(struct cfg, f)
@@ -39,11 +45,13 @@ static const char *const level_names[] = {"error", "warn", "info", "debug"};
 #define LIST(s, n, k, f, nf, lo, hi) \
 	{.name = (n), .off = F(f), .noff = F(nf), .sect = (s), .kind = (k), .min = (lo), .max = (hi)}
 #define U32(s, n, f, lo, hi) SCALAR(s, n, K_U32, f, lo, hi)
+#define ENUM(s, n, f, words) \
+	{.name = (n), .off = F(f), .sect = (s), .kind = K_ENUM, .names = (words)}
 /* clang-format on */
 
 /* In the order of config/dptrack.yaml, which cfg_print follows. */
 const struct cfg_key cfg_keys[] = {
-    SCALAR(S_LOG, "level", K_LEVEL, log.level, 0, 0),
+    ENUM(S_LOG, "level", log.level, level_names),
 
     U32(S_TRACKER, "announce_interval", tracker.announce_interval, 60, 86400),
     U32(S_TRACKER, "announce_jitter", tracker.announce_jitter, 0, 3600),
@@ -52,6 +60,8 @@ const struct cfg_key cfg_keys[] = {
     U32(S_TRACKER, "swarm_retention", tracker.swarm_retention, 0, 2592000),
     SCALAR(S_TRACKER, "snapshot.path", K_PATH, tracker.snapshot_path, 0, 0),
     U32(S_TRACKER, "snapshot.interval", tracker.snapshot_interval, 0, 86400),
+    ENUM(S_TRACKER, "access_list.mode", tracker.access_list_mode, acl_mode_names),
+    SCALAR(S_TRACKER, "access_list.path", K_PATH, tracker.access_list_path, 0, 0),
     U32(S_TRACKER, "numwant_default", tracker.numwant_default, 1, 1000),
     U32(S_TRACKER, "numwant_max", tracker.numwant_max, 1, 1000),
     U32(S_TRACKER, "max_swarms", tracker.max_swarms, 1, 100000000),
@@ -293,11 +303,37 @@ static int set_secret(struct cfg_ld *ld, const struct cfg_key *k, unsigned line,
 	return 0;
 }
 
+/* A K_ENUM value: one of k->names, exactly; the message lists them all and
+ * suggests the nearest. */
+static int set_enum(struct cfg_ld *ld, const struct cfg_key *k, unsigned line, const char *s,
+		    size_t len)
+{
+	char words[128] = "";
+	struct cfg_shown b;
+	const char *sug;
+	size_t n, i;
+
+	for (n = 0; k->names[n] != NULL; n++)
+		if (len == strlen(k->names[n]) && !memcmp(s, k->names[n], len)) {
+			*(unsigned *)field(ld->c, k->off) = (unsigned)n;
+			return 0;
+		}
+	for (i = 0; i < n; i++) {
+		size_t at = strlen(words);
+
+		snprintf(words + at, sizeof(words) - at, "%s%s",
+			 i == 0 ? "" : (i + 1 == n ? " or " : ", "), k->names[i]);
+	}
+	sug = cfg_nearest(k->names, n, s, len);
+	return cfg_fail(ld, line, "%s.%s: expected %s, got '%s'%s%s%s", cfg_sect_names[k->sect],
+			k->name, words, cfg_show(&b, s, len), sug ? " (did you mean '" : "",
+			sug ? sug : "", sug ? "'?)" : "");
+}
+
 int cfg_scalar_set(struct cfg_ld *ld, const struct cfg_key *k, unsigned line, const char *s,
 		   size_t len, bool null)
 {
 	struct cfg_shown b;
-	size_t i;
 
 	if (null)
 		len = 0;
@@ -315,14 +351,8 @@ int cfg_scalar_set(struct cfg_ld *ld, const struct cfg_key *k, unsigned line, co
 			return cfg_fail(ld, line, "%s.%s: expected true or false, got '%s'",
 					cfg_sect_names[k->sect], k->name, cfg_show(&b, s, len));
 		return 0;
-	case K_LEVEL:
-		for (i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++)
-			if (len == strlen(level_names[i]) && !memcmp(s, level_names[i], len)) {
-				*(enum cfg_log_level *)field(ld->c, k->off) = (enum cfg_log_level)i;
-				return 0;
-			}
-		return cfg_fail(ld, line, "%s.%s: expected error, warn, info or debug, got '%s'",
-				cfg_sect_names[k->sect], k->name, cfg_show(&b, s, len));
+	case K_ENUM:
+		return set_enum(ld, k, line, s, len);
 	case K_SECRET:
 		return set_secret(ld, k, line, s, len);
 	case K_PATH:
@@ -390,6 +420,13 @@ static int check_cross(struct cfg_ld *ld)
 			  origin_of(ld, S_UDP, "connection_id_secret")),
 		    "dpdk.replay needs udp.connection_id_secret and a non-zero "
 		    "dpdk.rng_seed, or the output depends on the run");
+	if (c->tracker.access_list_mode != CFG_ACL_OFF && c->tracker.access_list_path[0] == '\0')
+		return fail_o(
+		    ld,
+		    later(origin_of(ld, S_TRACKER, "access_list.mode"),
+			  origin_of(ld, S_TRACKER, "access_list.path")),
+		    "tracker.access_list.mode is %s but tracker.access_list.path is empty",
+		    cfg_acl_mode_name(c->tracker.access_list_mode));
 	if (c->http.enabled && c->http.n_listen == 0)
 		return fail_o(
 		    ld, later(origin_of(ld, S_HTTP, "enabled"), origin_of(ld, S_HTTP, "listen")),
@@ -454,7 +491,14 @@ void cfg_fini(struct cfg *c)
 
 const char *cfg_log_level_name(enum cfg_log_level l)
 {
-	if ((unsigned)l >= sizeof(level_names) / sizeof(level_names[0]))
+	if ((unsigned)l >= sizeof(level_names) / sizeof(level_names[0]) - 1)
 		return "unknown";
 	return level_names[l];
+}
+
+const char *cfg_acl_mode_name(enum cfg_acl_mode m)
+{
+	if ((unsigned)m >= sizeof(acl_mode_names) / sizeof(acl_mode_names[0]) - 1)
+		return "unknown";
+	return acl_mode_names[m];
 }

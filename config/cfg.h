@@ -32,6 +32,13 @@ enum cfg_log_level {
 	CFG_LOG_DEBUG,
 };
 
+/* tracker.access_list.mode; core/acl.h's enum acl_mode has the same order. */
+enum cfg_acl_mode {
+	CFG_ACL_OFF,
+	CFG_ACL_ALLOW,
+	CFG_ACL_DENY,
+};
+
 /* An address with a prefix length: "198.18.0.2/24", "fd00::/8". */
 struct cfg_cidr {
 	uint8_t family; /* 4 or 6 */
@@ -64,6 +71,8 @@ struct cfg {
 		uint32_t swarm_retention;
 		char snapshot_path[CFG_PATH_MAX]; /* "" = no snapshots */
 		uint32_t snapshot_interval;	  /* seconds; 0 = on signals only */
+		enum cfg_acl_mode access_list_mode;
+		char access_list_path[CFG_PATH_MAX]; /* "" = none (mode off) */
 		uint32_t numwant_default, numwant_max;
 		uint32_t max_swarms, max_peers_per_swarm;
 		uint32_t memory_mb;
@@ -138,5 +147,8 @@ void cfg_print(const struct cfg *c, FILE *f);
 
 /* Returns "error", "warn", "info" or "debug". */
 const char *cfg_log_level_name(enum cfg_log_level l);
+
+/* Returns "off", "allow" or "deny". */
+const char *cfg_acl_mode_name(enum cfg_acl_mode m);
 
 #endif

@@ -25,13 +25,14 @@ static bool is_upper_of(const char *s, size_t len, const char *name)
 	return true;
 }
 
-/* Copies src into dst (cap bytes) through fn (toupper or tolower). */
+/* Copies src into dst (cap bytes) through fn (toupper or tolower); with
+ * toupper, a group's '.' becomes the '_' of the variable's name. */
 static const char *recase(char *dst, size_t cap, const char *src, size_t len, int (*fn)(int))
 {
 	size_t i;
 
 	for (i = 0; i < len && i + 1 < cap; i++)
-		dst[i] = (char)fn((unsigned char)src[i]);
+		dst[i] = fn == toupper && src[i] == '.' ? '_' : (char)fn((unsigned char)src[i]);
 	dst[i] = '\0';
 	return dst;
 }

@@ -21,7 +21,7 @@ enum cfg_kind {
 	K_U32,	  /* decimal integer in [min, max] */
 	K_POW2,	  /* power of two in [min, max] */
 	K_BOOL,	  /* true/false, yes/no, on/off */
-	K_LEVEL,  /* error, warn, info, debug */
+	K_ENUM,	  /* one of the key's names[], stored as its index (an enum) */
 	K_SECRET, /* 32 hex digits, or "" for a random key */
 	K_PATH,	  /* a path under CFG_PATH_MAX bytes, or "" for none */
 	/* Lists hold [min, max] entries; a list given replaces the previous one. */
@@ -44,6 +44,7 @@ struct cfg_key {
 	enum cfg_sect sect;
 	enum cfg_kind kind;
 	uint32_t min, max;
+	const char *const *names; /* K_ENUM: the words, NULL-terminated */
 };
 
 /* "log", "tracker", ... indexed by enum cfg_sect. */
@@ -51,7 +52,7 @@ extern const char *const cfg_sect_names[S_COUNT];
 
 /* Entries in cfg_keys[]; cfg.c refuses to compile if the table has another
  * count. A constant, so the loader can size per-key arrays by it. */
-#define CFG_N_KEYS 36
+#define CFG_N_KEYS 38
 
 /* Every key, in the order of config/dptrack.yaml, which cfg_print follows;
  * CFG_N_KEYS entries. */

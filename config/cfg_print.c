@@ -133,9 +133,8 @@ static void put_key(FILE *f, const struct cfg *c, const struct cfg_key *k,
 	case K_BOOL:
 		fprintf(f, " %s\n", *(const bool *)cfield(c, k->off) ? "true" : "false");
 		break;
-	case K_LEVEL:
-		fprintf(f, " %s\n",
-			cfg_log_level_name(*(const enum cfg_log_level *)cfield(c, k->off)));
+	case K_ENUM:
+		fprintf(f, " %s\n", k->names[*(const unsigned *)cfield(c, k->off)]);
 		break;
 	case K_SECRET:
 		fputs(" \"", f);

@@ -76,4 +76,12 @@
 #define TR_PSET_LOAD_DEN  4
 #define TR_PSET_MIN_SLOTS 4
 
+/* Access list (core/acl.h): at most 10 million hashes, 200 MB sorted plus a
+ * 256 KiB index, and about twice that while a reload builds the new list
+ * beside the old one; a list beyond it is refused, not truncated. Lines are
+ * at most 1024 bytes: a hash and a comment, and a file that is not a list
+ * (no newline for pages) fails at its first line instead of being buffered. */
+#define ACL_MAX_ENTRIES 10000000
+#define ACL_LINE_MAX	1024
+
 #endif

@@ -38,6 +38,7 @@ const char *stats_err_name(enum stats_err e)
 	    [STATS_ERR_PEERS] = "peer_limit",
 	    [STATS_ERR_MEMORY] = "memory_limit",
 	    [STATS_ERR_FULL_SCRAPE] = "full_scrape",
+	    [STATS_ERR_ACCESS] = "access_list",
 	};
 
 	return (unsigned)e < STATS_ERR_N ? names[e] : "unknown";

@@ -39,6 +39,8 @@ enum stats_err {
 	STATS_ERR_PEERS,       /* max_peers_per_swarm reached: new peer refused */
 	STATS_ERR_MEMORY,      /* memory budget reached */
 	STATS_ERR_FULL_SCRAPE, /* HTTP scrape without info_hash */
+	STATS_ERR_ACCESS,      /* access list: announce refused, or a scrape that had
+				* hashes answered with zeros */
 	STATS_ERR_N,
 };
 

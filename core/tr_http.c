@@ -6,6 +6,9 @@
  * trust the ip/ipv4/ipv6 parameters; a client that proves an address of the
  * other family (BEP 7 ipv4=/ipv6=) is registered under both and gets peers
  * of both families ("peers" and "peers6").
+ *
+ * Access list (core/acl.h): an announce for a refused hash gets a failure
+ * reason; a scrape lists refused hashes with zeros, like unknown ones.
  */
 #include "tracker.h"
 
@@ -69,6 +72,8 @@ static size_t http_announce(struct tr_ctx *ctx, const char *query, size_t qlen,
 		STATS_INC(ctx->stats->http_bad[qe]);
 		return failure(ctx, STATS_ERR_MALFORMED, out, cap, http_req_err_msg(qe));
 	}
+	if (tr_refused(tr, q.info_hash))
+		return failure(ctx, STATS_ERR_ACCESS, out, cap, ACL_MSG_REFUSED);
 
 	struct tr_addr addr[2];
 	unsigned naddr = announce_addrs(&tr->p, &q, client, addr);
@@ -145,12 +150,16 @@ static size_t http_scrape(struct tr_ctx *ctx, const char *query, size_t qlen, ui
 	/* A bencoded dictionary is sorted and has no duplicate keys. */
 	qsort(q.info_hash, q.n, TR_HASH_LEN, cmp_hash);
 	uint32_t n = 0;
+	bool hidden = false;
 	for (uint32_t i = 0; i < q.n; i++) {
 		if (n > 0 && memcmp(e[n - 1].info_hash, q.info_hash[i], TR_HASH_LEN) == 0)
 			continue;
-		struct ptab_counts c;
+		struct ptab_counts c = {0};
 
-		ptab_scrape(ctx->tr->ptab, q.info_hash[i], &c);
+		if (tr_refused(ctx->tr, q.info_hash[i]))
+			hidden = true;
+		else
+			ptab_scrape(ctx->tr->ptab, q.info_hash[i], &c);
 		e[n++] = (struct http_resp_scrape_entry){
 		    .info_hash = q.info_hash[i],
 		    .complete = c.seeders,
@@ -158,6 +167,8 @@ static size_t http_scrape(struct tr_ctx *ctx, const char *query, size_t qlen, ui
 		    .incomplete = c.leechers,
 		};
 	}
+	if (hidden)
+		STATS_INC(ctx->stats->err[STATS_HTTP][STATS_ERR_ACCESS]);
 	STATS_INC(ctx->stats->req[STATS_HTTP][STATS_SCRAPE]);
 	return http_resp_write_scrape(out, cap, e, n);
 }

@@ -5,6 +5,7 @@
 #ifndef DPTRACK_CORE_TR_INTERNAL_H
 #define DPTRACK_CORE_TR_INTERNAL_H
 
+#include "acl.h"
 #include "ptab.h"
 #include "tracker.h"
 
@@ -26,6 +27,14 @@ static inline uint32_t tr_numwant(const struct tr_params *p, int64_t asked, uint
 	if (n > p->numwant_max)
 		n = p->numwant_max;
 	return n > family_cap ? family_cap : (uint32_t)n;
+}
+
+/* Whether the access list in force refuses info hash h (20 bytes). */
+static inline bool tr_refused(const struct tracker *tr, const uint8_t *h)
+{
+	const struct acl *a = __atomic_load_n(&tr->acl, __ATOMIC_ACQUIRE);
+
+	return a != NULL && acl_refuses(a, h);
 }
 
 /* Counts a refusal by the peer table under the protocol's error counters. */

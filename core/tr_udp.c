@@ -6,6 +6,10 @@
  * cannot be trusted, and silence amplifies nothing). Requests with a bad
  * connection id get an error no longer than the request itself, so clients
  * whose id expired reconnect, and spoofed sources gain nothing.
+ *
+ * Access list (core/acl.h): an announce for a refused hash gets a BEP 15
+ * error; a scrape answers refused hashes with zeros, as for a torrent
+ * nobody announced, so one scrape of several hashes keeps working.
  */
 #include "tracker.h"
 
@@ -39,6 +43,10 @@ static size_t udp_announce(struct tr_ctx *ctx, const struct tr_addr *src,
 	if (!connid_check(&tr->key, src, m->connection_id, now, tr->p.connid_ttl)) {
 		STATS_INC(st->err[STATS_UDP][STATS_ERR_CONNID]);
 		return reply_unauthenticated_error(out, cap, len, m->transaction_id, MSG_CONNID);
+	}
+	if (tr_refused(tr, an->info_hash)) {
+		STATS_INC(st->err[STATS_UDP][STATS_ERR_ACCESS]);
+		return udp_msg_write_error(out, cap, m->transaction_id, ACL_MSG_REFUSED);
 	}
 	if (an->port == 0) {
 		STATS_INC(st->err[STATS_UDP][STATS_ERR_PORT]);
@@ -87,16 +95,23 @@ static size_t udp_scrape(struct tr_ctx *ctx, const struct tr_addr *src, const st
 		return 0;
 	/* Answer the first hashes that fit one frame (BEP 15 allows about 74
 	 * per request; more are not refused, just not answered). */
+	bool hidden = false;
 	for (uint32_t i = 0; i < m->scrape.n && i < TR_UDP_SCRAPE_MAX; i++) {
-		struct ptab_counts c;
+		const uint8_t *h = m->scrape.hashes + (size_t)i * TR_HASH_LEN;
+		struct ptab_counts c = {0};
 
-		ptab_scrape(tr->ptab, m->scrape.hashes + (size_t)i * TR_HASH_LEN, &c);
+		if (tr_refused(tr, h))
+			hidden = true;
+		else
+			ptab_scrape(tr->ptab, h, &c);
 		size_t w = udp_msg_write_scrape_entry(out + n, cap - n, c.seeders, c.completed,
 						      c.leechers);
 		if (w == 0)
 			break;
 		n += w;
 	}
+	if (hidden)
+		STATS_INC(ctx->stats->err[STATS_UDP][STATS_ERR_ACCESS]);
 	STATS_INC(ctx->stats->req[STATS_UDP][STATS_SCRAPE]);
 	return n;
 }

@@ -20,6 +20,7 @@
 #include "rng.h"
 #include "stats.h"
 
+struct acl;
 struct ptab;
 
 struct tr_params {
@@ -32,11 +33,15 @@ struct tr_params {
 	bool http_trust_ip_params;  /* honour HTTP ip/ipv4/ipv6 parameters */
 };
 
-/* Shared by every thread, read-only once built. */
+/* Shared by every thread, read-only once built, but for acl. */
 struct tracker {
 	struct ptab *ptab;
 	struct tr_params p;
 	struct connid_key key;
+	/* The access list (core/acl.h), NULL = off. Replaced whole by a
+	 * reload: readers load it once per request (acquire) as online RCU
+	 * readers of ptab_rcu(); the old list is freed after a grace period. */
+	struct acl *acl;
 };
 
 /* One per thread, owned by it. */

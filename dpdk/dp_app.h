@@ -85,6 +85,10 @@ struct dp_app {
 		uint64_t saves, failures;		 /* snapshots written, failed */
 		uint64_t last_unix, last_ms, last_bytes; /* the latest one written */
 	} snap;
+	struct {
+		uint64_t reloads, failures; /* SIGHUP reloads done, refused */
+		uint64_t hashes;	    /* on the list in force; 0 when off */
+	} acl;
 	volatile int stop; /* set by signals, idle exit; read by every loop */
 };
 
@@ -101,7 +105,8 @@ void dp_ports_fini(struct dp_app *app);
  * arg is its struct dp_worker). Returns 0 when app->stop is set. */
 int dp_lcore_main(void *arg);
 
-/* One slice of control work: expiry, idle exit. Main lcore only. */
+/* One slice of control work: expiry, access list reload, idle exit. Main
+ * lcore only. */
 void dp_control_tick(struct dp_app *app);
 
 /* dp_stats.c: the whole metric stream (core/metrics.h) of the process,
@@ -129,5 +134,17 @@ extern volatile sig_atomic_t dp_snap_requested;
 int dp_snap_load(struct dp_app *app);
 int dp_snap_start(struct dp_app *app);
 void dp_snap_stop(struct dp_app *app, bool final);
+
+/* dp_acl.c: tracker.access_list. dp_acl_load: at start, before any reader,
+ * into app->tr.acl (nothing when the mode is off), a line to report (if not
+ * NULL); -1 with "FILE:LINE: reason" in err when the list cannot be used (a
+ * configuration error). dp_acl_tick: from the control tick: reloads when
+ * dp_acl_requested is set (by the SIGHUP handler; it clears it), frees a
+ * replaced list after an RCU grace period. dp_acl_fini: once no thread reads
+ * the list any more. */
+extern volatile sig_atomic_t dp_acl_requested;
+int dp_acl_load(struct dp_app *app, const struct cfg *cfg, FILE *report, char *err, size_t errlen);
+void dp_acl_tick(struct dp_app *app);
+void dp_acl_fini(struct dp_app *app);
 
 #endif

@@ -238,6 +238,14 @@ void dp_metrics_each(void *ctx, tr_metric_fn fn, void *arg)
 	     TR_METRIC_GAUGE, NULL, "snapshot_last_ms", app->snap.last_ms);
 	emit(fn, arg, "snapshot_last_bytes", "Size of the latest snapshot file", TR_METRIC_GAUGE,
 	     NULL, "snapshot_last_bytes", app->snap.last_bytes);
+	emit(fn, arg, "access_list_hashes", "Info hashes on the access list in force",
+	     TR_METRIC_GAUGE, NULL, "access_list_hashes",
+	     __atomic_load_n(&app->acl.hashes, __ATOMIC_RELAXED));
+	emit(fn, arg, "access_list_reloads_total", "Access list reloads done (SIGHUP)",
+	     TR_METRIC_COUNTER, NULL, "access_list_reloads", app->acl.reloads);
+	emit(fn, arg, "access_list_reload_failures_total",
+	     "Access list reloads refused: the old list kept", TR_METRIC_COUNTER, NULL,
+	     "access_list_reload_failures", app->acl.failures);
 	/* Known once the ports are closed; 0 while running. */
 	emit(fn, arg, "mbufs_leaked", "Mbufs not back in their pool after the ports closed",
 	     TR_METRIC_GAUGE, NULL, "mbufs_leaked", app->mbufs_leaked);

@@ -84,6 +84,8 @@ static void on_signal(int sig)
 {
 	if (sig == SIGUSR1)
 		dp_snap_requested = 1;
+	else if (sig == SIGHUP)
+		dp_acl_requested = 1; /* the control tick reloads the access list */
 	else
 		__atomic_store_n(&app.stop, 1, __ATOMIC_RELAXED);
 }
@@ -316,6 +318,7 @@ static int serve(const char *argv0, struct cfg *cfg, int n_extra, char **extra)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGUSR1, on_signal);
+	signal(SIGHUP, on_signal);
 
 	workers_init(cfg);
 	if (tracker_init(cfg, err, sizeof(err)) != 0 ||
@@ -358,6 +361,7 @@ out:
 	dp_stats_telemetry_fini(); /* before what it reads is freed */
 	kh_free(app.kh);
 	app.kh = NULL;
+	dp_acl_fini(&app); /* every reader has stopped */
 	ptab_free(app.ptab);
 	rte_eal_cleanup();
 	return ret;
@@ -458,6 +462,12 @@ int main(int argc, char **argv)
 		int ret = status_main(dp_status_prefix_of(eal, n), interval);
 		cfg_fini(&cfg);
 		return ret;
+	}
+	/* The access list is part of the configuration: a bad one is exit 2. */
+	if (dp_acl_load(&app, &cfg, check ? stderr : stdout, err, sizeof(err)) != 0) {
+		fprintf(stderr, "dptrack: %s\n", err);
+		cfg_fini(&cfg);
+		return EXIT_USAGE;
 	}
 	if (check) {
 		cfg_print(&cfg, stdout);

@@ -279,6 +279,60 @@ static void test_cfg_grouped_keys_nest_one_level(void **state)
 		       "t.yaml:4: tracker.snapshot.path: expected a scalar");
 }
 
+static void test_cfg_access_list_mode_and_path_nest_under_tracker(void **state)
+{
+	char *env[] = {"DPTRACK_TRACKER_ACCESS_LIST_MODE=allow",
+		       "DPTRACK_TRACKER_ACCESS_LIST_PATH=/etc/dptrack/allow.txt", NULL};
+	struct cfg c;
+	char *text;
+
+	(void)state;
+	assert_int_equal(load(&c, "tracker: {}\n", NULL), 0);
+	assert_int_equal(c.tracker.access_list_mode, CFG_ACL_OFF); /* the default */
+	assert_string_equal(c.tracker.access_list_path, "");
+	cfg_fini(&c);
+	assert_int_equal(
+	    load(&c, "tracker:\n  access_list:\n    mode: deny\n    path: /etc/d.txt\n", NULL), 0);
+	assert_int_equal(c.tracker.access_list_mode, CFG_ACL_DENY);
+	assert_string_equal(c.tracker.access_list_path, "/etc/d.txt");
+	text = printed(&c);
+	assert_non_null(strstr(text, "  access_list:\n    mode: deny\n    path: \"/etc/d.txt\"\n"));
+	free(text);
+	cfg_fini(&c);
+	/* The environment over the file, flow style. */
+	assert_int_equal(
+	    load(&c, "tracker: { access_list: { mode: deny, path: /etc/d.txt } }\n", env), 0);
+	assert_int_equal(c.tracker.access_list_mode, CFG_ACL_ALLOW);
+	assert_string_equal(c.tracker.access_list_path, "/etc/dptrack/allow.txt");
+	assert_string_equal(cfg_acl_mode_name(c.tracker.access_list_mode), "allow");
+	cfg_fini(&c);
+
+	expect_refused("tracker:\n  access_list:\n    mode: dny\n    path: x\n", NULL,
+		       "t.yaml:3: tracker.access_list.mode: expected off, allow or deny, got "
+		       "'dny' (did you mean 'deny'?)");
+	expect_refused("tracker:\n  access_list:\n    mode: true\n", NULL,
+		       "t.yaml:3: tracker.access_list.mode: expected off, allow or deny, got "
+		       "'true'");
+	expect_refused("tracker:\n  access_list:\n    mod: deny\n", NULL,
+		       "t.yaml:3: unknown key 'tracker.access_list.mod' (did you mean "
+		       "'tracker.access_list.mode'?)");
+	expect_refused("tracker:\n  acess_list:\n    mode: deny\n", NULL,
+		       "t.yaml:2: unknown key 'tracker.acess_list'");
+	expect_refused("tracker:\n  access_list: deny\n", NULL,
+		       "t.yaml:2: tracker.access_list: expected a mapping, got a scalar");
+	expect_refused("tracker:\n  access_list:\n    mode: allow\n", NULL,
+		       "t.yaml:3: tracker.access_list.mode is allow but tracker.access_list.path "
+		       "is empty");
+	char *no_path[] = {"DPTRACK_TRACKER_ACCESS_LIST_MODE=deny", NULL};
+	expect_refused("", no_path,
+		       "DPTRACK_TRACKER_ACCESS_LIST_MODE: tracker.access_list.mode is deny but");
+	char *typo[] = {"DPTRACK_TRACKER_ACCESS_LIST_MDOE=deny", NULL};
+	expect_refused(
+	    "", typo,
+	    "DPTRACK_TRACKER_ACCESS_LIST_MDOE: no config key "
+	    "'tracker.access_list_mdoe' (did you mean DPTRACK_TRACKER_ACCESS_LIST_MODE?)");
+}
+
 static void test_cfg_wrong_types_are_refused(void **state)
 {
 	static const struct refusal t[] = {
@@ -880,6 +934,7 @@ int main(void)
 	    cmocka_unit_test(test_cfg_user_list_replaces_the_default_list),
 	    cmocka_unit_test(test_cfg_print_output_loads_back_equal),
 	    cmocka_unit_test(test_cfg_grouped_keys_nest_one_level),
+	    cmocka_unit_test(test_cfg_access_list_mode_and_path_nest_under_tracker),
 	    cmocka_unit_test(test_cfg_long_and_hostile_input_is_refused_without_overflow),
 	    cmocka_unit_test(test_cfg_a_failed_load_frees_what_it_had_allocated),
 	    cmocka_unit_test(test_cfg_empty_and_comment_only_files_give_the_defaults),

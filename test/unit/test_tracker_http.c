@@ -22,6 +22,7 @@
 
 #include "eal_test.h"
 #include "tracker_fixture.h"
+#include "core/acl.h"
 #include "core/limits.h"
 #include "core/ptab.h"
 #include "core/stats.h"
@@ -932,6 +933,80 @@ static void test_http_and_udp_see_the_same_swarms(void **state)
 	assert_int_equal(fx.st.req[STATS_HTTP][STATS_SCRAPE], 1);
 }
 
+/* ---- access list ---------------------------------------------------------- */
+
+/* Checks the body is the access list's failure reason. */
+static void expect_access_failure(void)
+{
+	size_t len;
+	const uint8_t *r = get_str("failure reason", &len);
+
+	expect_failure();
+	assert_int_equal(len, strlen(ACL_MSG_REFUSED));
+	assert_memory_equal(r, ACL_MSG_REFUSED, len);
+}
+
+static void test_http_allow_list_serves_listed_hashes_and_refuses_the_rest(void **state)
+{
+	(void)state;
+	uint8_t listed[TR_HASH_LEN], other[TR_HASH_LEN];
+	struct tr_addr c = v4(1), d = v6(2);
+
+	hash_of(listed, 0); /* the hash full of bytes a query escapes */
+	hash_of(other, 2);
+	tracker_fx_acl(&fx, ACL_ALLOW, listed, 1);
+	join(&c, listed, false);
+	announce_q(&c, other, 1000, "&event=started");
+	expect_access_failure();
+	announce_q(&d, other, 0, "");
+	expect_access_failure();
+	assert_int_equal(fx.st.err[STATS_HTTP][STATS_ERR_ACCESS], 2);
+	assert_int_equal(fx.st.req[STATS_HTTP][STATS_ANNOUNCE], 1);
+	assert_int_equal(counts_of(other).leechers + counts_of(other).seeders, 0);
+	assert_int_equal(counts_of(listed).leechers, 1);
+}
+
+static void test_http_deny_list_refuses_listed_hashes_and_serves_the_rest(void **state)
+{
+	(void)state;
+	uint8_t denied[TR_HASH_LEN], other[TR_HASH_LEN];
+	struct tr_addr c = v4(1);
+
+	hash_of(denied, 1);
+	hash_of(other, 2);
+	tracker_fx_acl(&fx, ACL_DENY, denied, 1);
+	announce_q(&c, denied, 1000, "&event=started");
+	expect_access_failure();
+	join(&c, other, true);
+	assert_int_equal(fx.st.err[STATS_HTTP][STATS_ERR_ACCESS], 1);
+	assert_int_equal(counts_of(other).seeders, 1);
+}
+
+static void test_http_scrape_lists_refused_hashes_with_zeros_and_keeps_their_peers(void **state)
+{
+	(void)state;
+	uint8_t a[TR_HASH_LEN], b[TR_HASH_LEN];
+	struct tr_addr p1 = v4(1), p2 = v4(2), c = v4(900);
+
+	hash_of(a, 1);
+	hash_of(b, 2);
+	join(&p1, a, true);
+	join(&p2, b, false);
+	tracker_fx_acl(&fx, ACL_ALLOW, b, 1);
+	http(TR_HTTP_SCRAPE, &c, "info_hash=%s&info_hash=%s", enc(a, 20), enc(b, 20));
+	assert_false(has("failure reason"));
+	assert_int_equal(files_count(), 2);
+	expect_file(a, 0, 0, 0);
+	expect_file(b, 0, 0, 1);
+	assert_int_equal(fx.st.err[STATS_HTTP][STATS_ERR_ACCESS], 1);
+	assert_int_equal(fx.st.req[STATS_HTTP][STATS_SCRAPE], 1);
+	/* The refused swarm kept its peer. */
+	assert_int_equal(counts_of(a).seeders, 1);
+	tracker_fx_acl(&fx, ACL_OFF, NULL, 0);
+	http(TR_HTTP_SCRAPE, &c, "info_hash=%s", enc(a, 20));
+	expect_file(a, 1, 0, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -951,6 +1026,9 @@ int main(void)
 	    T(test_http_trusted_ipv6_param_registers_the_client_under_both_families),
 	    T(test_http_dual_stack_announcer_never_gets_its_own_addresses),
 	    T(test_http_and_udp_see_the_same_swarms),
+	    T(test_http_allow_list_serves_listed_hashes_and_refuses_the_rest),
+	    T(test_http_deny_list_refuses_listed_hashes_and_serves_the_rest),
+	    T(test_http_scrape_lists_refused_hashes_with_zeros_and_keeps_their_peers),
 #undef T
 	};
 

@@ -20,6 +20,7 @@
 
 #include "eal_test.h"
 #include "tracker_fixture.h"
+#include "core/acl.h"
 #include "core/limits.h"
 #include "core/ptab.h"
 #include "core/stats.h"
@@ -1163,6 +1164,110 @@ static void test_udp_replies_written_over_their_request_equal_replies_written_ap
 	assert_int_equal(c.completed, 1);
 }
 
+/* ---- access list ---------------------------------------------------------- */
+
+/* Checks out (n bytes) is a BEP 15 error naming the access list. */
+static void expect_access_error(const uint8_t *out, size_t n)
+{
+	size_t ml = strlen(ACL_MSG_REFUSED);
+
+	assert_int_equal(n, 8 + ml);
+	assert_int_equal(get32(out), ACT_ERROR);
+	assert_int_equal(get32(out + 4), TID);
+	assert_memory_equal(out + 8, ACL_MSG_REFUSED, ml);
+}
+
+static void test_udp_allow_list_serves_listed_hashes_and_refuses_the_rest(void **state)
+{
+	(void)state;
+	uint8_t out[OUT_SIZE], listed[TR_HASH_LEN], other[TR_HASH_LEN];
+	struct tr_addr p = v4(1), q = v6(2);
+
+	hash_of(listed, 1);
+	hash_of(other, 2);
+	tracker_fx_acl(&fx, ACL_ALLOW, listed, 1);
+	join(&p, listed, false);
+	expect_access_error(out, announce(&p, other, 1, EV_STARTED, 10, out));
+	expect_access_error(out, announce(&q, other, 0, EV_COMPLETED, 10, out));
+	assert_int_equal(fx.st.err[STATS_UDP][STATS_ERR_ACCESS], 2);
+	assert_int_equal(fx.st.req[STATS_UDP][STATS_ANNOUNCE], 1);
+	/* Nothing of the refused announces reached the table. */
+	tracker_fx_acl(&fx, ACL_OFF, NULL, 0);
+	struct counts k = scrape1(other);
+	assert_int_equal(k.seeders + k.leechers + k.completed, 0);
+	k = scrape1(listed);
+	assert_int_equal(k.leechers, 1);
+}
+
+static void test_udp_deny_list_refuses_listed_hashes_and_serves_the_rest(void **state)
+{
+	(void)state;
+	uint8_t out[OUT_SIZE], denied[2 * TR_HASH_LEN], other[TR_HASH_LEN];
+	struct tr_addr p = v4(1);
+
+	hash_of(denied, 1);
+	hash_of(denied + TR_HASH_LEN, 3);
+	hash_of(other, 2);
+	tracker_fx_acl(&fx, ACL_DENY, denied, 2);
+	expect_access_error(out, announce(&p, denied, 1, EV_STARTED, 10, out));
+	expect_access_error(out, announce(&p, denied + TR_HASH_LEN, 1, EV_STARTED, 10, out));
+	join(&p, other, true);
+	assert_int_equal(fx.st.err[STATS_UDP][STATS_ERR_ACCESS], 2);
+	assert_int_equal(scrape1(other).seeders, 1);
+}
+
+static void test_udp_access_is_checked_after_the_connection_id(void **state)
+{
+	(void)state;
+	uint8_t req[98], out[OUT_SIZE], ih[TR_HASH_LEN];
+	struct tr_addr src = v4(1);
+
+	hash_of(ih, 1);
+	tracker_fx_acl(&fx, ACL_DENY, ih, 1);
+	struct ann a = {.cid = 12345, .tid = TID, .ih = ih, .left = 1, .port = src.port};
+	size_t len = req_announce(req, &a), n = udp(&src, req, len, out);
+
+	assert_true(n <= len);
+	assert_int_equal(get32(out), ACT_ERROR);
+	assert_int_equal(fx.st.err[STATS_UDP][STATS_ERR_CONNID], 1);
+	assert_int_equal(fx.st.err[STATS_UDP][STATS_ERR_ACCESS], 0);
+}
+
+static void test_udp_scrape_answers_refused_hashes_with_zeros_and_keeps_their_peers(void **state)
+{
+	(void)state;
+	uint8_t out[OUT_SIZE], a[TR_HASH_LEN], b[TR_HASH_LEN];
+	struct tr_addr p1 = v4(1), p2 = v4(2), p3 = v4(3);
+
+	hash_of(a, 1);
+	hash_of(b, 2);
+	join(&p1, a, false);
+	join(&p2, a, true);
+	join(&p3, b, false);
+	/* The swarm of a becomes denied: its peers stay, unserved. */
+	tracker_fx_acl(&fx, ACL_DENY, a, 1);
+	uint8_t hashes[3 * TR_HASH_LEN], req[16 + 3 * TR_HASH_LEN];
+	memcpy(hashes, b, TR_HASH_LEN);
+	memcpy(hashes + 20, a, TR_HASH_LEN);
+	memcpy(hashes + 40, b, TR_HASH_LEN);
+	struct tr_addr src = v4(900);
+	size_t n = udp(&src, req, req_scrape(req, udp_connect(&src), TID, hashes, 3), out);
+
+	assert_int_equal(n, 8 + 3 * 12);
+	assert_int_equal(get32(out), ACT_SCRAPE);
+	const uint32_t want[3][3] = {{0, 0, 1}, {0, 0, 0}, {0, 0, 1}};
+	for (unsigned i = 0; i < 3; i++)
+		for (unsigned j = 0; j < 3; j++)
+			assert_int_equal(get32(out + 8 + 12 * i + 4 * j), want[i][j]);
+	assert_int_equal(fx.st.err[STATS_UDP][STATS_ERR_ACCESS], 1);
+	assert_int_equal(fx.st.req[STATS_UDP][STATS_SCRAPE], 1);
+	/* Lifted: the swarm is as it was. */
+	tracker_fx_acl(&fx, ACL_OFF, NULL, 0);
+	struct counts k = scrape1(a);
+	assert_int_equal(k.seeders, 1);
+	assert_int_equal(k.leechers, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1196,6 +1301,10 @@ int main(void)
 	    T(test_udp_scrape_of_many_hashes_is_cut_to_one_frame),
 	    T(test_udp_every_answered_request_is_counted_by_action),
 	    T(test_udp_replies_written_over_their_request_equal_replies_written_apart),
+	    T(test_udp_allow_list_serves_listed_hashes_and_refuses_the_rest),
+	    T(test_udp_deny_list_refuses_listed_hashes_and_serves_the_rest),
+	    T(test_udp_access_is_checked_after_the_connection_id),
+	    T(test_udp_scrape_answers_refused_hashes_with_zeros_and_keeps_their_peers),
 	    cmocka_unit_test_setup_teardown(
 		test_udp_announce_beyond_max_swarms_gets_an_error_naming_the_limit,
 		setup_three_swarms, teardown),

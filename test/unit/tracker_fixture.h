@@ -15,6 +15,8 @@
 #include <rte_lcore.h>
 #include <rte_rcu_qsbr.h>
 
+#include "core/acl.h"
+#include "core/limits.h"
 #include "core/ptab.h"
 #include "core/tracker.h"
 
@@ -144,9 +146,36 @@ static inline bool peers_all_in(const uint8_t *peers, size_t n, unsigned plen,
 	return true;
 }
 
-/* Takes the thread offline and frees the table. */
+/* Puts a list in mode of the n hashes at h (20 bytes each) in force,
+ * freeing the one before; mode ACL_OFF removes the list. Built from its
+ * text, as a file would give it. */
+static inline void tracker_fx_acl(struct tracker_fx *f, enum acl_mode mode, const uint8_t *h,
+				  size_t n)
+{
+	char text[64 * 42 + 1], err[256];
+	size_t at = 0;
+
+	assert_true(n <= 64);
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < TR_HASH_LEN; j++)
+			at += (size_t)snprintf(text + at, sizeof(text) - at, "%02x",
+					       h[i * TR_HASH_LEN + j]);
+		text[at++] = '\n';
+	}
+	acl_free(f->tr.acl);
+	f->tr.acl = NULL;
+	if (mode == ACL_OFF)
+		return;
+	f->tr.acl = acl_parse("fx", text, at, mode, ACL_MAX_ENTRIES, err, sizeof(err));
+	if (f->tr.acl == NULL)
+		fail_msg("acl_parse: %s", err);
+}
+
+/* Takes the thread offline and frees the table (and any access list). */
 static inline void tracker_fx_down(struct tracker_fx *f)
 {
+	acl_free(f->tr.acl);
+	f->tr.acl = NULL;
 	rte_rcu_qsbr_thread_offline(ptab_rcu(f->pt), rte_lcore_id());
 	rte_rcu_qsbr_thread_unregister(ptab_rcu(f->pt), rte_lcore_id());
 	ptab_free(f->pt);

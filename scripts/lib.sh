@@ -17,6 +17,7 @@ DPTRACK_PACKAGES=(
 	curl python3-prometheus-client           # live HTTP suite: a real client, a /metrics parser
 	python3-libtorrent transmission-cli aria2 # live suite: real BitTorrent clients
 	kmod pciutils                            # setup-nic.sh: modprobe, lspci
+	opentracker wrk                          # bench suite: the tracker to beat, an HTTP load
 )
 
 die() {
@@ -45,6 +46,11 @@ install_deps() {
 	apt-get update -q || die "apt-get update failed"
 	apt-get install -y -q --no-install-recommends "${missing[@]}" ||
 		die "apt-get install ${missing[*]} failed"
+	# Debian starts opentracker as a service on port 6969, dptrack's own:
+	# the benchmark runs its own copy, so a fresh install is stopped.
+	if [[ " ${missing[*]} " == *" opentracker "* ]] && [ -d /run/systemd/system ]; then
+		systemctl disable --now opentracker.service >/dev/null 2>&1 || true
+	fi
 }
 
 # build_dir DIR [meson options...]: configures DIR once, then builds it.

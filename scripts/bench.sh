@@ -1,0 +1,380 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# scripts/bench.sh - dptrack beside opentracker on one workload and one core
+# budget (DESIGN.md "Benchmarks"); prints both and their ratio.
+#
+#   UDP    dptrack on net_memif (server) <- dpt-load on net_memif (client),
+#          one lcore each; opentracker (Debian's package) <- dpt-load over
+#          kernel sockets on loopback. Same workload (IPv4: Debian's
+#          opentracker is IPv4-only), same seed, tracker on CPU A and the
+#          generator on CPU B.
+#   HTTP   wrk with test/bench/announce.lua (keep-alive), random torrents of
+#          the same population, against dptrack's and opentracker's HTTP.
+#   memory dptrack's peer-table bytes (telemetry memory_used_bytes) and
+#          opentracker's resident memory growth, per torrent and per peer,
+#          from two prefills of one population: one peer per torrent, then
+#          all peers.
+#
+# Usage: sudo scripts/bench.sh [--tiny] [--check] [--build-dir DIR] [--no-build]
+#            [--skip udp,http,memory,opentracker] [--cpus A,B] [--duration S]
+#            [--torrents N] [--peers N] [--window N] [--mem-torrents N]
+#            [--mem-peers N] [--v6 PCT]
+#   --tiny   a workload that runs in well under a minute (what CI runs)
+#   --check  exit 1 unless every run got replies, lost none and had no errors
+#   --ci     --tiny --check --no-build, and exit 77 (skip) unless root: the
+#            meson test (suite bench) runs this
+# Prints a summary, then one line: BENCH key=value ...
+# Needs root (memif, /var/run/dpdk); installs opentracker and wrk if missing.
+# shellcheck disable=SC2317 # functions run from traps
+set -euo pipefail
+DPTRACK_SCRIPT=$(realpath "$0")
+cd "$(dirname "$DPTRACK_SCRIPT")/.."
+. scripts/lib.sh
+if [[ " $* " == *" --ci "* ]] && [ "$(id -u)" != 0 ]; then
+	echo "skipped: the benchmark needs root (memif, /var/run/dpdk)"
+	exit 77
+fi
+need_root "$@"
+
+build=build
+do_build=1
+tiny=0
+check=0
+skip=
+cpus=
+duration=10
+torrents=100000
+peers=1000000
+window=256
+mem_torrents=1000000
+mem_peers=10000000
+v6=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--tiny) tiny=1 ;;
+	--ci) tiny=1 check=1 do_build=0 ;;
+	--check) check=1 ;;
+	--no-build) do_build=0 ;;
+	--build-dir) build=$2; shift ;;
+	--skip) skip=$2; shift ;;
+	--cpus) cpus=$2; shift ;;
+	--duration) duration=$2; shift ;;
+	--torrents) torrents=$2; shift ;;
+	--peers) peers=$2; shift ;;
+	--window) window=$2; shift ;;
+	--mem-torrents) mem_torrents=$2; shift ;;
+	--mem-peers) mem_peers=$2; shift ;;
+	--v6) v6=$2; shift ;;
+	*) die "bench.sh: unknown argument $1 (see the comment at the top)" ;;
+	esac
+	shift
+done
+if [ $tiny = 1 ]; then
+	duration=1
+	torrents=100
+	peers=2000
+	window=32
+	mem_torrents=1000
+	mem_peers=10000
+fi
+skipped() { [[ ",$skip," == *",$1,"* ]]; }
+
+# CPUs: the tracker on A, the generator (dpt-load, wrk) on B.
+ncpu=$(nproc)
+if [ -z "$cpus" ]; then
+	cpus="0,$((ncpu > 1 ? 1 : 0))"
+fi
+tcpu=${cpus%,*}
+gcpu=${cpus#*,}
+[ "$tcpu" = "$gcpu" ] && echo "bench: tracker and generator share CPU $tcpu: figures mean little"
+
+install_deps
+if [ $do_build = 1 ]; then
+	build_dir "$build" -Dbuildtype=release
+fi
+dptrack=$(realpath "$build/dpdk/dptrack")
+load=$(realpath "$build/test/bench/dpt-load")
+lua=$(realpath test/bench/announce.lua)
+{ [ -x "$dptrack" ] && [ -x "$load" ]; } || die "no $build/dpdk/dptrack or $build/test/bench/dpt-load"
+
+# --- processes, cleanup ------------------------------------------------------
+tmp=$(mktemp -d)
+chmod 755 "$tmp" # opentracker drops to nobody inside it
+tr_prefix=dpt-bench-tr-$$
+gen_prefix=dpt-bench-gen-$$
+memif=/dpt-bench-$$ # an abstract socket name: nothing left on disk
+udp_port=6969
+http_port=$((20000 + $$ % 20000))
+tr_pid=
+
+# Stops the tracker by its PID: SIGTERM, SIGKILL after 10 s.
+stop_tracker() {
+	local i
+	[ -n "$tr_pid" ] || return 0
+	kill -TERM "$tr_pid" 2>/dev/null || true
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$tr_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$tr_pid" 2>/dev/null || true
+	wait "$tr_pid" 2>/dev/null || true
+	tr_pid=
+}
+# opentracker's UDP socket takes the kernel's default receive buffer (208 KiB
+# here), too small for a window of requests in flight on loopback: it would
+# drop them. net.core.rmem_default is not per network namespace, so it is
+# raised host-wide while opentracker runs and put back at exit.
+rmem_saved=
+raise_rmem() {
+	local cur
+	cur=$(sysctl -n net.core.rmem_default)
+	[ "$cur" -ge 4194304 ] && return 0
+	rmem_saved=$cur
+	sysctl -qw net.core.rmem_default=4194304 && echo "bench: net.core.rmem_default $cur -> 4194304 while opentracker runs"
+}
+restore_rmem() {
+	[ -z "$rmem_saved" ] || sysctl -qw "net.core.rmem_default=$rmem_saved"
+	rmem_saved=
+}
+cleanup() {
+	stop_tracker
+	restore_rmem
+	rm -rf "$tmp" "/var/run/dpdk/$tr_prefix" "/var/run/dpdk/$gen_prefix"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# field KEY LINE: the value of KEY=VALUE in LINE.
+field() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p" | head -1; }
+# ratio A B: A/B with two decimals, "-" when either is missing or B is 0.
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.2f", a / b }'; }
+
+failed=0
+fail() {
+	echo "bench: FAILED: $*"
+	failed=1
+}
+# check_result NAME LINE: with --check, the run must have replies and no
+# loss or errors.
+check_result() {
+	local name=$1 line=$2
+	[ -n "$line" ] || { fail "$name: no RESULT line"; return; }
+	[ $check = 1 ] || return 0
+	[ "$(field responses "$line")" -gt 0 ] || fail "$name: no responses"
+	[ "$(field lost "$line")" = 0 ] || fail "$name: lost $(field lost "$line")"
+	[ "$(field prefill_lost "$line")" = 0 ] || fail "$name: lost in prefill"
+	[ "$(field errors "$line")" = 0 ] || fail "$name: $(field errors "$line") error replies"
+	[ "$(field bad "$line")" = 0 ] || fail "$name: malformed replies"
+}
+
+# The workload both trackers see; IPv6 only on the memif wire.
+workload=(--torrents "$torrents" --peers "$peers" --window "$window" --duration "$duration"
+	--prefill --numwant 50 --seeders 20 --mix "connect=5,announce=90,scrape=5" --seed 7)
+
+# --- dptrack ------------------------------------------------------------------
+# start_dptrack MEMORY_MB: dptrack on CPU tcpu, memif server, HTTP on
+# 127.0.0.1:http_port; waits until it serves.
+start_dptrack() {
+	local mb=$1 i swarms
+	# The table's hash is sized for max_swarms up front: twice the most
+	# torrents either run announces.
+	swarms=$(((mem_torrents > torrents ? mem_torrents : torrents) * 2))
+	[ $swarms -ge 10000 ] || swarms=10000
+	cat >"$tmp/dptrack.yaml" <<EOF
+log: { level: info }
+tracker:
+  max_swarms: $swarms
+  max_peers_per_swarm: 100000000
+  memory_mb: $mb
+udp: { ports: [$udp_port] }
+dpdk:
+  eal_args: ["--no-huge", "-m", "$((mb + 512))", "--no-pci", "-l", "$tcpu",
+             "--file-prefix", "$tr_prefix",
+             "--vdev", "net_memif0,role=server,socket=$memif,mac=02:00:00:00:00:02"]
+  ports: [ { device: net_memif0, ipv4: 198.18.0.2/24, ipv6: "fd00:d::2/64" } ]
+http:
+  listen: ["127.0.0.1:$http_port"]
+  max_connections: 10000
+stats: { allow: ["127.0.0.0/8"] }
+EOF
+	: >"$tmp/dptrack.out"
+	"$dptrack" -c "$tmp/dptrack.yaml" >"$tmp/dptrack.out" 2>&1 &
+	tr_pid=$!
+	for ((i = 0; i < 300; i++)); do
+		grep -q "serving on" "$tmp/dptrack.out" && return 0
+		kill -0 "$tr_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$tmp/dptrack.out"
+	die "dptrack did not start"
+}
+
+# dpt-load on memif; prints its output, sets $result to its RESULT line.
+load_memif() {
+	rm -rf "/var/run/dpdk/$gen_prefix"
+	"$load" --wire dpdk --target4 198.18.0.2 --target6 fd00:d::2 "$@" -- \
+		--no-huge -m 512 --no-pci -l "$gcpu" --file-prefix "$gen_prefix" \
+		--vdev "net_memif0,role=client,socket=$memif,mac=02:00:00:00:00:01" \
+		2>"$tmp/load.err" | tee "$tmp/load.out" || { cat "$tmp/load.err"; true; }
+	result=$(grep '^RESULT' "$tmp/load.out" || true)
+}
+
+# dptrack's metric NAME from /metrics (the unlabelled sample, or the sum).
+dpt_metric() {
+	curl -s "http://127.0.0.1:$http_port/metrics" |
+		awk -v n="dptrack_$1" '$1 == n || index($1, n "{") == 1 { s += $2 } END { print s + 0 }'
+}
+
+# wrk_run URL: announces for the duration on CPU gcpu; sets $wrk_rps.
+wrk_run() {
+	local out
+	out=$(DPT_HASHES=$tmp/hashes.txt taskset -c "$gcpu" wrk -t1 -c64 -d"${duration}s" \
+		-s "$lua" "$1" 2>&1 | tr -d '\0') || true
+	echo "$out" | sed 's/^/    /'
+	wrk_rps=$(echo "$out" | awk '$1 == "Requests/sec:" { printf "%.0f", $2 }')
+	local bad
+	bad=$(echo "$out" | awk '/Non-2xx/ { print $NF }')
+	[ -z "$bad" ] || fail "wrk: $bad non-2xx replies from $1"
+	[ -n "$wrk_rps" ] || fail "wrk: no rate from $1"
+}
+
+# http_probe URL: one announce with curl must not be a failure.
+http_probe() {
+	local h body
+	h=$(head -1 "$tmp/hashes.txt" | sed 's/../%&/g')
+	body=$(curl -s --max-time 5 "$1?info_hash=$h&peer_id=-CU0001-000000000000&port=6881&left=0&compact=1" |
+		tr -d '\0' || true) # compact peers are binary
+	[[ $body == d* && $body != *"failure reason"* ]] || fail "HTTP announce to $1: $body"
+}
+
+"$load" --write-hashes "$tmp/hashes.txt" --torrents "$torrents" --seed 7
+udp_dpt= udp_ot= http_dpt= http_ot=
+mem_dpt_peer= mem_dpt_torrent= mem_ot_peer= mem_ot_torrent=
+
+if ! skipped udp || ! skipped http; then
+	echo "== dptrack: UDP over net_memif (tracker CPU $tcpu, generator CPU $gcpu)"
+	start_dptrack 2048
+	if ! skipped udp; then
+		load_memif "${workload[@]}" --v6 "$v6"
+		check_result "dptrack udp" "$result"
+		udp_dpt=$(field rps_total "$result")
+	fi
+	if ! skipped http; then
+		echo "== dptrack: HTTP announces (wrk, keep-alive)"
+		http_probe "http://127.0.0.1:$http_port/announce"
+		wrk_run "http://127.0.0.1:$http_port/announce"
+		http_dpt=$wrk_rps
+	fi
+	stop_tracker
+fi
+
+if ! skipped memory; then
+	echo "== dptrack: memory, $mem_torrents torrents / $mem_peers peers"
+	start_dptrack $((tiny ? 256 : 8192))
+	m0=$(dpt_metric memory_used_bytes)
+	memw=(--mix announce=1 --count 1 --window 1024 --seed 7 --torrents "$mem_torrents")
+	load_memif "${memw[@]}" --peers "$mem_torrents" --prefill >/dev/null
+	check_result "dptrack memory A" "$result"
+	m1=$(dpt_metric memory_used_bytes) p1=$(dpt_metric peers) s1=$(dpt_metric swarms)
+	load_memif "${memw[@]}" --peers "$mem_peers" --prefill >/dev/null
+	check_result "dptrack memory B" "$result"
+	m2=$(dpt_metric memory_used_bytes) p2=$(dpt_metric peers) s2=$(dpt_metric swarms)
+	read -r mem_dpt_peer mem_dpt_torrent < <(awk -v m0="$m0" -v m1="$m1" -v m2="$m2" \
+		-v p1="$p1" -v p2="$p2" -v s1="$s1" 'BEGIN {
+		pp = p2 > p1 ? (m2 - m1) / (p2 - p1) : 0
+		printf "%.1f %.1f\n", pp, (s1 > 0 ? (m1 - m0 - p1 * pp) / s1 : 0) }')
+	echo "    table bytes: empty $m0, $s1 swarms/$p1 peers $m1, $s2 swarms/$p2 peers $m2"
+	echo "    => $mem_dpt_peer bytes per peer, $mem_dpt_torrent bytes per torrent"
+	stop_tracker
+fi
+
+# --- opentracker ----------------------------------------------------------------
+# start_ot HASHFILE: opentracker on CPU tcpu, UDP and TCP on 127.0.0.1:ot_port,
+# chrooted into $tmp/ot with HASHFILE as its whitelist; waits until an
+# announce for the first torrent is accepted.
+ot_port=$((40000 + $$ % 20000))
+start_ot() {
+	local i
+	mkdir -p "$tmp/ot"
+	cp "$1" "$tmp/ot/whitelist.txt"
+	taskset -c "$tcpu" opentracker -i 127.0.0.1 -p "$ot_port" -P "$ot_port" -d "$tmp/ot" \
+		-w /whitelist.txt -A 127.0.0.1 >"$tmp/ot.out" 2>&1 &
+	tr_pid=$!
+	for ((i = 0; i < 300; i++)); do
+		local r
+		r=$("$load" --wire sock --target4 127.0.0.1 --port "$ot_port" --torrents 1 --peers 1 \
+			--seed 7 --mix announce=1 --count 1 --timeout-ms 200 2>/dev/null | grep '^RESULT' || true)
+		[ -n "$r" ] && [ "$(field errors "$r")" = 0 ] && [ "$(field lost "$r")" = 0 ] && return 0
+		kill -0 "$tr_pid" 2>/dev/null || break
+		sleep 0.2
+	done
+	cat "$tmp/ot.out"
+	die "opentracker did not start (or never accepted a whitelisted torrent)"
+}
+load_sock() {
+	taskset -c "$gcpu" "$load" --wire sock --target4 127.0.0.1 --port "$ot_port" "$@" \
+		2>"$tmp/load.err" | tee "$tmp/load.out" || { cat "$tmp/load.err"; true; }
+	result=$(grep '^RESULT' "$tmp/load.out" || true)
+}
+rss() { awk '$1 == "VmRSS:" { print $2 * 1024 }' "/proc/$tr_pid/status"; }
+# ot_stat MODE: the first line of opentracker's /stats?mode=MODE (peer:
+# peers, torr: torrents); -A 127.0.0.1 lets loopback read it.
+ot_stat() { curl -s --max-time 5 "http://127.0.0.1:$ot_port/stats?mode=$1" | head -1; }
+
+
+if ! skipped opentracker; then
+	raise_rmem
+	if ! skipped udp || ! skipped http; then
+		echo "== opentracker: UDP over kernel sockets on loopback"
+		start_ot "$tmp/hashes.txt"
+		if ! skipped udp; then
+			load_sock "${workload[@]}"
+			check_result "opentracker udp" "$result"
+			udp_ot=$(field rps_total "$result")
+		fi
+		if ! skipped http; then
+			echo "== opentracker: HTTP announces (wrk, keep-alive)"
+			http_probe "http://127.0.0.1:$ot_port/announce"
+			wrk_run "http://127.0.0.1:$ot_port/announce"
+			http_ot=$wrk_rps
+		fi
+		stop_tracker
+	fi
+	if ! skipped memory; then
+		echo "== opentracker: memory, $mem_torrents torrents / $mem_peers peers"
+		"$load" --write-hashes "$tmp/mem_hashes.txt" --torrents "$mem_torrents" --seed 7
+		start_ot "$tmp/mem_hashes.txt"
+		memw=(--mix announce=1 --count 1 --window 1024 --seed 7 --torrents "$mem_torrents")
+		r0=$(rss)
+		load_sock "${memw[@]}" --peers "$mem_torrents" --prefill >/dev/null
+		check_result "opentracker memory A" "$result"
+		r1=$(rss) p1=$(ot_stat peer) s1=$(ot_stat torr)
+		load_sock "${memw[@]}" --peers "$mem_peers" --prefill >/dev/null
+		check_result "opentracker memory B" "$result"
+		r2=$(rss) p2=$(ot_stat peer) s2=$(ot_stat torr)
+		read -r mem_ot_peer mem_ot_torrent < <(awk -v m0="$r0" -v m1="$r1" -v m2="$r2" \
+			-v p1="$p1" -v p2="$p2" -v s1="$s1" 'BEGIN {
+			pp = p2 > p1 ? (m2 - m1) / (p2 - p1) : 0
+			printf "%.1f %.1f\n", pp, (s1 > 0 ? (m1 - m0 - p1 * pp) / s1 : 0) }')
+		echo "    resident: after start $r0, $s1 torrents/$p1 peers $r1, $s2 torrents/$p2 peers $r2"
+		echo "    => $mem_ot_peer bytes per peer, $mem_ot_torrent bytes per torrent"
+		stop_tracker
+	fi
+	restore_rmem
+fi
+
+echo
+echo "== summary (tracker CPU $tcpu, generator CPU $gcpu; load average $(cut -d' ' -f1 /proc/loadavg))"
+printf "  %-26s %14s %14s %8s\n" "" dptrack opentracker ratio
+printf "  %-26s %14s %14s %8s\n" "UDP replies/s" "${udp_dpt:--}" "${udp_ot:--}" "$(ratio "$udp_dpt" "$udp_ot")"
+printf "  %-26s %14s %14s %8s\n" "HTTP announces/s" "${http_dpt:--}" "${http_ot:--}" "$(ratio "$http_dpt" "$http_ot")"
+printf "  %-26s %14s %14s\n" "bytes per peer" "${mem_dpt_peer:--}" "${mem_ot_peer:--}"
+printf "  %-26s %14s %14s\n" "bytes per torrent" "${mem_dpt_torrent:--}" "${mem_ot_torrent:--}"
+echo "BENCH udp_dptrack_rps=${udp_dpt:--} udp_opentracker_rps=${udp_ot:--}" \
+	"udp_ratio=$(ratio "$udp_dpt" "$udp_ot") http_dptrack_rps=${http_dpt:--}" \
+	"http_opentracker_rps=${http_ot:--} http_ratio=$(ratio "$http_dpt" "$http_ot")" \
+	"dptrack_bytes_per_peer=${mem_dpt_peer:--} dptrack_bytes_per_torrent=${mem_dpt_torrent:--}" \
+	"opentracker_bytes_per_peer=${mem_ot_peer:--} opentracker_bytes_per_torrent=${mem_ot_torrent:--}"
+exit $failed

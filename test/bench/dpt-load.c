@@ -1,0 +1,900 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dpt-load.c - the load generator of dptrack's benchmarks (DESIGN.md
+ * "Benchmarks"): BEP 15 connect/announce/scrape over a population of
+ * torrents and peers, against dptrack on a DPDK wire (net_memif) or any
+ * udp:// tracker over kernel sockets.
+ *
+ * A run has three phases: connect (every client gets a connection ID),
+ * prefill (with --prefill: every peer announces once, event started), then
+ * the measured phase, closed-loop with --window requests in flight, bounded
+ * by --duration and/or --count, and a drain of up to --timeout-ms. Each
+ * request's transaction ID names its slot in the window, which holds its
+ * send time; latencies go into a log-linear histogram. A request without a
+ * reply after --timeout-ms is lost.
+ *
+ * Output: a summary, then one line a script can parse:
+ *   RESULT wire=... requests=... responses=... errors=... lost=... ...
+ * Exit status 0 if the run completed (whatever was lost), 1 on a setup
+ * error or if the tracker stopped answering, 2 on a usage error.
+ */
+#include "load.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_eal.h>
+
+#include "core/udp_msg.h"
+
+#define SLOT_BITS     16		   /* transaction ID: generation << 16 | slot */
+#define CID_REUSE_NS  (60ull * 1000000000) /* BEP 15: a client reuses an ID for a minute */
+#define EXPIRE_EVERY  (10ull * 1000000)	   /* ns between scans for lost requests */
+#define STALL_NS      (5ull * 1000000000)  /* no reply at all this long: the tracker is gone */
+#define HIST_SUB_BITS 5			   /* 32 buckets per power of two: 3% resolution */
+#define HIST_N	      ((64 - HIST_SUB_BITS + 1) << HIST_SUB_BITS)
+
+static const char *const action_name[LOAD_N_ACTIONS] = {"connect", "announce", "scrape"};
+
+enum phase {
+	PH_CONNECT, /* one connect per client */
+	PH_PREFILL, /* one announce per peer */
+	PH_MEASURE,
+};
+
+struct slot {
+	uint64_t t_ns;
+	uint32_t tid;
+	uint32_t client;
+	uint16_t gen;
+	uint8_t action;
+	uint8_t busy;
+};
+
+struct stats {
+	uint64_t sent[LOAD_N_ACTIONS], answered[LOAD_N_ACTIONS], errors[LOAD_N_ACTIONS];
+	uint64_t lost[LOAD_N_ACTIONS];
+	uint64_t bad, stray, peers;
+	uint64_t t_start, t_stop, t_last_reply;
+	uint64_t hist[HIST_N];
+};
+
+struct drv {
+	struct load_work *work;
+	struct load_wire *wire;
+	struct slot *slots;
+	uint32_t *free_slots;
+	uint32_t n_slots, n_free;
+	uint64_t rng;
+	uint64_t cursor; /* PH_CONNECT: next client; PH_PREFILL: next peer */
+	unsigned mix_total;
+	uint32_t last_tid; /* of the last slot_take() */
+	struct stats *st;
+};
+
+static volatile sig_atomic_t stop_requested;
+static bool eal_up; /* rte_eal_init() succeeded: rte_eal_cleanup() at exit */
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* xorshift64*: the request stream's random numbers. */
+static uint64_t rnd(struct drv *d)
+{
+	d->rng ^= d->rng >> 12;
+	d->rng ^= d->rng << 25;
+	d->rng ^= d->rng >> 27;
+	return d->rng * 0x2545f4914f6cdd1dULL;
+}
+
+static unsigned hist_index(uint64_t v)
+{
+	if (v < (1u << HIST_SUB_BITS))
+		return (unsigned)v;
+	unsigned msb = 63u - (unsigned)__builtin_clzll(v);
+	unsigned sub = (unsigned)(v >> (msb - HIST_SUB_BITS)) & ((1u << HIST_SUB_BITS) - 1);
+	return ((msb - HIST_SUB_BITS + 1) << HIST_SUB_BITS) + sub;
+}
+
+/* The upper edge of bucket i, in ns. */
+static uint64_t hist_value(unsigned i)
+{
+	if (i < (1u << HIST_SUB_BITS))
+		return i;
+	unsigned msb = (i >> HIST_SUB_BITS) + HIST_SUB_BITS - 1;
+	uint64_t sub = i & ((1u << HIST_SUB_BITS) - 1);
+	return (((1ull << HIST_SUB_BITS) + sub + 1) << (msb - HIST_SUB_BITS)) - 1;
+}
+
+/* The q-quantile (0..1) of the latencies, in microseconds; 0 if none. */
+static double hist_quantile(const struct stats *s, double q)
+{
+	uint64_t n = 0, seen = 0;
+
+	for (unsigned i = 0; i < HIST_N; i++)
+		n += s->hist[i];
+	if (n == 0)
+		return 0;
+	uint64_t rank = (uint64_t)(q * (double)n);
+	for (unsigned i = 0; i < HIST_N; i++) {
+		seen += s->hist[i];
+		if (seen > rank)
+			return (double)hist_value(i) / 1000.0;
+	}
+	return (double)hist_value(HIST_N - 1) / 1000.0;
+}
+
+static bool cid_valid(const struct load_work *w, uint32_t c, uint64_t now)
+{
+	return w->client_cid[c] != 0 && now - w->client_cid_ns[c] < CID_REUSE_NS;
+}
+
+/* Takes a free slot for a request of action by client c; returns its tid. */
+static uint32_t slot_take(struct drv *d, struct load_req *req, uint8_t action, uint32_t c)
+{
+	uint32_t i = d->free_slots[--d->n_free];
+	struct slot *s = &d->slots[i];
+
+	s->gen++;
+	s->tid = (uint32_t)s->gen << SLOT_BITS | i;
+	s->client = c;
+	s->action = action;
+	s->busy = 1;
+	req->client = c;
+	if (action == LOAD_CONNECT)
+		d->work->client_busy[c] = 1;
+	d->last_tid = s->tid;
+	return s->tid;
+}
+
+static void slot_free(struct drv *d, struct slot *s)
+{
+	if (s->action == LOAD_CONNECT)
+		d->work->client_busy[s->client] = 0;
+	s->busy = 0;
+	d->free_slots[d->n_free++] = (uint32_t)(s - d->slots);
+}
+
+/* Fills req with a connect for client c if it needs one; returns 1 if it
+ * did, 0 if c's ID is valid, -1 if c's connect is already in flight. */
+static int need_connect(struct drv *d, struct load_req *req, uint32_t c, uint64_t now)
+{
+	if (cid_valid(d->work, c, now))
+		return 0;
+	if (d->work->client_busy[c])
+		return -1;
+	req->len = (uint16_t)load_write_connect(req->data, slot_take(d, req, LOAD_CONNECT, c));
+	return 1;
+}
+
+static void make_announce(struct drv *d, struct load_req *req, uint32_t p, uint32_t ev)
+{
+	uint32_t c = load_peer_client(d->work, p);
+	uint32_t tid = slot_take(d, req, LOAD_ANNOUNCE, c);
+
+	req->len =
+	    (uint16_t)load_write_announce(d->work, req->data, tid, d->work->client_cid[c], p, ev);
+}
+
+/* One request of the measured mix into req; returns false if the random
+ * pick has to wait (its client's connect is in flight). */
+static bool next_measured(struct drv *d, struct load_req *req, uint64_t now)
+{
+	const struct load_params *p = &d->work->p;
+	unsigned r = (unsigned)(rnd(d) % d->mix_total);
+
+	if (r < p->mix[LOAD_CONNECT]) {
+		uint32_t c = (uint32_t)(rnd(d) % p->clients);
+
+		if (d->work->client_busy[c])
+			return false;
+		req->len =
+		    (uint16_t)load_write_connect(req->data, slot_take(d, req, LOAD_CONNECT, c));
+		return true;
+	}
+	uint32_t peer = (uint32_t)(rnd(d) % p->peers);
+	uint32_t c = load_peer_client(d->work, peer);
+	int nc = need_connect(d, req, c, now);
+	if (nc != 0)
+		return nc > 0;
+	if (r < p->mix[LOAD_CONNECT] + p->mix[LOAD_ANNOUNCE]) {
+		make_announce(d, req, peer, UDP_MSG_EV_NONE);
+		return true;
+	}
+	uint32_t t[LOAD_SCRAPE_MAX];
+	for (unsigned i = 0; i < p->scrape_hashes; i++)
+		t[i] = d->work->peer_torrent[rnd(d) % p->peers];
+	uint32_t tid = slot_take(d, req, LOAD_SCRAPE, c);
+	req->len = (uint16_t)load_write_scrape(d->work, req->data, tid, d->work->client_cid[c], t,
+					       p->scrape_hashes);
+	return true;
+}
+
+/* The next request of phase ph into req; returns false if there is none
+ * to send now. */
+static bool next_req(struct drv *d, enum phase ph, struct load_req *req, uint64_t now)
+{
+	const struct load_params *p = &d->work->p;
+
+	switch (ph) {
+	case PH_CONNECT:
+		if (d->cursor >= p->clients)
+			return false;
+		if (need_connect(d, req, (uint32_t)d->cursor++, now) <= 0)
+			return false;
+		return true;
+	case PH_PREFILL: {
+		if (d->cursor >= p->peers)
+			return false;
+		uint32_t peer = (uint32_t)d->cursor;
+		int nc = need_connect(d, req, load_peer_client(d->work, peer), now);
+		if (nc != 0)
+			return nc > 0;
+		d->cursor++;
+		make_announce(d, req, peer, UDP_MSG_EV_STARTED);
+		return true;
+	}
+	case PH_MEASURE:
+		return next_measured(d, req, now);
+	}
+	return false;
+}
+
+static void on_reply(struct drv *d, const struct load_rep *rep, uint64_t now)
+{
+	struct stats *st = d->st;
+	struct load_reply r;
+	uint32_t i;
+
+	if (rep->len < 8) {
+		st->bad++;
+		return;
+	}
+	/* The tid is at offset 4 in every reply; parsing needs the family. */
+	i = ((uint32_t)rep->data[6] << 8 | rep->data[7]) & ((1u << SLOT_BITS) - 1);
+	if (i >= d->n_slots || !d->slots[i].busy) {
+		st->stray++;
+		return;
+	}
+	struct slot *s = &d->slots[i];
+	if (load_reply_parse(rep->data, rep->len, d->work->client_v6[s->client], &r) < 0) {
+		st->bad++;
+		return;
+	}
+	if (r.tid != s->tid) {
+		st->stray++;
+		return;
+	}
+	st->hist[hist_index(now - s->t_ns)]++;
+	st->t_last_reply = now;
+	if (r.action == s->action) {
+		st->answered[s->action]++;
+		if (s->action == LOAD_CONNECT) {
+			d->work->client_cid[s->client] = r.cid;
+			d->work->client_cid_ns[s->client] = s->t_ns;
+		}
+		st->peers += r.npeers;
+	} else if (r.action == UDP_MSG_ERROR) {
+		st->errors[s->action]++;
+	} else {
+		st->bad++;
+	}
+	slot_free(d, s);
+}
+
+/* Requests older than timeout are lost (all of them with force). */
+static void expire(struct drv *d, uint64_t now, bool force)
+{
+	uint64_t limit = (uint64_t)d->work->p.timeout_ms * 1000000u;
+
+	for (uint32_t i = 0; i < d->n_slots; i++) {
+		struct slot *s = &d->slots[i];
+
+		if (s->busy && (force || now - s->t_ns > limit)) {
+			d->st->lost[s->action]++;
+			slot_free(d, s);
+		}
+	}
+}
+
+static uint64_t total(const uint64_t *v)
+{
+	uint64_t n = 0;
+
+	for (unsigned a = 0; a < LOAD_N_ACTIONS; a++)
+		n += v[a];
+	return n;
+}
+
+/* Is the measured phase over? */
+static bool measure_done(const struct drv *d, uint64_t now)
+{
+	const struct load_params *p = &d->work->p;
+
+	if (p->count != 0 && total(d->st->sent) >= p->count)
+		return true;
+	return p->duration_s > 0 && (double)(now - d->st->t_start) >= p->duration_s * 1e9;
+}
+
+/* Sends up to one burst of phase ph; returns false if nothing was left to
+ * send in this phase. */
+static bool send_burst(struct drv *d, enum phase ph, uint64_t now)
+{
+	struct load_req reqs[LOAD_BURST];
+	uint32_t tids[LOAD_BURST];
+	unsigned n = 0, tries = 0;
+	bool more = true;
+
+	while (n < LOAD_BURST && d->n_free > 0 && tries++ < 2 * LOAD_BURST) {
+		if (ph == PH_MEASURE && d->work->p.count != 0 &&
+		    total(d->st->sent) + n >= d->work->p.count)
+			break;
+		if (!next_req(d, ph, &reqs[n], now)) {
+			if (ph != PH_MEASURE &&
+			    d->cursor >= (ph == PH_CONNECT ? d->work->p.clients : d->work->p.peers))
+				more = false;
+			if (ph != PH_MEASURE)
+				break;
+			continue;
+		}
+		tids[n++] = d->last_tid;
+	}
+	unsigned sent = n == 0 ? 0 : d->wire->send(d->wire, reqs, n);
+	for (unsigned i = 0; i < n; i++) {
+		struct slot *s = &d->slots[tids[i] & ((1u << SLOT_BITS) - 1)];
+
+		if (i < sent) {
+			s->t_ns = now;
+			d->st->sent[s->action]++;
+			continue;
+		}
+		/* Not taken by the wire (a suffix of the burst): as if never
+		 * made, the cursor back on it. */
+		if ((ph == PH_PREFILL && s->action == LOAD_ANNOUNCE) || ph == PH_CONNECT)
+			d->cursor--;
+		slot_free(d, s);
+	}
+	return more;
+}
+
+/* Runs phase ph to its end and the drain after it. Returns 0, or -1 if the
+ * tracker stopped answering. */
+static int run_phase(struct drv *d, enum phase ph, struct stats *st)
+{
+	struct load_rep reps[LOAD_BURST];
+	uint64_t now = now_ns(), next_expire = now + EXPIRE_EVERY, drain_end = 0;
+	uint64_t timeout = (uint64_t)d->work->p.timeout_ms * 1000000u;
+	bool sending = true;
+
+	memset(st, 0, sizeof(*st));
+	d->st = st;
+	d->cursor = 0;
+	st->t_start = st->t_last_reply = now;
+	for (;;) {
+		now = now_ns();
+		unsigned n = d->wire->recv(d->wire, reps, LOAD_BURST);
+		for (unsigned i = 0; i < n; i++)
+			on_reply(d, &reps[i], now);
+		d->wire->recv_done(d->wire);
+		if (sending && (stop_requested || (ph == PH_MEASURE && measure_done(d, now)))) {
+			sending = false;
+		}
+		if (sending && d->n_free > 0) {
+			sending = send_burst(d, ph, now);
+		} else if (n == 0 && d->n_free == 0) {
+			d->wire->wait(d->wire, 1);
+		}
+		if (!sending && drain_end == 0) {
+			st->t_stop = now;
+			drain_end = now + timeout;
+		}
+		if (now >= next_expire) {
+			expire(d, now, false);
+			next_expire = now + EXPIRE_EVERY;
+		}
+		if (!sending && (d->n_free == d->n_slots || now >= drain_end))
+			break;
+		if (d->n_free < d->n_slots && now - st->t_last_reply > STALL_NS &&
+		    now - st->t_start > STALL_NS) {
+			expire(d, now, true);
+			st->t_stop = now;
+			return -1;
+		}
+	}
+	expire(d, now, true);
+	if (st->t_last_reply < st->t_stop)
+		st->t_last_reply = st->t_stop;
+	return 0;
+}
+
+static double phase_secs(const struct stats *st)
+{
+	double s = (double)(st->t_last_reply - st->t_start) / 1e9;
+
+	return s > 0 ? s : 1e-9;
+}
+
+static void print_phase(const char *name, const struct stats *st)
+{
+	printf("%s: %" PRIu64 " sent, %" PRIu64 " answered, %" PRIu64 " errors, %" PRIu64
+	       " lost in %.3f s\n",
+	       name, total(st->sent), total(st->answered), total(st->errors), total(st->lost),
+	       phase_secs(st));
+}
+
+static void print_result(const struct drv *d, const struct stats *st, const struct stats *pre)
+{
+	double secs = phase_secs(st);
+	uint64_t resp = total(st->answered) + total(st->errors);
+	double peers = st->answered[LOAD_ANNOUNCE]
+			   ? (double)st->peers / (double)st->answered[LOAD_ANNOUNCE]
+			   : 0;
+
+	printf("measured: %.3f s, window %u\n", secs, d->work->p.window);
+	printf("  %-9s %12s %12s %9s %9s %12s\n", "action", "sent", "answered", "errors", "lost",
+	       "replies/s");
+	for (unsigned a = 0; a < LOAD_N_ACTIONS; a++)
+		printf("  %-9s %12" PRIu64 " %12" PRIu64 " %9" PRIu64 " %9" PRIu64 " %12.0f\n",
+		       action_name[a], st->sent[a], st->answered[a], st->errors[a], st->lost[a],
+		       (double)st->answered[a] / secs);
+	printf("  latency p50 %.1f us, p99 %.1f us, p99.9 %.1f us; %.1f peers per announce; "
+	       "%" PRIu64 " malformed, %" PRIu64 " stray replies\n",
+	       hist_quantile(st, 0.5), hist_quantile(st, 0.99), hist_quantile(st, 0.999), peers,
+	       st->bad, st->stray);
+	d->wire->report(d->wire);
+	printf("RESULT wire=%s torrents=%u peers=%u clients=%u window=%u requests=%" PRIu64
+	       " responses=%" PRIu64 " errors=%" PRIu64 " lost=%" PRIu64 " bad=%" PRIu64
+	       " prefill_lost=%" PRIu64 " prefill_errors=%" PRIu64
+	       " duration_s=%.3f rps_total=%.0f rps_connect=%.0f rps_announce=%.0f"
+	       " rps_scrape=%.0f p50_us=%.1f p99_us=%.1f p999_us=%.1f peers_per_announce=%.1f\n",
+	       d->wire->name, d->work->p.torrents, d->work->p.peers, d->work->p.clients,
+	       d->work->p.window, total(st->sent), resp, total(st->errors), total(st->lost),
+	       st->bad, total(pre->lost), total(pre->errors), secs, (double)resp / secs,
+	       (double)st->answered[LOAD_CONNECT] / secs,
+	       (double)st->answered[LOAD_ANNOUNCE] / secs, (double)st->answered[LOAD_SCRAPE] / secs,
+	       hist_quantile(st, 0.5), hist_quantile(st, 0.99), hist_quantile(st, 0.999), peers);
+}
+
+/* --- Command line -------------------------------------------------------- */
+
+struct opts {
+	struct load_params p;
+	const char *wire, *target4, *target6, *device, *self4, *dst_mac, *write_hashes;
+	uint16_t port;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(
+	    f, "usage: dpt-load --wire sock --target4 ADDR [options]\n"
+	       "       dpt-load --wire dpdk --target4 ADDR [--target6 ADDR] [options] -- EAL_ARGS\n"
+	       "       dpt-load --write-hashes FILE --torrents N [--seed N]\n"
+	       "wires:\n"
+	       "  --wire sock|dpdk     kernel UDP sockets, or a DPDK port (EAL_ARGS after --)\n"
+	       "  --target4 ADDR       the tracker's IPv4 address (--target6: IPv6)\n"
+	       "  --port N             its UDP port (6969)\n"
+	       "  --device NAME        dpdk: the ethdev port (net_memif0)\n"
+	       "  --self4 ADDR         dpdk: the generator's address for ARP (198.18.0.1)\n"
+	       "  --dst-mac MAC        dpdk: the tracker's MAC, instead of asking by ARP\n"
+	       "workload:\n"
+	       "  --torrents N (1000)  --peers N (10000)  --clients N (auto)\n"
+	       "  --zipf S (1.0)       popularity: torrent of rank r holds ~1/r^S of the peers\n"
+	       "  --mix connect=C,announce=A,scrape=S   relative weights (5,90,5)\n"
+	       "  --numwant N (50; -1 = the tracker's default)   --seeders PCT (20)\n"
+	       "  --v6 PCT (0)         share of clients on IPv6\n"
+	       "  --scrape-hashes N (1)\n"
+	       "  --window N (256)     requests in flight\n"
+	       "  --duration S (5)     --count N (0 = no bound; 0 for both is an error)\n"
+	       "  --prefill            announce every peer once before measuring\n"
+	       "  --timeout-ms N (1000) --seed N (1)\n"
+	       "  --write-hashes FILE  write the torrents' info hashes (40 hex digits a line)\n");
+}
+
+/* Parses "connect=5,announce=90,scrape=5" into mix; returns 0 or -1. */
+static int parse_mix(const char *s, unsigned *mix)
+{
+	char buf[128];
+	size_t len = strlen(s);
+
+	if (len >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, len + 1);
+	memset(mix, 0, sizeof(*mix) * LOAD_N_ACTIONS);
+	for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok != NULL;
+	     tok = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(tok, '=');
+		unsigned a;
+
+		if (eq == NULL)
+			return -1;
+		*eq = '\0';
+		for (a = 0; a < LOAD_N_ACTIONS && strcmp(tok, action_name[a]) != 0; a++)
+			;
+		char *end;
+		unsigned long v = strtoul(eq + 1, &end, 10);
+		if (a == LOAD_N_ACTIONS || *end != '\0' || end == eq + 1 || v > 1000000)
+			return -1;
+		mix[a] = (unsigned)v;
+	}
+	return 0;
+}
+
+/* Parses an unsigned number in lo..hi into *v; returns 0 or -1. */
+static int parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *v)
+{
+	char *end;
+
+	errno = 0;
+	unsigned long long x = strtoull(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || s[0] == '-' || x < lo || x > hi)
+		return -1;
+	*v = x;
+	return 0;
+}
+
+enum {
+	OPT_WIRE = 256,
+	OPT_TARGET4,
+	OPT_TARGET6,
+	OPT_PORT,
+	OPT_DEVICE,
+	OPT_SELF4,
+	OPT_DST_MAC,
+	OPT_TORRENTS,
+	OPT_PEERS,
+	OPT_CLIENTS,
+	OPT_ZIPF,
+	OPT_MIX,
+	OPT_NUMWANT,
+	OPT_SEEDERS,
+	OPT_V6,
+	OPT_SCRAPE_HASHES,
+	OPT_WINDOW,
+	OPT_DURATION,
+	OPT_COUNT,
+	OPT_PREFILL,
+	OPT_TIMEOUT,
+	OPT_SEED,
+	OPT_WRITE_HASHES,
+	OPT_HELP,
+};
+
+static const struct option long_opts[] = {
+    {"wire", required_argument, NULL, OPT_WIRE},
+    {"target4", required_argument, NULL, OPT_TARGET4},
+    {"target6", required_argument, NULL, OPT_TARGET6},
+    {"port", required_argument, NULL, OPT_PORT},
+    {"device", required_argument, NULL, OPT_DEVICE},
+    {"self4", required_argument, NULL, OPT_SELF4},
+    {"dst-mac", required_argument, NULL, OPT_DST_MAC},
+    {"torrents", required_argument, NULL, OPT_TORRENTS},
+    {"peers", required_argument, NULL, OPT_PEERS},
+    {"clients", required_argument, NULL, OPT_CLIENTS},
+    {"zipf", required_argument, NULL, OPT_ZIPF},
+    {"mix", required_argument, NULL, OPT_MIX},
+    {"numwant", required_argument, NULL, OPT_NUMWANT},
+    {"seeders", required_argument, NULL, OPT_SEEDERS},
+    {"v6", required_argument, NULL, OPT_V6},
+    {"scrape-hashes", required_argument, NULL, OPT_SCRAPE_HASHES},
+    {"window", required_argument, NULL, OPT_WINDOW},
+    {"duration", required_argument, NULL, OPT_DURATION},
+    {"count", required_argument, NULL, OPT_COUNT},
+    {"prefill", no_argument, NULL, OPT_PREFILL},
+    {"timeout-ms", required_argument, NULL, OPT_TIMEOUT},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"write-hashes", required_argument, NULL, OPT_WRITE_HASHES},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+/* One numeric option into o; returns 0 or -1. */
+static int parse_number(int opt, const char *arg, struct opts *o)
+{
+	struct load_params *p = &o->p;
+	uint64_t v = 0;
+	char *end;
+
+	switch (opt) {
+	case OPT_ZIPF:
+		p->zipf_s = strtod(arg, &end);
+		return *end == '\0' && end != arg && p->zipf_s >= 0 && p->zipf_s <= 5 ? 0 : -1;
+	case OPT_DURATION:
+		p->duration_s = strtod(arg, &end);
+		return *end == '\0' && end != arg && p->duration_s >= 0 && p->duration_s <= 86400
+			   ? 0
+			   : -1;
+	case OPT_NUMWANT:
+		if (strcmp(arg, "-1") == 0) {
+			p->numwant = -1;
+			return 0;
+		}
+		if (parse_u64(arg, 0, 100000, &v) < 0)
+			return -1;
+		p->numwant = (int32_t)v;
+		return 0;
+	case OPT_PORT:
+		if (parse_u64(arg, 1, 65535, &v) < 0)
+			return -1;
+		o->port = (uint16_t)v;
+		return 0;
+	case OPT_TORRENTS:
+	case OPT_PEERS:
+		if (parse_u64(arg, 1, 100000000, &v) < 0)
+			return -1;
+		*(opt == OPT_TORRENTS ? &p->torrents : &p->peers) = (uint32_t)v;
+		return 0;
+	case OPT_CLIENTS:
+		if (parse_u64(arg, 1, 16000000, &v) < 0)
+			return -1;
+		p->clients = (uint32_t)v;
+		return 0;
+	case OPT_SEEDERS:
+	case OPT_V6:
+		if (parse_u64(arg, 0, 100, &v) < 0)
+			return -1;
+		*(opt == OPT_SEEDERS ? &p->seeders_pct : &p->v6_pct) = (unsigned)v;
+		return 0;
+	case OPT_SCRAPE_HASHES:
+		if (parse_u64(arg, 1, LOAD_SCRAPE_MAX, &v) < 0)
+			return -1;
+		p->scrape_hashes = (unsigned)v;
+		return 0;
+	case OPT_WINDOW:
+		if (parse_u64(arg, 1, 1u << SLOT_BITS, &v) < 0)
+			return -1;
+		p->window = (uint32_t)v;
+		return 0;
+	case OPT_TIMEOUT:
+		if (parse_u64(arg, 1, 60000, &v) < 0)
+			return -1;
+		p->timeout_ms = (uint32_t)v;
+		return 0;
+	case OPT_COUNT:
+		return parse_u64(arg, 0, UINT64_MAX, &p->count);
+	case OPT_SEED:
+		return parse_u64(arg, 0, UINT64_MAX, &p->seed);
+	}
+	return -1;
+}
+
+/* Parses argv up to "--" into o; returns the index after "--" (or argc),
+ * or -1 on a usage error (reported). */
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+	int opt;
+
+	*o = (struct opts){
+	    .p = {.torrents = 1000,
+		  .peers = 10000,
+		  .zipf_s = 1.0,
+		  .mix = {5, 90, 5},
+		  .numwant = 50,
+		  .seeders_pct = 20,
+		  .scrape_hashes = 1,
+		  .window = 256,
+		  .duration_s = 5,
+		  .timeout_ms = 1000,
+		  .seed = 1},
+	    .device = "net_memif0",
+	    .self4 = "198.18.0.1",
+	    .port = 6969,
+	};
+	while ((opt = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_WIRE:
+			o->wire = optarg;
+			break;
+		case OPT_TARGET4:
+			o->target4 = optarg;
+			break;
+		case OPT_TARGET6:
+			o->target6 = optarg;
+			break;
+		case OPT_DEVICE:
+			o->device = optarg;
+			break;
+		case OPT_SELF4:
+			o->self4 = optarg;
+			break;
+		case OPT_DST_MAC:
+			o->dst_mac = optarg;
+			break;
+		case OPT_WRITE_HASHES:
+			o->write_hashes = optarg;
+			break;
+		case OPT_PREFILL:
+			o->p.prefill = true;
+			break;
+		case OPT_MIX:
+			if (parse_mix(optarg, o->p.mix) < 0) {
+				fprintf(stderr, "dpt-load: bad --mix: %s\n", optarg);
+				return -1;
+			}
+			break;
+		case 'h':
+		case OPT_HELP:
+			usage(stdout);
+			exit(0);
+		case '?':
+			usage(stderr);
+			return -1;
+		default:
+			if (parse_number(opt, optarg, o) < 0) {
+				fprintf(stderr, "dpt-load: bad value for --%s: %s\n",
+					long_opts[opt - OPT_WIRE].name, optarg);
+				return -1;
+			}
+		}
+	}
+	if (o->write_hashes != NULL)
+		return optind;
+	if (o->wire == NULL || (strcmp(o->wire, "sock") != 0 && strcmp(o->wire, "dpdk") != 0) ||
+	    (o->target4 == NULL && o->target6 == NULL)) {
+		fprintf(stderr, "dpt-load: --wire sock|dpdk and a --target4 or --target6 needed\n");
+		return -1;
+	}
+	if (o->p.mix[0] + o->p.mix[1] + o->p.mix[2] == 0 ||
+	    (o->p.duration_s == 0 && o->p.count == 0)) {
+		fprintf(stderr, "dpt-load: --mix needs a nonzero weight; --duration or --count "
+				"a bound\n");
+		return -1;
+	}
+	return optind;
+}
+
+/* --write-hashes: one torrent's info hash per line; returns the exit code. */
+static int write_hashes(const struct opts *o)
+{
+	struct load_params p = o->p;
+	struct load_work w = {.p = p};
+	FILE *f = strcmp(o->write_hashes, "-") == 0 ? stdout : fopen(o->write_hashes, "w");
+
+	if (f == NULL) {
+		fprintf(stderr, "dpt-load: %s: %s\n", o->write_hashes, strerror(errno));
+		return 1;
+	}
+	for (uint32_t t = 0; t < p.torrents; t++) {
+		uint8_t h[TR_HASH_LEN];
+
+		load_info_hash(&w, t, h);
+		for (unsigned i = 0; i < TR_HASH_LEN; i++)
+			fprintf(f, "%02x", h[i]);
+		fputc('\n', f);
+	}
+	if ((f != stdout && fclose(f) != 0) || (f == stdout && fflush(f) != 0)) {
+		fprintf(stderr, "dpt-load: writing %s failed\n", o->write_hashes);
+		return 1;
+	}
+	return 0;
+}
+
+/* The wire the options ask for; EAL is initialised for dpdk. */
+static struct load_wire *open_wire(const struct opts *o, struct load_work *w, int argc, char **argv,
+				   int eal_at)
+{
+	char err[256];
+	struct load_wire *wire;
+
+	if (strcmp(o->wire, "sock") == 0) {
+		wire = load_wire_sock_new(w, o->target4 ? o->target4 : o->target6, o->port, err,
+					  sizeof(err));
+	} else {
+		/* EAL sees the program name, then what follows "--". */
+		argv[eal_at - 1] = argv[0];
+		if (rte_eal_init(argc - eal_at + 1, argv + eal_at - 1) < 0) {
+			fprintf(stderr, "dpt-load: rte_eal_init failed\n");
+			return NULL;
+		}
+		eal_up = true;
+		wire = load_wire_dpdk_new(w, o->device, o->self4, o->target4, o->target6,
+					  o->dst_mac, o->port, err, sizeof(err));
+	}
+	if (wire == NULL)
+		fprintf(stderr, "dpt-load: %s\n", err);
+	return wire;
+}
+
+static int run(struct drv *d, const struct opts *o)
+{
+	struct stats *st = calloc(3, sizeof(*st));
+	int ret = 1;
+
+	if (st == NULL)
+		return 1;
+	if (run_phase(d, PH_CONNECT, &st[0]) < 0 || total(st[0].answered) == 0) {
+		print_phase("connect", &st[0]);
+		fprintf(stderr, "dpt-load: the tracker does not answer connects\n");
+		goto out;
+	}
+	print_phase("connect", &st[0]);
+	if (o->p.prefill) {
+		if (run_phase(d, PH_PREFILL, &st[1]) < 0) {
+			print_phase("prefill", &st[1]);
+			fprintf(stderr, "dpt-load: the tracker stopped answering in prefill\n");
+			goto out;
+		}
+		print_phase("prefill", &st[1]);
+	}
+	if (run_phase(d, PH_MEASURE, &st[2]) < 0) {
+		fprintf(stderr, "dpt-load: the tracker stopped answering\n");
+		goto out;
+	}
+	print_result(d, &st[2], &st[1]);
+	ret = 0;
+out:
+	free(st);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	struct load_work work;
+	struct drv d = {0};
+	char err[256];
+	int ret = 1;
+
+	int eal_at = parse_args(argc, argv, &o);
+	if (eal_at < 0)
+		return 2;
+	if (o.write_hashes != NULL)
+		return write_hashes(&o);
+	if (strcmp(o.wire, "dpdk") != 0 && eal_at < argc) {
+		fprintf(stderr, "dpt-load: EAL arguments are for --wire dpdk\n");
+		return 2;
+	}
+	if (strcmp(o.wire, "dpdk") == 0 && (eal_at < 2 || strcmp(argv[eal_at - 1], "--") != 0)) {
+		fprintf(stderr, "dpt-load: --wire dpdk needs EAL arguments after --\n");
+		return 2;
+	}
+	if (load_work_init(&work, &o.p, err, sizeof(err)) < 0) {
+		fprintf(stderr, "dpt-load: %s\n", err);
+		return 2;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	d.work = &work;
+	d.rng = o.p.seed * 0x9e3779b97f4a7c15ULL + 1;
+	d.mix_total = o.p.mix[0] + o.p.mix[1] + o.p.mix[2];
+	d.n_slots = d.n_free = o.p.window;
+	d.slots = calloc(d.n_slots, sizeof(*d.slots));
+	d.free_slots = malloc(sizeof(*d.free_slots) * d.n_slots);
+	if (d.slots == NULL || d.free_slots == NULL)
+		goto out;
+	for (uint32_t i = 0; i < d.n_slots; i++)
+		d.free_slots[i] = d.n_slots - 1 - i;
+	d.wire = open_wire(&o, &work, argc, argv, eal_at);
+	if (d.wire == NULL)
+		goto out;
+	printf("dpt-load: wire %s, %u torrents, %u peers, %u clients (%u%% IPv6), zipf %.2f, "
+	       "mix %u/%u/%u, window %u\n",
+	       d.wire->name, work.p.torrents, work.p.peers, work.p.clients, work.p.v6_pct,
+	       work.p.zipf_s, work.p.mix[0], work.p.mix[1], work.p.mix[2], work.p.window);
+	fflush(stdout);
+	ret = run(&d, &o);
+	d.wire->close(d.wire);
+out:
+	if (eal_up)
+		rte_eal_cleanup();
+	free(d.slots);
+	free(d.free_slots);
+	load_work_fini(&work);
+	return ret;
+}

@@ -92,6 +92,11 @@ struct dp_app {
 	volatile int stop; /* set by signals, idle exit; read by every loop */
 };
 
+/* dp_tracker.c: the peer table (ptab_new, named name) and app->tr's
+ * parameters and connection-ID key from app->cfg. Returns 0, or -1 with
+ * err set. */
+int dp_tracker_init(struct dp_app *app, const char *name, char *err, size_t errlen);
+
 /* dp_port.c: probes, configures and starts every dpdk.ports entry with one
  * RX and one TX queue per worker. Returns 0, or a negative errno-style value
  * with the failing call named in err. */

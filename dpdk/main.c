@@ -39,7 +39,6 @@
 #include <sodium.h>
 
 #include "cfg.h"
-#include "core/connid.h"
 #include "core/ptab.h"
 #include "dp_app.h"
 #include "dp_privs.h"
@@ -119,47 +118,6 @@ static uint32_t log_level(enum cfg_log_level l)
 	};
 
 	return map[l];
-}
-
-/* The peer table and the tracker parameters, from the config. */
-static int tracker_init(struct cfg *cfg, char *err, size_t errlen)
-{
-	struct ptab_params pp = {
-	    .name = "main",
-	    .max_swarms = cfg->tracker.max_swarms,
-	    .max_peers_per_swarm = cfg->tracker.max_peers_per_swarm,
-	    .memory_bytes = (uint64_t)cfg->tracker.memory_mb << 20,
-	    .peer_timeout = cfg->tracker.peer_timeout,
-	    .swarm_retention = cfg->tracker.swarm_retention,
-	    .socket_id = (int)rte_socket_id(),
-	};
-	uint8_t slot_key[16];
-
-	if (cfg->dpdk.replay) { /* peer placement, and so selection, must repeat */
-		memset(slot_key, 0, sizeof(slot_key));
-		memcpy(slot_key, &cfg->dpdk.rng_seed, sizeof(cfg->dpdk.rng_seed));
-		pp.slot_key = slot_key;
-	}
-	app.ptab = ptab_new(&pp, err, errlen);
-	if (app.ptab == NULL)
-		return -1;
-	app.tr.ptab = app.ptab;
-	app.tr.p = (struct tr_params){
-	    .announce_interval = cfg->tracker.announce_interval,
-	    .announce_jitter = cfg->tracker.announce_jitter,
-	    .min_interval = cfg->tracker.min_interval,
-	    .numwant_default = cfg->tracker.numwant_default,
-	    .numwant_max = cfg->tracker.numwant_max,
-	    .connid_ttl = cfg->udp.connection_id_ttl,
-	    .http_trust_ip_params = cfg->http.trust_ip_params,
-	};
-	if (cfg->udp.has_secret)
-		memcpy(app.tr.key.k, cfg->udp.secret, sizeof(app.tr.key.k));
-	else if (connid_key_random(&app.tr.key) != 0) {
-		snprintf(err, errlen, "connid_key_random: libsodium cannot initialise");
-		return -1;
-	}
-	return 0;
 }
 
 /* One worker per EAL lcore; the main lcore is a worker only when alone. */
@@ -321,7 +279,7 @@ static int serve(const char *argv0, struct cfg *cfg, int n_extra, char **extra)
 	signal(SIGHUP, on_signal);
 
 	workers_init(cfg);
-	if (tracker_init(cfg, err, sizeof(err)) != 0 ||
+	if (dp_tracker_init(&app, "main", err, sizeof(err)) != 0 ||
 	    dp_ports_init(&app, err, sizeof(err)) != 0) {
 		fprintf(stderr, "dptrack: %s\n", err);
 		goto out;

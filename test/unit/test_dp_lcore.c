@@ -40,7 +40,6 @@
 #include <rte_udp.h>
 
 #include "cfg.h"
-#include "core/connid.h"
 #include "core/ptab.h"
 #include "core/udp_msg.h"
 #include "dpdk/dp_app.h"
@@ -110,35 +109,14 @@ static int eal_two_lcores_init(const char *name, unsigned mem_mb)
 
 /* ---- the tracker and the port, as main.c's serve() builds them -------- */
 
-/* main.c's tracker_init(), on the (shrunk) configuration; name is the table's. */
+/* The tracker as main.c builds it (dp_tracker_init), on the (shrunk)
+ * configuration; name is the table's. */
 static void tracker_up(struct dp_app *app, const char *name)
 {
-	const struct cfg *cfg = app->cfg;
 	char err[256];
-	struct ptab_params pp = {
-	    .name = name,
-	    .max_swarms = cfg->tracker.max_swarms,
-	    .max_peers_per_swarm = cfg->tracker.max_peers_per_swarm,
-	    .memory_bytes = (uint64_t)cfg->tracker.memory_mb << 20,
-	    .peer_timeout = cfg->tracker.peer_timeout,
-	    .swarm_retention = cfg->tracker.swarm_retention,
-	    .socket_id = (int)rte_socket_id(),
-	};
 
-	app->ptab = ptab_new(&pp, err, sizeof(err));
-	if (app->ptab == NULL)
-		fail_msg("ptab_new: %s", err);
-	app->tr.ptab = app->ptab;
-	app->tr.p = (struct tr_params){
-	    .announce_interval = cfg->tracker.announce_interval,
-	    .announce_jitter = cfg->tracker.announce_jitter,
-	    .min_interval = cfg->tracker.min_interval,
-	    .numwant_default = cfg->tracker.numwant_default,
-	    .numwant_max = cfg->tracker.numwant_max,
-	    .connid_ttl = cfg->udp.connection_id_ttl,
-	    .http_trust_ip_params = cfg->http.trust_ip_params,
-	};
-	assert_int_equal(connid_key_random(&app->tr.key), 0);
+	if (dp_tracker_init(app, name, err, sizeof(err)) != 0)
+		fail_msg("dp_tracker_init: %s", err);
 }
 
 /* main.c's serve() and workers_init() under `-l 0,1`: one worker, on lcore

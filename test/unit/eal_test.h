@@ -14,8 +14,10 @@
 
 #include <rte_eal.h>
 
-/* Starts EAL with `mem_mb` MB of ordinary memory. Returns rte_eal_init()'s value. */
-static inline int eal_test_init(const char *name, unsigned mem_mb)
+/* Starts EAL with `mem_mb` MB of ordinary memory and the lcores of
+ * `lcores` (an EAL --lcores=... or -l... argument). Returns rte_eal_init()'s
+ * value. */
+static inline int eal_test_init_lcores(const char *name, unsigned mem_mb, const char *lcores)
 {
 	char prefix[64], mem[16];
 
@@ -30,10 +32,15 @@ static inline int eal_test_init(const char *name, unsigned mem_mb)
 			prefix,
 			(char *)"--log-level=lib.eal:error",
 			(char *)"--no-telemetry",
-			(char *)"-l",
-			(char *)"0",
+			(char *)lcores,
 			NULL};
 	return rte_eal_init((int)(sizeof(argv) / sizeof(argv[0])) - 1, argv);
+}
+
+/* One lcore, lcore 0: what most tests need. */
+static inline int eal_test_init(const char *name, unsigned mem_mb)
+{
+	return eal_test_init_lcores(name, mem_mb, "-l0");
 }
 
 /* Stops EAL and removes the run directory it made for this prefix (empty

@@ -81,7 +81,7 @@ static struct rte_mbuf *hoard[DRY_MBUFS + 64];
  */
 static int eal_two_lcores_init(const char *name, unsigned mem_mb)
 {
-	char prefix[64], mem[16], cpus[128] = "", lcores[300];
+	char cpus[128] = "", lcores[300];
 	cpu_set_t set;
 	size_t n = 0;
 
@@ -91,20 +91,7 @@ static int eal_two_lcores_init(const char *name, unsigned mem_mb)
 		if (CPU_ISSET(c, &set))
 			n += (size_t)snprintf(cpus + n, sizeof(cpus) - n, "%s%d", n ? "," : "", c);
 	snprintf(lcores, sizeof(lcores), "--lcores=0@(%s),1@(%s)", cpus, cpus);
-	snprintf(prefix, sizeof(prefix), "--file-prefix=dpt-%s-%d", name, (int)getpid());
-	snprintf(mem, sizeof(mem), "%u", mem_mb);
-	char *argv[] = {(char *)"test",
-			(char *)"--no-huge",
-			(char *)"-m",
-			mem,
-			(char *)"--no-pci",
-			(char *)"--no-shconf",
-			prefix,
-			(char *)"--log-level=lib.eal:error",
-			(char *)"--no-telemetry",
-			lcores,
-			NULL};
-	return rte_eal_init((int)(sizeof(argv) / sizeof(argv[0])) - 1, argv);
+	return eal_test_init_lcores(name, mem_mb, lcores);
 }
 
 /* ---- the tracker and the port, as main.c's serve() builds them -------- */

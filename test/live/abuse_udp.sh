@@ -76,10 +76,7 @@ tracker:
   max_peers_per_swarm: $max_peers
   memory_mb: $memory_mb
 udp: { ports: [$port], connection_id_ttl: $ttl, connection_id_secret: "$secret" }
-dpdk:
-  eal_args: ["--no-huge", "-m", "512", "--no-pci", "--no-shconf", "-l", "0",
-             "--file-prefix", "$prefix", "--vdev", "net_af_packet0,iface=$tr_if"]
-  ports: [ { device: net_af_packet0, ipv4: $tr4/24, ipv6: "$tr6/64" } ]
+$(live_dpdk_yaml "$tr4" "$tr6")
 http:
   enabled: true
   listen: ["$http4:$port"]

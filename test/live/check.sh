@@ -62,10 +62,7 @@ tracker:
   max_swarms: 10000
   memory_mb: 64
 udp: { ports: [$port] }
-dpdk:
-  eal_args: ["--no-huge", "-m", "512", "--no-pci", "--no-shconf", "-l", "0",
-             "--file-prefix", "$prefix", "--vdev", "net_af_packet0,iface=$tr_if"]
-  ports: [ { device: net_af_packet0, ipv4: $udp4/24, ipv6: "$udp6/64" } ]
+$(live_dpdk_yaml "$udp4" "$udp6")
 http:
   enabled: true
   listen: ["0.0.0.0:$port", "[::]:$port"]

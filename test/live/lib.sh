@@ -179,6 +179,18 @@ live_setup() {
 	ok "$desc"
 }
 
+# live_dpdk_yaml A4 A6: the dptrack.yaml dpdk section most live tests use:
+# one lcore, no hugepages, the file prefix of this run, net_af_packet on
+# tr_if with the addresses A4/24 and A6/64. For a heredoc: $(live_dpdk_yaml ...).
+live_dpdk_yaml() {
+	cat <<EOF
+dpdk:
+  eal_args: ["--no-huge", "-m", "512", "--no-pci", "--no-shconf", "-l", "0",
+             "--file-prefix", "$prefix", "--vdev", "net_af_packet0,iface=$tr_if"]
+  ports: [ { device: net_af_packet0, ipv4: $1/24, ipv6: "$2/64" } ]
+EOF
+}
+
 # Bails unless dptrack --check-config accepts $tmp/dptrack.yaml.
 # shellcheck disable=SC2154 # dptrack: set by the script
 live_check_config() {

@@ -51,10 +51,7 @@ tracker:
   memory_mb: 64
   snapshot: { path: "$snap", interval: $1 }
 udp: { ports: [$port] }
-dpdk:
-  eal_args: ["--no-huge", "-m", "512", "--no-pci", "--no-shconf", "-l", "0",
-             "--file-prefix", "$prefix", "--vdev", "net_af_packet0,iface=$tr_if"]
-  ports: [ { device: net_af_packet0, ipv4: $tr4/24, ipv6: "$tr6/64" } ]
+$(live_dpdk_yaml "$tr4" "$tr6")
 http: { enabled: false }
 EOF2
 	live_check_config

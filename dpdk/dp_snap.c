@@ -11,11 +11,13 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <libgen.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <rte_log.h>
 
@@ -89,6 +91,14 @@ int dp_snap_load(struct dp_app *app)
 
 	if (!enabled(app))
 		return 0;
+	/* A directory we cannot write is found now, not at the first save. */
+	snprintf(aside, sizeof(aside), "%s", path);
+	const char *dir = dirname(aside);
+	if (access(dir, W_OK | X_OK) != 0) {
+		DP_LOG(ERR, "tracker.snapshot.path %s: its directory %s: %s\n", path, dir,
+		       strerror(errno));
+		return -1;
+	}
 	enum snap_result r = snap_load(app->ptab, path, wall_now(), key, &info, err, sizeof(err));
 	switch (r) {
 	case SNAP_OK:

@@ -4,6 +4,7 @@
 # The live snapshot test: dptrack on net_af_packet over a veth (as udp.sh),
 # restarted several times over one snapshot file, with
 # test/live/snapshot_checks.py as the client:
+#   0. a snapshot path in a missing directory stops dptrack at start;
 #   1. 40 swarms filled over both families; SIGTERM saves them;
 #   2. restarted: every scrape, peer list and an old connection ID are back;
 #   3. a save stuck on its temporary file (a FIFO nobody reads yet) while
@@ -40,7 +41,7 @@ live_setup "namespaces $tr_ns and $cl_ns with veth $tr_if/$cl_if set up" "$src4"
 snap=$tmp/snap/peers.snap
 mkdir -p "$tmp/snap"
 
-# config INTERVAL: no connection_id_secret, so the key comes from the file.
+# config INTERVAL [PATH]: no connection_id_secret, so the key comes from the file.
 config() {
 	cat >"$tmp/dptrack.yaml" <<EOF2
 log: { level: info }
@@ -49,7 +50,7 @@ tracker:
   announce_jitter: 0
   max_swarms: 10000
   memory_mb: 64
-  snapshot: { path: "$snap", interval: $1 }
+  snapshot: { path: "${2:-$snap}", interval: $1 }
 udp: { ports: [$port] }
 $(live_dpdk_yaml "$tr4" "$tr6")
 http: { enabled: false }
@@ -68,6 +69,15 @@ client() {
 }
 
 logged() { grep -q -- "$1" "$tmp/dptrack.out"; }
+
+# --- 0. a snapshot directory that is not there: refused at start -------------------
+config 0 "$tmp/nodir/peers.snap"
+in_tr timeout 30 "$dptrack" -c "$tmp/dptrack.yaml" >"$tmp/nodir.out" 2>&1
+rc=$?
+check "a snapshot path in a missing directory stops dptrack at start (status $rc)" [ "$rc" = 1 ]
+check "and says which directory" grep -q "its directory $tmp/nodir: No such file or directory" \
+	"$tmp/nodir.out"
+rm -rf "/var/run/dpdk/$prefix"
 
 # --- 1. fill, SIGTERM -----------------------------------------------------------
 config 0

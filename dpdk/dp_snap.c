@@ -48,8 +48,10 @@ static void quiescent(void *arg)
 	ptab_quiescent(arg);
 }
 
-/* One save; logs the outcome and counts it. */
-static void save(struct dp_app *app, const char *why)
+/* One save; logs the outcome and counts it. From the snapshot thread (an
+ * RCU reader: quiescent after each swarm) or at exit, when nothing else
+ * touches the table (reader false). */
+static void save(struct dp_app *app, const char *why, bool reader)
 {
 	const char *path = app->cfg->tracker.snapshot_path;
 	struct timespec t0, t1;
@@ -57,8 +59,9 @@ static void save(struct dp_app *app, const char *why)
 	char err[512];
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	enum snap_result r = snap_save(app->ptab, path, app->tr.key.k, wall_now(), quiescent,
-				       app->ptab, &info, err, sizeof(err));
+	enum snap_result r =
+	    snap_save(app->ptab, path, app->tr.key.k, wall_now(), reader ? quiescent : NULL,
+		      app->ptab, &info, err, sizeof(err));
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	uint64_t ms = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000 +
 		      (uint64_t)(t1.tv_nsec - t0.tv_nsec) / 1000000;
@@ -148,7 +151,7 @@ static void *thread_main(void *arg)
 			continue;
 		dp_snap_requested = 0;
 		ptab_reader_online(app->ptab);
-		save(app, asked ? "SIGUSR1" : "interval");
+		save(app, asked ? "SIGUSR1" : "interval", true);
 		ptab_reader_offline(app->ptab);
 		if (interval)
 			next = wall_now() + interval;
@@ -181,5 +184,5 @@ void dp_snap_stop(struct dp_app *app, bool final)
 		st.running = false;
 	}
 	if (final && enabled(app))
-		save(app, "exit");
+		save(app, "exit", false);
 }

@@ -72,14 +72,9 @@ EOF2
 	live_check_config
 }
 
-answers() {
-	in_cl ping -c 1 -W 1 -q "$udp4" >/dev/null 2>&1 &&
-		[ "$(in_cl curl -s -o /dev/null -w '%{http_code}' --max-time 2 \
-			"http://$http4:$port/heartbeat" 2>/dev/null)" = 200 ]
-}
 
 start() {
-	live_start "dptrack ($1) answers ping and GET /heartbeat within 20 s" 100 answers
+	live_start "dptrack ($1) answers ping and GET /heartbeat within 20 s" 100 live_answers_both
 }
 
 client() {

@@ -70,13 +70,7 @@ http:
 EOF
 live_check_config
 
-# 0 once dptrack answers ping on link A and GET /heartbeat on link B.
-answers() {
-	in_cl ping -c 1 -W 1 -q "$udp4" >/dev/null 2>&1 &&
-		[ "$(in_cl curl -s -o /dev/null -w '%{http_code}' --max-time 2 \
-			"http://$http4:$port/heartbeat" 2>/dev/null)" = 200 ]
-}
-live_start "dptrack answers ping and GET /heartbeat within 20 s of starting" 100 answers
+live_start "dptrack answers ping and GET /heartbeat within 20 s of starting" 100 live_answers_both
 
 # --- the text run: one line per check ----------------------------------------
 # A run takes seconds; the bound is for a tracker that stops answering.

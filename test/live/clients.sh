@@ -145,12 +145,7 @@ stats: { allow: ["198.18.1.1/32"] }
 EOF
 live_check_config
 
-answers() {
-	in_cl ping -c 1 -W 1 -q "$udp4" >/dev/null 2>&1 &&
-		[ "$(in_cl curl -s -o /dev/null -w '%{http_code}' --max-time 2 \
-			"http://$http4:$port/heartbeat" 2>/dev/null)" = 200 ]
-}
-live_start "dptrack answers ping and GET /heartbeat within 20 s of starting" 100 answers
+live_start "dptrack answers ping and GET /heartbeat within 20 s of starting" 100 live_answers_both
 
 # dpt_stat NAME: dptrack's /stats counter NAME (read from CL over HTTP), -1 if
 # it cannot be read.

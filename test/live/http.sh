@@ -89,13 +89,7 @@ EOF
 live_check_config
 
 # --- start dptrack and wait until both paths answer --------------------------
-# 0 once dptrack answers ping on link A and GET /heartbeat on link B.
-answers() {
-	in_cl ping -c 1 -W 1 -q "$udp4" >/dev/null 2>&1 &&
-		[ "$(in_cl curl -s -o /dev/null -w '%{http_code}' --max-time 2 \
-			"http://$http4:$port/heartbeat" 2>/dev/null)" = 200 ]
-}
-live_start "dptrack answers ping and GET /heartbeat within 20 s of starting" 100 answers
+live_start "dptrack answers ping and GET /heartbeat within 20 s of starting" 100 live_answers_both
 
 check "GET /heartbeat over IPv6 with curl" \
 	[ "$(in_cl curl -s -g -o /dev/null -w '%{http_code}' --max-time 5 \

@@ -179,6 +179,15 @@ live_setup() {
 	ok "$desc"
 }
 
+# live_answers_both: 0 once dptrack answers ping at $udp4 (link A, the
+# DPDK port) and GET /heartbeat at $http4:$port (link B, the kernel's
+# TCP); a live_start probe for the scripts that run both paths.
+live_answers_both() {
+	in_cl ping -c 1 -W 1 -q "$udp4" >/dev/null 2>&1 &&
+		[ "$(in_cl curl -s -o /dev/null -w '%{http_code}' --max-time 2 \
+			"http://$http4:$port/heartbeat" 2>/dev/null)" = 200 ]
+}
+
 # live_dpdk_yaml A4 A6: the dptrack.yaml dpdk section most live tests use:
 # one lcore, no hugepages, the file prefix of this run, net_af_packet on
 # tr_if with the addresses A4/24 and A6/64. For a heredoc: $(live_dpdk_yaml ...).

@@ -161,28 +161,38 @@ static void mem_release(struct ptab *t, uint64_t n)
 
 /* ---- peer sets ---------------------------------------------------------- */
 
-static inline unsigned fam_klen(unsigned fam)
+/*
+ * The announce path calls the set functions below with the family as a
+ * compile-time constant (ptab_announce dispatches once to an inlined copy
+ * per family), so slot sizes are constants and every compare and copy of a
+ * peer is a few loads and stores. Before, a memcmp/memcpy call per probed
+ * or picked slot took half the tracker lcore's cycles (docs/BENCHMARKS.md).
+ */
+static __rte_always_inline unsigned fam_klen(unsigned fam)
 {
 	return fam ? TR_PEER6_LEN : TR_PEER4_LEN;
 }
 
 /* Slot size: the compact form and a 16-bit stamp. */
-static inline unsigned fam_esz(unsigned fam)
+static __rte_always_inline unsigned fam_esz(unsigned fam)
 {
 	return fam_klen(fam) + 2;
 }
 
-static inline uint8_t *slot_at(const struct pset *s, unsigned esz, uint32_t i)
+static __rte_always_inline uint8_t *slot_at(const struct pset *s, unsigned esz, uint32_t i)
 {
 	return (uint8_t *)s->slots + (size_t)i * esz;
 }
 
-static inline bool slot_empty(const uint8_t *e, unsigned klen)
+static __rte_always_inline bool slot_empty(const uint8_t *e, unsigned klen)
 {
-	return e[klen - 2] == 0 && e[klen - 1] == 0;
+	uint16_t port;
+
+	memcpy(&port, e + klen - 2, sizeof(port));
+	return port == 0;
 }
 
-static inline uint16_t slot_stamp(const uint8_t *e, unsigned klen)
+static __rte_always_inline uint16_t slot_stamp(const uint8_t *e, unsigned klen)
 {
 	uint16_t v;
 
@@ -190,7 +200,7 @@ static inline uint16_t slot_stamp(const uint8_t *e, unsigned klen)
 	return v;
 }
 
-static inline void slot_set_stamp(uint8_t *e, unsigned klen, uint16_t v)
+static __rte_always_inline void slot_set_stamp(uint8_t *e, unsigned klen, uint16_t v)
 {
 	memcpy(e + klen, &v, sizeof(v));
 }
@@ -215,8 +225,35 @@ static inline uint32_t next_slot(uint32_t i, uint32_t cap)
 	return i + 1 == cap ? 0 : i + 1;
 }
 
+/* Whether slot e holds key. Written out rather than memcmp so that it is
+ * branch-free loads even where the length is not a constant. */
+static __rte_always_inline bool slot_is(const uint8_t *e, const uint8_t *key, unsigned fam)
+{
+	uint64_t a, b, c = 0, d = 0;
+	uint32_t x, y;
+
+	/* IPv4: bytes 0-3 and 2-5; IPv6: 0-7, 8-15 and 14-17 (overlaps are harmless). */
+	if (fam == 0) {
+		memcpy(&x, e, 4);
+		memcpy(&y, key, 4);
+		a = x;
+		b = y;
+		memcpy(&x, e + 2, 4);
+		memcpy(&y, key + 2, 4);
+	} else {
+		memcpy(&a, e, 8);
+		memcpy(&b, key, 8);
+		memcpy(&c, e + 8, 8);
+		memcpy(&d, key + 8, 8);
+		memcpy(&x, e + 14, 4);
+		memcpy(&y, key + 14, 4);
+	}
+	return ((a ^ b) | (c ^ d) | (uint64_t)(x ^ y)) == 0;
+}
+
 /* Returns the slot holding key, or -1. */
-static int64_t pset_find(const struct pset *s, unsigned fam, const uint8_t *key, uint32_t h)
+static __rte_always_inline int64_t pset_find(const struct pset *s, unsigned fam,
+					     const uint8_t *key, uint32_t h)
 {
 	unsigned klen = fam_klen(fam), esz = fam_esz(fam);
 
@@ -227,13 +264,15 @@ static int64_t pset_find(const struct pset *s, unsigned fam, const uint8_t *key,
 
 		if (slot_empty(e, klen))
 			return -1;
-		if (memcmp(e, key, klen) == 0)
+		if (slot_is(e, key, fam))
 			return i;
 	}
 }
 
-/* Places a slot image known to be absent. The set must have a free slot. */
-static void pset_place(struct pset *s, unsigned fam, const uint8_t *img, uint32_t h)
+/* Places a slot image known to be absent. The set must have a free slot.
+ * Returns the slot it took. */
+static __rte_always_inline uint32_t pset_place(struct pset *s, unsigned fam, const uint8_t *img,
+					       uint32_t h)
 {
 	unsigned klen = fam_klen(fam), esz = fam_esz(fam);
 	uint32_t i = home_slot(h, s->cap);
@@ -242,6 +281,7 @@ static void pset_place(struct pset *s, unsigned fam, const uint8_t *img, uint32_
 		i = next_slot(i, s->cap);
 	memcpy(slot_at(s, esz, i), img, esz);
 	s->count++;
+	return i;
 }
 
 static size_t pset_bytes(unsigned fam, uint32_t cap)
@@ -314,7 +354,8 @@ static bool pset_reserve(struct ptab *t, struct pset **sp, unsigned fam)
 
 /* Removes slot i, shifting the rest of its probe run back so that no
  * lookup ever stops early at the hole. */
-static void pset_remove_at(const struct ptab *t, struct pset *s, unsigned fam, uint32_t i)
+static __rte_always_inline void pset_remove_at(const struct ptab *t, struct pset *s, unsigned fam,
+						uint32_t i)
 {
 	unsigned klen = fam_klen(fam), esz = fam_esz(fam);
 	uint32_t j = i;
@@ -337,23 +378,26 @@ static void pset_remove_at(const struct ptab *t, struct pset *s, unsigned fam, u
 }
 
 /* Copies up to want peers' compact forms to out, walking slots from a point
- * drawn from rnd and skipping self (NULL = skip nobody). Returns the count. */
-static uint32_t pset_pick(const struct pset *s, unsigned fam, const uint8_t *self, uint32_t want,
-			  uint32_t rnd, uint8_t *out)
+ * drawn from rnd and skipping slot `skip` (the announcer's; -1 = none).
+ * Returns the count. */
+static __rte_always_inline uint32_t pset_pick(const struct pset *s, unsigned fam, int64_t skip,
+					      uint32_t want, uint32_t rnd, uint8_t *out)
 {
 	unsigned klen = fam_klen(fam), esz = fam_esz(fam);
 	uint32_t n = 0;
 
 	if (s == NULL || want == 0)
 		return 0;
+	/* Branch-free: every slot is copied to the next free place in out
+	 * (in bounds, as n < want) and kept only if it is a peer. Whether a
+	 * slot is empty is a coin toss at the sets' load, and the branch it
+	 * replaces mispredicted about once per two slots (perf). */
 	uint32_t i = home_slot(rnd, s->cap);
 	for (uint32_t seen = 0; seen < s->cap && n < want; seen++, i = next_slot(i, s->cap)) {
 		const uint8_t *e = slot_at(s, esz, i);
 
-		if (slot_empty(e, klen) || (self != NULL && memcmp(e, self, klen) == 0))
-			continue;
 		memcpy(out + (size_t)n * klen, e, klen);
-		n++;
+		n += (uint32_t)(!slot_empty(e, klen) & (i != skip));
 	}
 	return n;
 }
@@ -477,17 +521,21 @@ static struct pick_plan plan_pick(uint32_t want, bool seeder, uint32_t avail_s, 
 	return p;
 }
 
-static uint32_t pick_family(const struct swarm *s, unsigned fam, const uint8_t *self, int self_role,
-			    bool seeder, uint32_t want, uint64_t rnd, uint8_t *out)
+/* self_role/self_slot: where the announcer sits in this family (-1 = not
+ * in it); it is skipped by slot, not compared against every peer picked. */
+static __rte_always_inline uint32_t pick_family(const struct swarm *s, unsigned fam, int self_role,
+						int64_t self_slot, bool seeder, uint32_t want,
+						uint64_t rnd, uint8_t *out)
 {
 	uint32_t avail_s = pset_count(s->set[SET_IDX(fam, 1)]) - (self_role == 1);
 	uint32_t avail_l = pset_count(s->set[SET_IDX(fam, 0)]) - (self_role == 0);
 	struct pick_plan p = plan_pick(want, seeder, avail_s, avail_l);
 	uint32_t n;
 
-	n = pset_pick(s->set[SET_IDX(fam, 1)], fam, self, p.seeders, (uint32_t)rnd, out);
-	n += pset_pick(s->set[SET_IDX(fam, 0)], fam, self, p.leechers, (uint32_t)(rnd >> 32),
-		       out + (size_t)n * fam_klen(fam));
+	n = pset_pick(s->set[SET_IDX(fam, 1)], fam, self_role == 1 ? self_slot : -1, p.seeders,
+		      (uint32_t)rnd, out);
+	n += pset_pick(s->set[SET_IDX(fam, 0)], fam, self_role == 0 ? self_slot : -1, p.leechers,
+		       (uint32_t)(rnd >> 32), out + (size_t)n * fam_klen(fam));
 	return n;
 }
 
@@ -498,7 +546,7 @@ static uint32_t pick_other_family(const struct ptab *t, const struct swarm *s,
 {
 	unsigned fam = a->peer.family != TR_AF_INET6;
 	uint8_t key[TR_PEER6_LEN];
-	const uint8_t *self = NULL;
+	int64_t slot = -1;
 	int role = -1;
 
 	if (a->numwant_other == 0)
@@ -506,31 +554,46 @@ static uint32_t pick_other_family(const struct ptab *t, const struct swarm *s,
 	if (a->other_self.family == (fam ? TR_AF_INET6 : TR_AF_INET)) {
 		tr_addr_compact(&a->other_self, key);
 		uint32_t h = peer_hash(t, key, fam_klen(fam));
-		for (int r = 0; r < 2 && role < 0; r++)
-			if (pset_find(s->set[SET_IDX(fam, r)], fam, key, h) >= 0)
+		for (int r = 0; r < 2 && role < 0; r++) {
+			slot = pset_find(s->set[SET_IDX(fam, r)], fam, key, h);
+			if (slot >= 0)
 				role = r;
-		self = key;
+		}
 	}
-	return pick_family(s, fam, self, role, a->seeder, a->numwant_other, rnd, out);
+	return pick_family(s, fam, role, slot, a->seeder, a->numwant_other, rnd, out);
+}
+
+/* Finds key in the family's two sets, the role it claims first (most
+ * announces keep their role, so the other set's miss is rarely paid).
+ * Returns the slot, its role through *role (-1 = absent). */
+static __rte_always_inline int64_t swarm_find(const struct swarm *s, unsigned fam,
+					      const uint8_t *key, uint32_t h, bool seeder,
+					      int *role)
+{
+	int64_t at = pset_find(s->set[SET_IDX(fam, seeder)], fam, key, h);
+
+	*role = (int)seeder;
+	if (at < 0) {
+		at = pset_find(s->set[SET_IDX(fam, !seeder)], fam, key, h);
+		*role = at < 0 ? -1 : !seeder;
+	}
+	return at;
 }
 
 /* Inserts or moves the announcer (lock held). Returns its role before this
- * announce through *was (-1 = new). */
-static enum ptab_err swarm_upsert(struct ptab *t, struct swarm *s, unsigned fam, const uint8_t *key,
-				  uint32_t h, bool seeder, uint16_t stamp, int *was)
+ * announce through *was (-1 = new), and its slot now through *slot. */
+static __rte_always_inline enum ptab_err swarm_upsert(struct ptab *t, struct swarm *s,
+						      unsigned fam, const uint8_t *key,
+						      uint32_t h, bool seeder, uint16_t stamp,
+						      int *was, int64_t *slot)
 {
 	unsigned klen = fam_klen(fam);
-	int64_t at = -1;
+	int64_t at = swarm_find(s, fam, key, h, seeder, was);
 
-	*was = -1;
-	for (int role = 0; role < 2 && at < 0; role++) {
-		at = pset_find(s->set[SET_IDX(fam, role)], fam, key, h);
-		if (at >= 0)
-			*was = role;
-	}
 	if (*was == (int)seeder) {
 		slot_set_stamp(slot_at(s->set[SET_IDX(fam, seeder)], fam_esz(fam), (uint32_t)at),
 			       klen, stamp);
+		*slot = at;
 		return PTAB_OK;
 	}
 	if (*was < 0 && s->seeders + s->leechers >= t->max_peers)
@@ -541,19 +604,22 @@ static enum ptab_err swarm_upsert(struct ptab *t, struct swarm *s, unsigned fam,
 	uint8_t img[TR_PEER6_LEN + 2];
 	memcpy(img, key, klen);
 	slot_set_stamp(img, klen, stamp);
-	pset_place(s->set[SET_IDX(fam, seeder)], fam, img, h);
+	*slot = pset_place(s->set[SET_IDX(fam, seeder)], fam, img, h);
 	if (*was >= 0)
 		pset_remove_at(t, s->set[SET_IDX(fam, *was)], fam, (uint32_t)at);
 	return PTAB_OK;
 }
 
-enum ptab_err ptab_announce(struct ptab *t, const struct ptab_announce *a, uint64_t now,
-			    uint8_t *out, uint8_t *out_other, struct ptab_result *r)
+/* ptab_announce for one family, a constant in each of its two copies. */
+static __rte_always_inline enum ptab_err announce_fam(struct ptab *t, const struct ptab_announce *a,
+						      uint64_t now, uint8_t *out,
+						      uint8_t *out_other, struct ptab_result *r,
+						      unsigned fam)
 {
 	struct ptab_lcore *lc = &t->lc[rte_lcore_id()];
-	unsigned fam = a->peer.family == TR_AF_INET6;
 	uint8_t key[TR_PEER6_LEN];
 	enum ptab_err err;
+	int64_t slot = -1;
 	int was = -1;
 
 	memset(r, 0, sizeof(*r));
@@ -568,17 +634,12 @@ enum ptab_err ptab_announce(struct ptab *t, const struct ptab_announce *a, uint6
 		return err;
 	}
 	if (stop) {
-		for (int role = 0; role < 2 && was < 0; role++) {
-			struct pset *set = s->set[SET_IDX(fam, role)];
-			int64_t at = pset_find(set, fam, key, h);
-			if (at >= 0) {
-				was = role;
-				pset_remove_at(t, set, fam, (uint32_t)at);
-			}
-		}
+		int64_t at = swarm_find(s, fam, key, h, a->seeder, &was);
+		if (at >= 0)
+			pset_remove_at(t, s->set[SET_IDX(fam, was)], fam, (uint32_t)at);
 	} else {
 		err = swarm_upsert(t, s, fam, key, h, a->seeder,
-				   (uint16_t)(now / TR_PEER_TICK_SECONDS), &was);
+				   (uint16_t)(now / TR_PEER_TICK_SECONDS), &was, &slot);
 	}
 	if (err != PTAB_OK) {
 		swarm_read_counts(s, &r->counts);
@@ -597,12 +658,20 @@ enum ptab_err ptab_announce(struct ptab *t, const struct ptab_announce *a, uint6
 	LC_ADD(lc->leechers, (now_role == 0) - (was == 0));
 
 	if (!stop) {
-		r->n = pick_family(s, fam, key, now_role, a->seeder, a->numwant, a->rnd, out);
+		r->n = pick_family(s, fam, now_role, slot, a->seeder, a->numwant, a->rnd, out);
 		r->n_other = pick_other_family(t, s, a, (a->rnd << 16) | (a->rnd >> 48), out_other);
 	}
 	swarm_read_counts(s, &r->counts);
 	rte_spinlock_unlock(&s->lock);
 	return PTAB_OK;
+}
+
+enum ptab_err ptab_announce(struct ptab *t, const struct ptab_announce *a, uint64_t now,
+			    uint8_t *out, uint8_t *out_other, struct ptab_result *r)
+{
+	if (a->peer.family == TR_AF_INET6)
+		return announce_fam(t, a, now, out, out_other, r, 1);
+	return announce_fam(t, a, now, out, out_other, r, 0);
 }
 
 void ptab_scrape(struct ptab *t, const uint8_t info_hash[TR_HASH_LEN], struct ptab_counts *c)
@@ -879,6 +948,7 @@ enum ptab_err ptab_restore(struct ptab *t, const struct ptab_dump *d, uint64_t n
 		for (uint32_t j = 0; j < d->n[i]; j++, p += dump_peer_len(fam)) {
 			uint32_t seen = (uint32_t)p[klen] | (uint32_t)p[klen + 1] << 8 |
 					(uint32_t)p[klen + 2] << 16 | (uint32_t)p[klen + 3] << 24;
+			int64_t slot;
 			int was;
 
 			/* Expired (or a clock gone backwards past the timeout) peers,
@@ -887,7 +957,7 @@ enum ptab_err ptab_restore(struct ptab *t, const struct ptab_dump *d, uint64_t n
 			    seen > now + TR_PEER_TICK_SECONDS || (p[klen - 2] | p[klen - 1]) == 0)
 				continue;
 			err = swarm_upsert(t, s, fam, p, peer_hash(t, p, klen), i % 2,
-					   (uint16_t)(seen / TR_PEER_TICK_SECONDS), &was);
+					   (uint16_t)(seen / TR_PEER_TICK_SECONDS), &was, &slot);
 			if (err != PTAB_OK) {
 				LC_ADD(lc->refused[err], 1);
 				break;

@@ -78,6 +78,7 @@ const struct cfg_key cfg_keys[] = {
     SCALAR(S_DPDK, "tx_desc", K_POW2, dpdk.tx_desc, 64, 16384),
     U32(S_DPDK, "mbufs", dpdk.mbufs, 1023, 16777215),
     U32(S_DPDK, "burst", dpdk.burst, 1, 512),
+    U32(S_DPDK, "idle_sleep_us", dpdk.idle_sleep_us, 0, 100000),
     U32(S_DPDK, "exit_after_idle_ms", dpdk.exit_after_idle_ms, 0, 86400000),
     SCALAR(S_DPDK, "replay", K_BOOL, dpdk.replay, 0, 0),
     U32(S_DPDK, "rng_seed", dpdk.rng_seed, 0, UINT32_MAX),

@@ -91,7 +91,9 @@ struct cfg {
 		unsigned n_eal_args;
 		struct cfg_port ports[CFG_MAX_PORTS];
 		unsigned n_ports;
-		uint32_t rx_desc, tx_desc, mbufs, burst, exit_after_idle_ms;
+		uint32_t rx_desc, tx_desc, mbufs, burst;
+		uint32_t idle_sleep_us; /* sleep between empty polls once idle; 0 = never */
+		uint32_t exit_after_idle_ms;
 		bool replay;		   /* clock from capture timestamps, fixed key and seed */
 		uint32_t rng_seed;	   /* 0 = from the OS */
 		char run_as[CFG_PATH_MAX]; /* user to drop root to after setup; "" = stay */

@@ -52,7 +52,7 @@ extern const char *const cfg_sect_names[S_COUNT];
 
 /* Entries in cfg_keys[]; cfg.c refuses to compile if the table has another
  * count. A constant, so the loader can size per-key arrays by it. */
-#define CFG_N_KEYS 38
+#define CFG_N_KEYS 39
 
 /* Every key, in the order of config/dptrack.yaml, which cfg_print follows;
  * CFG_N_KEYS entries. */

@@ -46,6 +46,7 @@ struct dp_counters {
 	uint64_t rx_multiseg;	 /* frames spread over several mbufs: dropped */
 	uint64_t stack_replies;	 /* ARP, echo and NDP answers */
 	uint64_t tracker_silent; /* datagrams the tracker chose not to answer */
+	uint64_t idle_sleeps;	 /* dpdk.idle_sleep_us sleeps taken between empty polls */
 	uint64_t drop[DP_DROP_N];
 };
 
@@ -107,7 +108,8 @@ int dp_ports_init(struct dp_app *app, char *err, size_t errlen);
 void dp_ports_fini(struct dp_app *app);
 
 /* dp_lcore.c: the packet loop of one worker (rte_eal_remote_launch entry;
- * arg is its struct dp_worker). Returns 0 when app->stop is set. */
+ * arg is its struct dp_worker). Returns 0 when app->stop is set, within one
+ * idle sleep (dpdk.idle_sleep_us) of it. */
 int dp_lcore_main(void *arg);
 
 /* One slice of control work: expiry, access list reload, idle exit. Main

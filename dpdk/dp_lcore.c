@@ -2,9 +2,12 @@
 /*
  * dp_lcore.c - the packet loop, after DPDK's l2fwd: a burst array on the
  * stack, prefetch the next frame while handling this one, answer in the same
- * mbuf, send in one burst, free what the ring did not take. It never blocks,
- * never logs and never allocates; it counts. Once per loop it reports an RCU
- * quiescent state, so swarms retired by the sweep can be reused.
+ * mbuf, send in one burst, free what the ring did not take. It never logs
+ * and never allocates; it counts. Once per loop it reports an RCU quiescent
+ * state, so swarms retired by the sweep can be reused. It blocks only when
+ * idle, and only if dpdk.idle_sleep_us asks it to: after DP_IDLE_AFTER_US
+ * without a frame it sleeps that long between polls, RCU-offline, until a
+ * poll brings a frame.
  */
 #include "dp_app.h"
 
@@ -24,6 +27,13 @@
  * seconds, while a tick stays well under a millisecond. */
 #define DP_EXPIRE_BUDGET   8192
 #define DP_CONTROL_TICK_US 10000
+
+/* A worker that has received nothing on any port for this long sleeps
+ * dpdk.idle_sleep_us between polls. 1 ms is thousands of empty polls and
+ * longer than the gap between frames of a steady stream above 1,000
+ * frames/s, which so never meets a sleep; below that rate each frame costs
+ * at most 1 ms of polling after it (a tenth of a CPU at 100 frames/s). */
+#define DP_IDLE_AFTER_US 1000
 
 /* Seconds since the epoch, from the TSC: one division per burst. */
 static inline uint64_t clock_now(const struct dp_app *app, uint64_t tsc)
@@ -151,16 +161,39 @@ static uint16_t port_burst(struct dp_worker *w, const struct dp_port *p, uint64_
 	return nb;
 }
 
+/* dpdk.idle_sleep_us for this worker (0 = pure polling); the control
+ * worker sleeps no longer than a control tick, so expiry keeps its pace. */
+static unsigned idle_sleep_us(const struct dp_worker *w)
+{
+	unsigned us = w->app->cfg->dpdk.idle_sleep_us;
+
+	return w->control ? RTE_MIN(us, (unsigned)DP_CONTROL_TICK_US) : us;
+}
+
+/* One idle sleep, RCU-offline: rte_rcu_qsbr.h asks a reader to go offline
+ * before anything that blocks, so no grace period ever waits on a sleeper.
+ * Coming back online reads the current token, a quiescent state in itself,
+ * and happens before the worker touches the table again. */
+static void idle_sleep(struct dp_worker *w, struct rte_rcu_qsbr *rcu, unsigned us)
+{
+	rte_rcu_qsbr_thread_offline(rcu, w->lcore_id);
+	rte_delay_us_sleep(us);
+	rte_rcu_qsbr_thread_online(rcu, w->lcore_id);
+	STATS_INC(w->c.idle_sleeps);
+}
+
 int dp_lcore_main(void *arg)
 {
 	struct dp_worker *w = arg;
 	struct dp_app *app = w->app;
 	struct rte_rcu_qsbr *rcu = ptab_rcu(app->ptab);
 	uint64_t now = clock_now(app, rte_rdtsc());
+	uint64_t last_rx = rte_rdtsc(), idle_tsc = app->tsc_hz * DP_IDLE_AFTER_US / 1000000;
+	unsigned sleep_us = idle_sleep_us(w);
 
 	rte_rcu_qsbr_thread_register(rcu, w->lcore_id);
 	rte_rcu_qsbr_thread_online(rcu, w->lcore_id);
-	__atomic_store_n(&w->last_rx_tsc, rte_rdtsc(), __ATOMIC_RELAXED);
+	__atomic_store_n(&w->last_rx_tsc, last_rx, __ATOMIC_RELAXED);
 	while (likely(!__atomic_load_n(&app->stop, __ATOMIC_RELAXED))) {
 		uint64_t poll_tsc = rte_rdtsc();
 		unsigned got = 0;
@@ -169,13 +202,17 @@ int dp_lcore_main(void *arg)
 			got += port_burst(w, &app->ports[i], &now);
 		/* Both stamps are this loop's own: a worker the kernel put to
 		 * sleep between polls never looks idle to the control tick. */
-		if (got != 0)
+		if (got != 0) {
+			last_rx = poll_tsc;
 			__atomic_store_n(&w->last_rx_tsc, poll_tsc, __ATOMIC_RELAXED);
+		}
 		__atomic_store_n(&w->last_poll_tsc, poll_tsc, __ATOMIC_RELAXED);
 		__atomic_store_n(&w->now, now, __ATOMIC_RELAXED);
 		rte_rcu_qsbr_quiescent(rcu, w->lcore_id);
 		if (w->control)
 			dp_control_tick(app);
+		if (unlikely(sleep_us != 0 && poll_tsc - last_rx > idle_tsc))
+			idle_sleep(w, rcu, sleep_us);
 	}
 	rte_rcu_qsbr_thread_offline(rcu, w->lcore_id);
 	rte_rcu_qsbr_thread_unregister(rcu, w->lcore_id);

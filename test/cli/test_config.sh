@@ -34,6 +34,22 @@ run -c "$tmp/range.yaml" --check-config
 check "out-of-range value exits 2 with its line" \
 	bash -c '[ "$(cat "$0/rc")" = 2 ] && grep -q "range.yaml:2:" "$0/err"' "$tmp"
 
+# dpdk.idle_sleep_us (0..100000) out of range, from a file and from the
+# environment: each names where the value came from.
+printf '# quiet tracker\ndpdk:\n  burst: 32\n  idle_sleep_us: 100001\n' >"$tmp/sleep.yaml"
+run -c "$tmp/sleep.yaml" --check-config
+check "idle_sleep_us out of range exits 2" [ "$(rc)" = 2 ]
+check "idle_sleep_us out of range names file, line, key and range" \
+	grep -q "sleep.yaml:4: dpdk.idle_sleep_us: 100001 is out of range 0..100000" "$tmp/err"
+(cd "$tmp" && HOME="$tmp/home" DPTRACK_DPDK_IDLE_SLEEP_US=100001 "$dptrack" --check-config \
+	>/dev/null 2>"$tmp/err")
+check "idle_sleep_us out of range from the environment exits 2" [ $? = 2 ]
+check "idle_sleep_us out of range from the environment names the variable" \
+	grep -q "DPTRACK_DPDK_IDLE_SLEEP_US: dpdk.idle_sleep_us: 100001 is out of range" "$tmp/err"
+(cd "$tmp" && HOME="$tmp/home" DPTRACK_DPDK_IDLE_SLEEP_US=2000 "$dptrack" --check-config \
+	>"$tmp/out" 2>"$tmp/err")
+check "idle_sleep_us in range from the environment applies" grep -Eq "idle_sleep_us: *2000" "$tmp/out"
+
 run -c "$tmp/missing.yaml" --check-config
 check "missing file exits 2 naming it" \
 	bash -c '[ "$(cat "$0/rc")" = 2 ] && grep -q "missing.yaml" "$0/err"' "$tmp"

@@ -130,6 +130,7 @@ static void assert_cfg_equal(const struct cfg *a, const struct cfg *b)
 	assert_int_equal(a->dpdk.tx_desc, b->dpdk.tx_desc);
 	assert_int_equal(a->dpdk.mbufs, b->dpdk.mbufs);
 	assert_int_equal(a->dpdk.burst, b->dpdk.burst);
+	assert_int_equal(a->dpdk.idle_sleep_us, b->dpdk.idle_sleep_us);
 	assert_int_equal(a->dpdk.exit_after_idle_ms, b->dpdk.exit_after_idle_ms);
 	pa = printed(a);
 	pb = printed(b);
@@ -185,6 +186,7 @@ static void test_cfg_default_loads_with_the_documented_values(void **state)
 	assert_int_equal(c.dpdk.tx_desc, 1024);
 	assert_int_equal(c.dpdk.mbufs, 16383);
 	assert_int_equal(c.dpdk.burst, 32);
+	assert_int_equal(c.dpdk.idle_sleep_us, 0);
 	assert_int_equal(c.dpdk.exit_after_idle_ms, 0);
 	assert_true(c.http.enabled);
 	assert_int_equal(c.http.n_listen, 2);
@@ -394,6 +396,9 @@ static void test_cfg_out_of_range_values_are_refused_with_the_range(void **state
 	    {"dpdk:\n  mbufs: 1022\n", "dpdk.mbufs: 1022 is out of range 1023..16777215"},
 	    {"dpdk:\n  burst: 0\n", "dpdk.burst: 0 is out of range 1..512"},
 	    {"dpdk:\n  burst: 513\n", "dpdk.burst: 513 is out of range 1..512"},
+	    {"dpdk:\n  idle_sleep_us: 100001\n",
+	     "t.yaml:2: dpdk.idle_sleep_us: 100001 is out of range 0..100000"},
+	    {"dpdk:\n  idle_sleep_us: -1\n", "dpdk.idle_sleep_us: -1 is out of range 0..100000"},
 	    {"dpdk:\n  exit_after_idle_ms: 86400001\n", "out of range 0..86400000"},
 	    {"http:\n  threads: 65\n", "t.yaml:2: http.threads: 65 is out of range 1..64"},
 	    {"http:\n  max_connections: 0\n", "max_connections: 0 is out of range 1..10000000"},
@@ -590,6 +595,7 @@ static void test_cfg_environment_overrides_scalar_keys(void **state)
 	    "DPTRACK_UDP_CONNECTION_ID_SECRET=000102030405060708090a0b0c0d0e0f",
 	    "DPTRACK_HTTP_ENABLED=off",
 	    "DPTRACK_DPDK_RX_DESC=4096",
+	    "DPTRACK_DPDK_IDLE_SLEEP_US=2000",
 	    "DPTRACK_TRACKER_ANNOUNCE_INTERVAL=2000",
 	    "DPTRACK_CONFIG=/somewhere", /* names no section: not a key, ignored */
 	    "DPTRACK_=1",
@@ -610,6 +616,7 @@ static void test_cfg_environment_overrides_scalar_keys(void **state)
 		assert_int_equal(c.udp.secret[i], i);
 	assert_false(c.http.enabled);
 	assert_int_equal(c.dpdk.rx_desc, 4096);
+	assert_int_equal(c.dpdk.idle_sleep_us, 2000);
 	assert_int_equal(c.tracker.announce_interval, 2000);
 	cfg_fini(&c);
 }
@@ -706,6 +713,7 @@ static void test_cfg_print_output_loads_back_equal(void **state)
 	    "\"tab\\there\", \"\\u00e9\"]\n"
 	    "  ports:\n    - device: \"0000:01:00.0\"\n      ipv4: 198.18.0.2/15\n"
 	    "    - device: net_tap1\n      ipv6: \"fd00::2/8\"\n"
+	    "  idle_sleep_us: 250\n"
 	    "  exit_after_idle_ms: 5\n"
 	    "http:\n  enabled: no\n  listen: [\"127.0.0.1:80\", \"[fd00::1]:8080\"]\n"
 	    "  trusted_proxies: [\"10.0.0.0/8\", \"fd00::/8\", \"::/0\"]\n"

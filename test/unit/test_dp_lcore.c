@@ -2,7 +2,9 @@
 /*
  * test_dp_lcore.c - the real packet loop (dp_lcore.c) when the TX ring is
  * full and when the mbuf pool is empty: it drops and counts, never blocks,
- * never allocates, and every mbuf comes back.
+ * never allocates, and every mbuf comes back. With dpdk.idle_sleep_us, an
+ * idle loop sleeps (little CPU, RCU-offline, no longer than a control tick
+ * when it does the control work) and wakes for the next frame.
  *
  * The port is a net_ring ethdev over two rings this test owns, brought up by
  * dp_ports_init() as a NIC would be (its pool sized by dpdk.mbufs), with the
@@ -14,6 +16,7 @@
  * field by field; each reply is checked against the request it answers.
  */
 #define _GNU_SOURCE /* sched_getaffinity, CPU_ISSET */
+#include <pthread.h>
 #include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -36,6 +39,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
+#include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 #include <rte_udp.h>
 
@@ -56,6 +60,10 @@ RTE_LOG_REGISTER(dp_logtype, dptrack.test, WARNING);
 #define REPLY_LEN   (14 + 20 + 8 + UDP_MSG_CONNECT_REPLY_LEN) /* padding not echoed */
 #define WAIT_S	    60 /* generous: valgrind runs both lcores on one thread at a time */
 #define CLIENT_PORT 40000
+#define SLEEP_US    2000   /* dpdk.idle_sleep_us of the sleep tests */
+#define LONG_SLEEP  100000 /* its largest value: over the 10 ms control tick */
+#define TICK_US	    10000  /* dp_lcore.c's DP_CONTROL_TICK_US */
+#define QUIET_US    300000 /* a quiet spell, measured */
 
 static const uint8_t client_mac[6] = {0x02, 0x00, 0x5e, 0x00, 0x00, 0x42};
 static const uint8_t client_ip4[4] = {198, 18, 0, 66};
@@ -66,9 +74,11 @@ static struct fx {
 	struct rte_ring *rx, *tx;
 	struct rte_device *dev; /* the net_ring vdev, removed at the end */
 	struct cfg cfg;
-	unsigned lcore;	   /* the worker's */
-	unsigned idle_use; /* mbufs in use with the port up and no traffic */
-	bool running;	   /* dp_lcore_main launched and not yet joined */
+	unsigned lcore;	    /* the worker's */
+	unsigned idle_use;  /* mbufs in use with the port up and no traffic */
+	bool running;	    /* dp_lcore_main launched and not yet joined */
+	clockid_t loop_cpu; /* the CPU time of the loop's thread, once has_loop_cpu */
+	bool has_loop_cpu;
 	char vdev[RTE_DEV_NAME_MAX_LEN];
 } fx;
 
@@ -130,13 +140,26 @@ static void app_up(struct dp_app *app, struct cfg *cfg, const char *name)
 	tracker_up(app, name);
 }
 
+/* dp_lcore_main, after publishing its thread's CPU-time clock. */
+static int loop_main(void *arg)
+{
+	clockid_t c;
+
+	if (pthread_getcpuclockid(pthread_self(), &c) == 0) {
+		fx.loop_cpu = c;
+		__atomic_store_n(&fx.has_loop_cpu, true, __ATOMIC_RELEASE);
+	}
+	return dp_lcore_main(arg);
+}
+
 /*
  * Brings up the default configuration on a net_ring port whose TX ring
  * holds exactly tx_cap frames and whose pool has `mbufs` (0: dpdk.mbufs'
- * default), then launches the loop. The table is shrunk to what --no-huge
- * memory holds.
+ * default), with dpdk.idle_sleep_us = sleep_us, then launches the loop; a
+ * control worker also does the control work, as the one lcore of `-l 0`
+ * does. The table is shrunk to what --no-huge memory holds.
  */
-static void fx_up(unsigned tx_cap, uint32_t mbufs)
+static void fx_up(unsigned tx_cap, uint32_t mbufs, uint32_t sleep_us, bool control)
 {
 	static unsigned seq;
 	char name[32], err[512];
@@ -153,6 +176,7 @@ static void fx_up(unsigned tx_cap, uint32_t mbufs)
 	fx.cfg.tracker.memory_mb = 16;
 	if (mbufs != 0)
 		fx.cfg.dpdk.mbufs = mbufs;
+	fx.cfg.dpdk.idle_sleep_us = sleep_us;
 
 	snprintf(name, sizeof(name), "lc%u_rx", seq);
 	fx.rx = rte_ring_create(name, RX_RING, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
@@ -178,7 +202,9 @@ static void fx_up(unsigned tx_cap, uint32_t mbufs)
 		fail_msg("dp_ports_init: %s", err);
 	assert_false(fx.app.ports[0].tx_cksum); /* replies carry software checksums */
 	fx.idle_use = rte_mempool_in_use_count(fx.app.ports[0].pool);
-	assert_int_equal(rte_eal_remote_launch(dp_lcore_main, &fx.app.workers[0], fx.lcore), 0);
+	fx.app.workers[0].control = control;
+	fx.has_loop_cpu = false;
+	assert_int_equal(rte_eal_remote_launch(loop_main, &fx.app.workers[0], fx.lcore), 0);
 	fx.running = true;
 }
 
@@ -230,14 +256,28 @@ static int fx_teardown(void **state)
 static int fx_setup_small_tx(void **state)
 {
 	(void)state;
-	fx_up(TX_SMALL, 0);
+	fx_up(TX_SMALL, 0, 0, false);
 	return 0;
 }
 
 static int fx_setup_dry_pool(void **state)
 {
 	(void)state;
-	fx_up(TX_ROOMY, DRY_MBUFS);
+	fx_up(TX_ROOMY, DRY_MBUFS, 0, false);
+	return 0;
+}
+
+static int fx_setup_idle_sleep(void **state)
+{
+	(void)state;
+	fx_up(TX_ROOMY, 0, SLEEP_US, false);
+	return 0;
+}
+
+static int fx_setup_long_sleep_control(void **state)
+{
+	(void)state;
+	fx_up(TX_ROOMY, 0, LONG_SLEEP, true);
 	return 0;
 }
 
@@ -389,6 +429,50 @@ static void assert_only_connects(uint64_t n)
 	assert_int_equal(w->tr_stats.req[STATS_UDP][STATS_CONNECT], n);
 }
 
+static uint64_t clock_ns(clockid_t clock)
+{
+	struct timespec ts;
+
+	assert_int_equal(clock_gettime(clock, &ts), 0);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Waits (no control ticks) until the loop has taken a sleep and published
+ * its CPU clock; fails after WAIT_S. */
+static void wait_asleep(void)
+{
+	const struct dp_worker *w = &fx.app.workers[0];
+	uint64_t end = rte_get_timer_cycles() + rte_get_timer_hz() * WAIT_S;
+
+	while (ctr(&w->c.idle_sleeps) == 0 ||
+	       !__atomic_load_n(&fx.has_loop_cpu, __ATOMIC_ACQUIRE)) {
+		if (rte_get_timer_cycles() > end)
+			fail_msg("the idle loop never slept within %d s", WAIT_S);
+		rte_delay_us_sleep(1000);
+	}
+}
+
+/* What the loop did over a quiet spell of QUIET_US: its sleeps, the CPU
+ * time of its thread and the wall time, in ns. */
+struct quiet {
+	uint64_t sleeps, cpu_ns, wall_ns;
+};
+
+static struct quiet measure_quiet_spell(void)
+{
+	const struct dp_worker *w = &fx.app.workers[0];
+	uint64_t wall = clock_ns(CLOCK_MONOTONIC), cpu = clock_ns(fx.loop_cpu);
+	uint64_t sleeps = ctr(&w->c.idle_sleeps);
+	struct quiet q;
+
+	rte_delay_us_sleep(QUIET_US);
+	/* Read in the reverse order: the counts fall inside the wall time. */
+	q.sleeps = ctr(&w->c.idle_sleeps) - sleeps;
+	q.cpu_ns = clock_ns(fx.loop_cpu) - cpu;
+	q.wall_ns = clock_ns(CLOCK_MONOTONIC) - wall;
+	return q;
+}
+
 /* ---- the tests ----------------------------------------------------------- */
 
 /* 1,000 connects in four rounds against a 32-frame TX ring nobody drains. */
@@ -409,6 +493,7 @@ static void test_dp_lcore_drops_and_counts_what_a_full_tx_ring_refuses(void **st
 	assert_int_equal(w->c.tx_full, n - TX_SMALL);
 	assert_int_equal(w->c.rx, w->c.tx + w->c.tx_full);
 	assert_only_connects(n);
+	assert_int_equal(w->c.idle_sleeps, 0); /* dpdk.idle_sleep_us 0: it only polls */
 	/* Refused replies went back to the pool at once, not at shutdown. */
 	assert_int_equal(rte_mempool_in_use_count(pool), fx.idle_use + TX_SMALL);
 
@@ -499,6 +584,103 @@ static void test_dp_lcore_answers_again_once_the_tx_ring_drains(void **state)
 	assert_int_equal(rte_mempool_in_use_count(pool), fx.idle_use);
 }
 
+/*
+ * dpdk.idle_sleep_us 2000: answered at once, then, over 300 ms without a
+ * frame, the loop's thread uses well under a third of that time on a CPU,
+ * and each sleep lasts at least 2 ms; the next frame is answered.
+ */
+static void test_dp_lcore_idle_loop_sleeps_and_wakes_for_the_next_frame(void **state)
+{
+	const struct dp_worker *w = &fx.app.workers[0];
+	struct rte_mempool *pool = fx.app.ports[0].pool;
+
+	(void)state;
+	send_connects(0, 32);
+	wait_loop(32, 32, 32);
+	assert_int_equal(drain_replies(0), 32);
+
+	wait_asleep();
+	struct quiet q = measure_quiet_spell();
+	print_message("quiet %.1f ms: loop CPU %.2f ms (%.2f%%), %llu sleeps of %u us\n",
+		      (double)q.wall_ns / 1e6, (double)q.cpu_ns / 1e6,
+		      100.0 * (double)q.cpu_ns / (double)q.wall_ns, (unsigned long long)q.sleeps,
+		      SLEEP_US);
+	assert_true(q.sleeps >= 1);
+	assert_true(q.sleeps <= q.wall_ns / (SLEEP_US * 1000u) + 1);
+	assert_true(q.cpu_ns * 10 < q.wall_ns * 3);
+
+	/* The loop wakes: two rounds after the quiet spell, all answered. */
+	for (uint32_t r = 1; r <= 2; r++) {
+		send_connects(r * 32, 32);
+		wait_loop((r + 1) * 32, (r + 1) * 32, 32);
+		assert_int_equal(drain_replies(r * 32), 32);
+	}
+	assert_int_equal(w->c.tx_full, 0);
+	assert_only_connects(96);
+	fx_stop();
+	assert_int_equal(rte_mempool_in_use_count(pool), fx.idle_use);
+}
+
+/*
+ * A grace period started while the loop sleeps ends without waiting for
+ * it: the sleeping reader is RCU-offline. Checked without waiting, right
+ * after each start; the loop is online only between waking and its next
+ * sleep, microseconds of every 2 ms, so nearly every check passes (an
+ * online sleeper would fail nearly all of them).
+ */
+static void test_dp_lcore_sleeping_loop_holds_up_no_grace_period(void **state)
+{
+	struct rte_rcu_qsbr *rcu = ptab_rcu(fx.app.ptab);
+	const unsigned tries = 20;
+	unsigned ended = 0;
+
+	(void)state;
+	wait_asleep();
+	for (unsigned i = 0; i < tries; i++) {
+		uint64_t token = rte_rcu_qsbr_start(rcu);
+
+		ended += rte_rcu_qsbr_check(rcu, token, false) == 1;
+		rte_delay_us_sleep(SLEEP_US / 2 + 100 * i);
+	}
+	print_message("%u of %u grace periods ended at once\n", ended, tries);
+	assert_true(ended >= tries * 3 / 4);
+
+	/* Online again when it wakes: it answers. */
+	send_connects(0, 32);
+	wait_loop(32, 32, 32);
+	assert_int_equal(drain_replies(0), 32);
+	assert_only_connects(32);
+}
+
+/*
+ * The worker that does the control work (the one lcore of `-l 0`) with
+ * dpdk.idle_sleep_us at its largest, 100 ms: it sleeps at most a control
+ * tick (10 ms) at a time, so over 300 ms it sleeps more often than 100 ms
+ * sleeps could (4), and no more often than 10 ms ones could.
+ */
+static void test_dp_lcore_control_loop_sleeps_no_longer_than_a_control_tick(void **state)
+{
+	(void)state;
+	wait_asleep();
+	struct quiet q = measure_quiet_spell();
+	print_message("quiet %.1f ms: loop CPU %.2f ms, %llu sleeps\n", (double)q.wall_ns / 1e6,
+		      (double)q.cpu_ns / 1e6, (unsigned long long)q.sleeps);
+	assert_true(q.sleeps > q.wall_ns / (LONG_SLEEP * 1000u) + 1);
+	assert_true(q.sleeps <= q.wall_ns / (TICK_US * 1000u) + 1);
+
+	/* It still answers, its own control ticks running (no wait_loop ticks:
+	 * one thread at a time does control work). */
+	send_connects(0, 32);
+	uint64_t end = rte_get_timer_cycles() + rte_get_timer_hz() * WAIT_S;
+	while (rte_ring_count(fx.tx) != 32) {
+		if (rte_get_timer_cycles() > end)
+			fail_msg("the control loop did not answer within %d s", WAIT_S);
+		rte_delay_us_sleep(1000);
+	}
+	assert_int_equal(drain_replies(0), 32);
+	assert_only_connects(32);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -510,6 +692,14 @@ int main(void)
 		fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_dp_lcore_answers_again_once_the_tx_ring_drains,
 					    fx_setup_small_tx, fx_teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_dp_lcore_idle_loop_sleeps_and_wakes_for_the_next_frame, fx_setup_idle_sleep,
+		fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_dp_lcore_sleeping_loop_holds_up_no_grace_period,
+					    fx_setup_idle_sleep, fx_teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_dp_lcore_control_loop_sleeps_no_longer_than_a_control_tick,
+		fx_setup_long_sleep_control, fx_teardown),
 	};
 
 	if (eal_two_lcores_init("lcore", 256) < 0) {

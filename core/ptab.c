@@ -38,6 +38,7 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_memory.h>
+#include <rte_prefetch.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_spinlock.h>
 #include <sodium.h>
@@ -252,8 +253,8 @@ static __rte_always_inline bool slot_is(const uint8_t *e, const uint8_t *key, un
 }
 
 /* Returns the slot holding key, or -1. */
-static __rte_always_inline int64_t pset_find(const struct pset *s, unsigned fam,
-					     const uint8_t *key, uint32_t h)
+static __rte_always_inline int64_t pset_find(const struct pset *s, unsigned fam, const uint8_t *key,
+					     uint32_t h)
 {
 	unsigned klen = fam_klen(fam), esz = fam_esz(fam);
 
@@ -355,7 +356,7 @@ static bool pset_reserve(struct ptab *t, struct pset **sp, unsigned fam)
 /* Removes slot i, shifting the rest of its probe run back so that no
  * lookup ever stops early at the hole. */
 static __rte_always_inline void pset_remove_at(const struct ptab *t, struct pset *s, unsigned fam,
-						uint32_t i)
+					       uint32_t i)
 {
 	unsigned klen = fam_klen(fam), esz = fam_esz(fam);
 	uint32_t j = i;
@@ -582,10 +583,9 @@ static __rte_always_inline int64_t swarm_find(const struct swarm *s, unsigned fa
 
 /* Inserts or moves the announcer (lock held). Returns its role before this
  * announce through *was (-1 = new), and its slot now through *slot. */
-static __rte_always_inline enum ptab_err swarm_upsert(struct ptab *t, struct swarm *s,
-						      unsigned fam, const uint8_t *key,
-						      uint32_t h, bool seeder, uint16_t stamp,
-						      int *was, int64_t *slot)
+static __rte_always_inline enum ptab_err swarm_upsert(struct ptab *t, struct swarm *s, unsigned fam,
+						      const uint8_t *key, uint32_t h, bool seeder,
+						      uint16_t stamp, int *was, int64_t *slot)
 {
 	unsigned klen = fam_klen(fam);
 	int64_t at = swarm_find(s, fam, key, h, seeder, was);
@@ -672,6 +672,36 @@ enum ptab_err ptab_announce(struct ptab *t, const struct ptab_announce *a, uint6
 	if (a->peer.family == TR_AF_INET6)
 		return announce_fam(t, a, now, out, out_other, r, 1);
 	return announce_fam(t, a, now, out, out_other, r, 0);
+}
+
+void ptab_prefetch(struct ptab *t, const uint8_t *const *info_hashes, unsigned n)
+{
+	const void *keys[RTE_HASH_LOOKUP_BULK_MAX];
+	int32_t pos[RTE_HASH_LOOKUP_BULK_MAX];
+
+	for (unsigned at = 0; at < n; at += RTE_HASH_LOOKUP_BULK_MAX) {
+		unsigned k = RTE_MIN(n - at, (unsigned)RTE_HASH_LOOKUP_BULK_MAX);
+
+		/* rte_hash pipelines the bucket and key reads of the batch. */
+		memcpy(keys, info_hashes + at, k * sizeof(keys[0]));
+		if (rte_hash_lookup_bulk(t->h, keys, k, pos) != 0)
+			return;
+		for (unsigned i = 0; i < k; i++)
+			if (pos[i] >= 0)
+				rte_prefetch0(&t->swarms[pos[i]]);
+		/* The swarm array is always mapped; a set pointer read without
+		 * the lock may be stale, which a prefetch does not mind. */
+		for (unsigned i = 0; i < k; i++) {
+			if (pos[i] < 0)
+				continue;
+			for (unsigned j = 0; j < SET_N; j++) {
+				const struct pset *ps =
+				    __atomic_load_n(&t->swarms[pos[i]].set[j], __ATOMIC_RELAXED);
+				if (ps != NULL)
+					rte_prefetch0(ps);
+			}
+		}
+	}
 }
 
 void ptab_scrape(struct ptab *t, const uint8_t info_hash[TR_HASH_LEN], struct ptab_counts *c)

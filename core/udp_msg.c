@@ -178,6 +178,20 @@ enum udp_msg_err udp_msg_parse(const uint8_t *buf, size_t len, struct udp_msg_re
 	}
 }
 
+const uint8_t *udp_msg_peek_hash(const uint8_t *buf, size_t len)
+{
+	if (len < OFF_SCR_HASHES + TR_HASH_LEN)
+		return NULL;
+	switch (get_be32(buf, OFF_ACTION)) {
+	case UDP_MSG_ANNOUNCE:
+		return len >= UDP_MSG_ANNOUNCE_LEN ? buf + OFF_ANN_INFO_HASH : NULL;
+	case UDP_MSG_SCRAPE:
+		return buf + OFF_SCR_HASHES;
+	default:
+		return NULL;
+	}
+}
+
 size_t udp_msg_write_connect(uint8_t *out, size_t cap, uint32_t transaction_id,
 			     uint64_t connection_id)
 {

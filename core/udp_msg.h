@@ -116,6 +116,11 @@ struct udp_msg_req {
  */
 enum udp_msg_err udp_msg_parse(const uint8_t *buf, size_t len, struct udp_msg_req *req);
 
+/* The info hash a datagram that looks like an announce asks about, or the
+ * first one of a scrape, pointing into buf; NULL for anything else. Only
+ * the length and action are checked: for prefetching, before the parse. */
+const uint8_t *udp_msg_peek_hash(const uint8_t *buf, size_t len);
+
 /*
  * Writers: each returns the bytes written to out, or 0 if cap is too small
  * (nothing useful is written then). Numbers go out big-endian.

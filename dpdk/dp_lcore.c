@@ -21,6 +21,7 @@
 
 #include "core/limits.h"
 #include "core/ptab.h"
+#include "core/udp_msg.h"
 
 /* Expiry visits this many peer slots per control tick (every 10 ms, or every
  * burst in replay): about 800k slots/s, a full pass over 10M peers in
@@ -76,63 +77,85 @@ static inline void mbuf_reply(struct rte_mbuf *m, uint32_t len, uint64_t tx_flag
 	m->ol_flags = (m->ol_flags & (RTE_MBUF_F_EXTERNAL | RTE_MBUF_F_INDIRECT)) | tx_flags;
 }
 
-/* Handles one frame in place. Returns true if m is now a reply to send. */
-static bool handle(struct dp_worker *w, const struct dp_port *p, struct rte_mbuf *m, uint64_t now)
+/* Parses one frame into *pkt; counts what it drops. */
+static enum dp_verdict classify(struct dp_worker *w, const struct dp_port *p, struct rte_mbuf *m,
+				struct dp_pkt *pkt)
 {
-	struct dp_counters *c = &w->c;
-	struct dp_pkt pkt;
-
 	if (unlikely(m->nb_segs != 1)) {
-		STATS_INC(c->rx_multiseg);
-		return false;
+		STATS_INC(w->c.rx_multiseg);
+		return DP_VERDICT_DROP;
 	}
-	uint8_t *buf = rte_pktmbuf_mtod(m, uint8_t *);
 	uint32_t cap = m->data_len + rte_pktmbuf_tailroom(m);
 	unsigned flags = p->rx_cksum ? rx_flags(m->ol_flags) : 0;
+	enum dp_verdict v =
+	    dp_frame_parse(&p->ifc, rte_pktmbuf_mtod(m, uint8_t *), m->data_len, cap, flags, pkt);
 
-	switch (dp_frame_parse(&p->ifc, buf, m->data_len, cap, flags, &pkt)) {
+	if (v == DP_VERDICT_DROP)
+		STATS_INC(w->c.drop[pkt->drop]);
+	return v;
+}
+
+/* Answers one classified frame in place. Returns true if m is now a reply
+ * to send. */
+static bool answer(struct dp_worker *w, const struct dp_port *p, struct rte_mbuf *m,
+		   enum dp_verdict v, const struct dp_pkt *pkt, uint64_t now)
+{
+	struct dp_counters *c = &w->c;
+
+	switch (v) {
 	case DP_VERDICT_DROP:
-		STATS_INC(c->drop[pkt.drop]);
 		return false;
 	case DP_VERDICT_REPLY:
 		STATS_INC(c->stack_replies);
-		mbuf_reply(m, pkt.reply_len, 0);
+		mbuf_reply(m, pkt->reply_len, 0);
 		return true;
 	case DP_VERDICT_UDP:
 		break;
 	}
 
-	uint8_t *pl = buf + pkt.payload_off;
-	size_t room = RTE_MIN((size_t)(cap - pkt.payload_off),
-			      (size_t)(pkt.ipv6 ? TR_UDP_PAYLOAD_MAX_V6 : TR_UDP_PAYLOAD_MAX_V4));
-	size_t n = tr_udp_handle(&w->ctx, &pkt.src, pl, pkt.payload_len, pl, room, now);
+	uint8_t *buf = rte_pktmbuf_mtod(m, uint8_t *);
+	uint32_t cap = m->data_len + rte_pktmbuf_tailroom(m);
+	uint8_t *pl = buf + pkt->payload_off;
+	size_t room = RTE_MIN((size_t)(cap - pkt->payload_off),
+			      (size_t)(pkt->ipv6 ? TR_UDP_PAYLOAD_MAX_V6 : TR_UDP_PAYLOAD_MAX_V4));
+	size_t n = tr_udp_handle(&w->ctx, &pkt->src, pl, pkt->payload_len, pl, room, now);
 	if (n == 0) {
 		STATS_INC(c->tracker_silent);
 		return false;
 	}
-	uint32_t len = dp_frame_udp_reply(&p->ifc, buf, cap, &pkt, (uint32_t)n, p->tx_cksum);
+	uint32_t len = dp_frame_udp_reply(&p->ifc, buf, cap, pkt, (uint32_t)n, p->tx_cksum);
 	if (unlikely(len == 0)) {
 		STATS_INC(c->drop[DP_DROP_NO_ROOM]);
 		return false;
 	}
 	uint64_t tx = 0;
 	if (p->tx_cksum) {
-		m->l2_len = pkt.l3_off;
-		m->l3_len = (uint64_t)(pkt.l4_off - pkt.l3_off);
+		m->l2_len = pkt->l3_off;
+		m->l3_len = (uint64_t)(pkt->l4_off - pkt->l3_off);
 		tx = RTE_MBUF_F_TX_UDP_CKSUM |
-		     (pkt.ipv6 ? RTE_MBUF_F_TX_IPV6 : RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM);
+		     (pkt->ipv6 ? RTE_MBUF_F_TX_IPV6 : RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM);
 	}
 	mbuf_reply(m, len, tx);
 	return true;
 }
 
 /* One burst from one port's queue: answer, send, count. Returns the frames
- * received. */
+ * received.
+ *
+ * Three passes rather than one frame at a time: parse every frame, then let
+ * the table prefetch what the burst's announces and scrapes will touch,
+ * then answer. An announce walks hash bucket, key, swarm, peer set: misses
+ * that depend on each other, so one frame at a time waits for each in
+ * turn; across a burst they overlap (docs/BENCHMARKS.md has the figures). */
 static uint16_t port_burst(struct dp_worker *w, const struct dp_port *p, uint64_t *now)
 {
 	struct dp_app *app = w->app;
 	struct rte_mbuf *rx[DP_BURST_MAX], *tx[DP_BURST_MAX];
+	struct dp_pkt pkt[DP_BURST_MAX];
+	enum dp_verdict verdict[DP_BURST_MAX];
+	const uint8_t *hashes[DP_BURST_MAX];
 	uint16_t nb = rte_eth_rx_burst(p->port_id, w->queue, rx, app->burst), ntx = 0;
+	unsigned nh = 0;
 
 	if (unlikely(nb == 0))
 		return 0;
@@ -141,9 +164,20 @@ static uint16_t port_burst(struct dp_worker *w, const struct dp_port *p, uint64_
 	for (uint16_t i = 0; i < nb; i++) {
 		if (i + 1 < nb)
 			rte_prefetch0(rte_pktmbuf_mtod(rx[i + 1], void *));
+		verdict[i] = classify(w, p, rx[i], &pkt[i]);
+		if (verdict[i] == DP_VERDICT_UDP) {
+			const uint8_t *h = udp_msg_peek_hash(
+			    rte_pktmbuf_mtod_offset(rx[i], uint8_t *, pkt[i].payload_off),
+			    pkt[i].payload_len);
+			if (h != NULL)
+				hashes[nh++] = h;
+		}
+	}
+	ptab_prefetch(app->ptab, hashes, nh);
+	for (uint16_t i = 0; i < nb; i++) {
 		if (app->cfg->dpdk.replay)
 			*now = replay_now(app, rx[i], *now);
-		if (handle(w, p, rx[i], *now))
+		if (answer(w, p, rx[i], verdict[i], &pkt[i], *now))
 			tx[ntx++] = rx[i];
 		else
 			rte_pktmbuf_free(rx[i]);

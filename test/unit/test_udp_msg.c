@@ -475,6 +475,43 @@ static void test_udp_msg_names_every_error_distinctly(void **state)
 	assert_non_null(udp_msg_err_name(UDP_MSG_ERR_N));
 }
 
+/* The prefetch peek: the hash of every announce and scrape the parser
+ * would accept, nothing for the rest, and never a read past len (the
+ * guard page). */
+static void test_udp_msg_peek_finds_the_hash_parse_would(void **state)
+{
+	uint8_t b[UDP_MSG_ANNOUNCE_LEN + 20];
+	struct udp_msg_req req;
+	const uint8_t *copy;
+	(void)state;
+
+	size_t n = put_announce(b, UDP_MSG_EV_NONE, 50);
+	for (size_t len = 0; len <= n; len++) {
+		assert_int_equal(parse_guarded(b, len, &req, &copy) == UDP_MSG_OK, len == n);
+		const uint8_t *h = udp_msg_peek_hash(copy, len);
+		if (len == n)
+			assert_ptr_equal(h, copy + 16);
+		else
+			assert_null(h);
+	}
+	put_header(b, 0x0123456789abcdefULL, UDP_MSG_SCRAPE, TID);
+	memset(b + 16, 0x5c, 40);
+	for (size_t len = 0; len <= 56; len++) {
+		parse_guarded(b, len, &req, &copy);
+		const uint8_t *h = udp_msg_peek_hash(copy, len);
+		if (len >= 36)
+			assert_ptr_equal(h, copy + 16);
+		else
+			assert_null(h);
+	}
+	put_header(b, UDP_MSG_PROTOCOL_ID, UDP_MSG_CONNECT, TID);
+	parse_guarded(b, 98, &req, &copy);
+	assert_null(udp_msg_peek_hash(copy, 98));
+	put_header(b, 0, 7, TID);
+	parse_guarded(b, 98, &req, &copy);
+	assert_null(udp_msg_peek_hash(copy, 98));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -494,6 +531,7 @@ int main(void)
 	    cmocka_unit_test(test_udp_msg_writers_return_zero_when_cap_is_one_short),
 	    cmocka_unit_test(test_udp_msg_cuts_error_message_to_cap),
 	    cmocka_unit_test(test_udp_msg_names_every_error_distinctly),
+	    cmocka_unit_test(test_udp_msg_peek_finds_the_hash_parse_would),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -60,21 +60,30 @@
  * forged ID in 2^32 passes; a million forgeries pass with p < 2.4e-4. */
 #define TR_CONNID_KEY_LEN 16
 
-/* Peer entries store their last announce in 16-bit ticks of this many
- * seconds. Ages compare signed (a stamp slightly ahead of the sweeper's clock
- * is fresh), so an age reads right up to 32767 ticks = 36 h: more than the
- * largest peer_timeout (24 h) plus a full expiry cycle. */
-#define TR_PEER_TICK_SECONDS 4
+/* Peer entries store their last announce in one byte: ticks of
+ * ceil(peer_timeout / TR_PEER_TIMEOUT_TICKS) seconds (85 s at the default
+ * 2700 s), so a peer expires at most two ticks (about 6%) after its timeout,
+ * never before. Ages compare signed (a stamp slightly ahead of the sweeper's
+ * clock is fresh) and read right up to 127 ticks: the sweep has 95 ticks
+ * past the timeout (at least 190 s) to reach a peer before its age would
+ * wrap, and a full pass over 10 million peers takes under a minute. One
+ * byte rather than two is an eighth of an IPv4 peer's memory. */
+#define TR_PEER_TIMEOUT_TICKS 32
 
 /* Expiry never holds one swarm's lock for more than this many slots, so a
  * sweep of a million-peer swarm never stalls an lcore announcing into it. */
 #define TR_EXPIRE_SLOTS_PER_LOCK 4096
 
-/* Peer sets grow when count exceeds 3/4 of their slots (linear probing stays
- * short below that) and shrink when it drops under 1/8 on expiry. */
-#define TR_PSET_LOAD_NUM  3
-#define TR_PSET_LOAD_DEN  4
+/* Peer sets grow when count exceeds 4/5 of their slots: linear probing then
+ * averages 3 probes to find a peer and 13 to miss one, a cache line or two
+ * of slots. Small sets double; from TR_PSET_GROW_SLOW slots they grow by
+ * half, so a large swarm's sets stay between 53% and 80% full (between 2/5
+ * and 4/5 when doubling): memory per peer is the slot size over that. Sets
+ * shrink when they drop under 1/8 full on expiry. */
+#define TR_PSET_LOAD_NUM  4
+#define TR_PSET_LOAD_DEN  5
 #define TR_PSET_MIN_SLOTS 4
+#define TR_PSET_GROW_SLOW 64
 
 /* Access list (core/acl.h): at most 10 million hashes, 200 MB sorted plus a
  * 256 KiB index, and about twice that while a reload builds the new list

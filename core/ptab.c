@@ -16,8 +16,8 @@
  *
  * Peer sets. Each swarm has four: IPv4/IPv6 x leechers/seeders. A set is an
  * open-addressing table with linear probing; a slot is the peer's compact
- * form (address, big-endian port) followed by a 16-bit stamp of its last
- * announce, so IPv4 peers take 8 bytes and IPv6 peers 20, and a selected
+ * form (address, big-endian port) followed by a one-byte stamp of its last
+ * announce, so IPv4 peers take 7 bytes and IPv6 peers 19, and a selected
  * peer is copied to the reply as is. Port 0 marks an empty slot (port 0 is
  * never stored). A peer's home slot comes from SipHash keyed per table, so
  * peers cannot be placed to build long probe runs, and walking the slots
@@ -92,7 +92,8 @@ struct ptab {
 	struct rte_rcu_qsbr_dq *dq;
 	uint32_t dq_size;
 	uint32_t max_swarms, max_peers;
-	uint16_t max_age;   /* peer_timeout in ticks */
+	uint32_t tick;	    /* seconds per stamp tick (TR_PEER_TIMEOUT_TICKS) */
+	uint8_t max_age;    /* peer_timeout in ticks, <= TR_PEER_TIMEOUT_TICKS */
 	uint32_t retention; /* swarm_retention, seconds */
 	uint32_t crowded;   /* swarms_live from which empty swarms go at once */
 	int socket;
@@ -174,10 +175,10 @@ static __rte_always_inline unsigned fam_klen(unsigned fam)
 	return fam ? TR_PEER6_LEN : TR_PEER4_LEN;
 }
 
-/* Slot size: the compact form and a 16-bit stamp. */
+/* Slot size: the compact form and a one-byte stamp. */
 static __rte_always_inline unsigned fam_esz(unsigned fam)
 {
-	return fam_klen(fam) + 2;
+	return fam_klen(fam) + 1;
 }
 
 static __rte_always_inline uint8_t *slot_at(const struct pset *s, unsigned esz, uint32_t i)
@@ -193,17 +194,27 @@ static __rte_always_inline bool slot_empty(const uint8_t *e, unsigned klen)
 	return port == 0;
 }
 
-static __rte_always_inline uint16_t slot_stamp(const uint8_t *e, unsigned klen)
+static __rte_always_inline uint8_t slot_stamp(const uint8_t *e, unsigned klen)
 {
-	uint16_t v;
-
-	memcpy(&v, e + klen, sizeof(v));
-	return v;
+	return e[klen];
 }
 
-static __rte_always_inline void slot_set_stamp(uint8_t *e, unsigned klen, uint16_t v)
+static __rte_always_inline void slot_set_stamp(uint8_t *e, unsigned klen, uint8_t v)
 {
-	memcpy(e + klen, &v, sizeof(v));
+	e[klen] = v;
+}
+
+/* The stamp of second `now`: ticks, modulo 256. */
+static inline uint8_t stamp_of(const struct ptab *t, uint64_t now)
+{
+	return (uint8_t)(now / t->tick);
+}
+
+/* Ticks from stamp to now_tick, signed: a stamp a tick ahead (another
+ * thread's clock) is -1, fresh, not 255 ticks old. */
+static inline int stamp_age(uint8_t now_tick, uint8_t stamp)
+{
+	return (int8_t)(uint8_t)(now_tick - stamp);
 }
 
 static inline uint32_t peer_hash(const struct ptab *t, const uint8_t *key, unsigned klen)
@@ -350,7 +361,10 @@ static bool pset_reserve(struct ptab *t, struct pset **sp, unsigned fam)
 	if (s != NULL &&
 	    (uint64_t)(s->count + 1) * TR_PSET_LOAD_DEN <= (uint64_t)s->cap * TR_PSET_LOAD_NUM)
 		return true;
-	return pset_resize(t, sp, fam, s == NULL ? TR_PSET_MIN_SLOTS : s->cap * 2);
+	if (s == NULL)
+		return pset_resize(t, sp, fam, TR_PSET_MIN_SLOTS);
+	return pset_resize(t, sp, fam,
+			   s->cap < TR_PSET_GROW_SLOW ? s->cap * 2 : s->cap + s->cap / 2);
 }
 
 /* Removes slot i, shifting the rest of its probe run back so that no
@@ -585,7 +599,7 @@ static __rte_always_inline int64_t swarm_find(const struct swarm *s, unsigned fa
  * announce through *was (-1 = new), and its slot now through *slot. */
 static __rte_always_inline enum ptab_err swarm_upsert(struct ptab *t, struct swarm *s, unsigned fam,
 						      const uint8_t *key, uint32_t h, bool seeder,
-						      uint16_t stamp, int *was, int64_t *slot)
+						      uint8_t stamp, int *was, int64_t *slot)
 {
 	unsigned klen = fam_klen(fam);
 	int64_t at = swarm_find(s, fam, key, h, seeder, was);
@@ -601,7 +615,7 @@ static __rte_always_inline enum ptab_err swarm_upsert(struct ptab *t, struct swa
 	if (!pset_reserve(t, &s->set[SET_IDX(fam, seeder)], fam))
 		return PTAB_ERR_MEMORY;
 
-	uint8_t img[TR_PEER6_LEN + 2];
+	uint8_t img[TR_PEER6_LEN + 1];
 	memcpy(img, key, klen);
 	slot_set_stamp(img, klen, stamp);
 	*slot = pset_place(s->set[SET_IDX(fam, seeder)], fam, img, h);
@@ -638,8 +652,7 @@ static __rte_always_inline enum ptab_err announce_fam(struct ptab *t, const stru
 		if (at >= 0)
 			pset_remove_at(t, s->set[SET_IDX(fam, was)], fam, (uint32_t)at);
 	} else {
-		err = swarm_upsert(t, s, fam, key, h, a->seeder,
-				   (uint16_t)(now / TR_PEER_TICK_SECONDS), &was, &slot);
+		err = swarm_upsert(t, s, fam, key, h, a->seeder, stamp_of(t, now), &was, &slot);
 	}
 	if (err != PTAB_OK) {
 		swarm_read_counts(s, &r->counts);
@@ -720,7 +733,7 @@ void ptab_scrape(struct ptab *t, const uint8_t info_hash[TR_HASH_LEN], struct pt
 
 /* Drops stale peers of one set (lock held) from *slot on, visiting at most
  * limit slots. Returns the slots visited; adds the peers removed to *removed. */
-static uint32_t pset_expire(struct ptab *t, struct pset *s, unsigned set_idx, uint16_t now_tick,
+static uint32_t pset_expire(struct ptab *t, struct pset *s, unsigned set_idx, uint8_t now_tick,
 			    uint32_t *slot, uint32_t limit, uint32_t *removed)
 {
 	struct ptab_lcore *lc = &t->lc[rte_lcore_id()];
@@ -732,10 +745,9 @@ static uint32_t pset_expire(struct ptab *t, struct pset *s, unsigned set_idx, ui
 
 		visited++;
 		/* Signed: threads stamp with clocks that may differ by a second
-		 * or two, so a stamp a tick "in the future" is fresh, not 65535
+		 * or two, so a stamp a tick "in the future" is fresh, not 255
 		 * ticks old. */
-		if (!slot_empty(e, klen) &&
-		    (int16_t)(uint16_t)(now_tick - slot_stamp(e, klen)) > (int16_t)t->max_age) {
+		if (!slot_empty(e, klen) && stamp_age(now_tick, slot_stamp(e, klen)) > t->max_age) {
 			/* Don't advance: the run shifts back into this slot. */
 			pset_remove_at(t, s, fam, *slot);
 			gone++;
@@ -814,7 +826,7 @@ static void swarm_judge_empty(struct ptab *t, struct swarm *s, uint32_t pos, uin
 
 uint32_t ptab_expire(struct ptab *t, uint64_t now, uint32_t budget, struct ptab_cursor *c)
 {
-	uint16_t now_tick = (uint16_t)(now / TR_PEER_TICK_SECONDS);
+	uint8_t now_tick = stamp_of(t, now);
 	uint32_t visited = 0, removed = 0;
 
 	while (visited < budget) {
@@ -880,7 +892,7 @@ static size_t dump_peer_len(unsigned fam)
 static size_t swarm_dump(const struct ptab *t, const struct swarm *s, uint64_t now,
 			 struct ptab_dump *d)
 {
-	uint16_t now_tick = (uint16_t)(now / TR_PEER_TICK_SECONDS);
+	uint8_t now_tick = stamp_of(t, now);
 	size_t need = 0;
 
 	for (unsigned i = 0; i < SET_N; i++)
@@ -899,9 +911,8 @@ static size_t swarm_dump(const struct ptab *t, const struct swarm *s, uint64_t n
 			if (slot_empty(e, klen))
 				continue;
 			/* Ticks since the stamp, signed as in pset_expire. */
-			int16_t age = (int16_t)(uint16_t)(now_tick - slot_stamp(e, klen));
-			uint32_t seen =
-			    (uint32_t)(now - (uint64_t)RTE_MAX(age, 0) * TR_PEER_TICK_SECONDS);
+			int age = stamp_age(now_tick, slot_stamp(e, klen));
+			uint32_t seen = (uint32_t)(now - (uint64_t)RTE_MAX(age, 0) * t->tick);
 			uint8_t *o = d->peers + d->len;
 
 			memcpy(o, e, klen);
@@ -983,11 +994,11 @@ enum ptab_err ptab_restore(struct ptab *t, const struct ptab_dump *d, uint64_t n
 
 			/* Expired (or a clock gone backwards past the timeout) peers,
 			 * and port 0 (an empty slot's mark), are not placed. */
-			if ((uint64_t)seen + (uint64_t)t->max_age * TR_PEER_TICK_SECONDS <= now ||
-			    seen > now + TR_PEER_TICK_SECONDS || (p[klen - 2] | p[klen - 1]) == 0)
+			if ((uint64_t)seen + (uint64_t)t->max_age * t->tick <= now ||
+			    seen > now + t->tick || (p[klen - 2] | p[klen - 1]) == 0)
 				continue;
 			err = swarm_upsert(t, s, fam, p, peer_hash(t, p, klen), i % 2,
-					   (uint16_t)(seen / TR_PEER_TICK_SECONDS), &was, &slot);
+					   stamp_of(t, seen), &was, &slot);
 			if (err != PTAB_OK) {
 				LC_ADD(lc->refused[err], 1);
 				break;
@@ -1033,8 +1044,7 @@ struct ptab *ptab_new(const struct ptab_params *p, char *err, size_t errlen)
 	struct ptab *t;
 
 	if (p->name == NULL || p->max_swarms == 0 || p->max_peers_per_swarm == 0 ||
-	    p->peer_timeout < TR_PEER_TICK_SECONDS ||
-	    p->peer_timeout / TR_PEER_TICK_SECONDS >= UINT16_MAX / 2) {
+	    p->peer_timeout == 0) {
 		snprintf(err, errlen, "ptab_new: invalid parameters");
 		return NULL;
 	}
@@ -1053,8 +1063,9 @@ struct ptab *ptab_new(const struct ptab_params *p, char *err, size_t errlen)
 	}
 	t->max_swarms = p->max_swarms;
 	t->max_peers = p->max_peers_per_swarm;
-	t->max_age =
-	    (uint16_t)((p->peer_timeout + TR_PEER_TICK_SECONDS - 1) / TR_PEER_TICK_SECONDS);
+	t->tick =
+	    RTE_MAX(1u, (p->peer_timeout + TR_PEER_TIMEOUT_TICKS - 1) / TR_PEER_TIMEOUT_TICKS);
+	t->max_age = (uint8_t)((p->peer_timeout + t->tick - 1) / t->tick);
 	t->retention = p->swarm_retention;
 	t->crowded = p->max_swarms - p->max_swarms / 8;
 	t->socket = p->socket_id;

@@ -7,8 +7,8 @@
  * the swarm lives at that position in a preallocated array. A swarm holds its
  * counters and four compact peer sets (IPv4/IPv6 x seeders/leechers) in
  * rte_malloc memory, changed only under the swarm's own spinlock: there is no
- * global lock on the announce path. A peer is its address and port: 8 bytes
- * for IPv4, 20 for IPv6, including a 16-bit last-announce stamp.
+ * global lock on the announce path. A peer is its address and port: 7 bytes
+ * for IPv4, 19 for IPv6, including a one-byte last-announce stamp.
  *
  * Threads: every caller is an EAL lcore or a thread that called
  * rte_thread_register() (the hash's per-lcore caches are indexed by lcore

@@ -433,7 +433,7 @@ static void test_ptab_expiry_keeps_peers_stamped_slightly_ahead_of_its_clock(voi
 	uint8_t ih[20];
 
 	/* An HTTP thread's clock may run a second ahead of the sweeper's: a
-	 * peer it stamps a tick "in the future" must not look 65535 ticks old. */
+	 * peer it stamps a tick "in the future" must not look 255 ticks old. */
 	hash_of(ih, 1);
 	for (unsigned ahead = 1; ahead <= 8; ahead++)
 		ann(t, ih, v4(ahead, 1), UDP_MSG_EV_STARTED, false, 0, 0, T0 + ahead, &r, NULL);
@@ -456,6 +456,29 @@ static void sweep_all(struct ptab *t, uint64_t now)
 
 	while (cur.cycles == 0)
 		ptab_expire(t, now, 1000, &cur);
+}
+
+/* Stamps are one byte of coarse ticks (limits.h: TR_PEER_TIMEOUT_TICKS): a
+ * peer announced at any point of a tick is kept up to its timeout and gone
+ * by the timeout plus two ticks (2 x 85 s at 2700 s), never earlier. */
+static void test_ptab_expiry_is_never_early_and_at_most_two_ticks_late(void **unused)
+{
+	(void)unused;
+	struct ptab *t = table_new(10, 100, 64u << 20);
+	struct ptab_result r;
+	uint8_t ih[20];
+	const uint64_t timeout = 2700, late = 2 * ((timeout + 31) / 32);
+
+	hash_of(ih, 1);
+	for (uint64_t seen = T0; seen < T0 + 200; seen += 7) {
+		ann(t, ih, v4(1, 1), UDP_MSG_EV_STARTED, false, 0, 0, seen, &r, NULL);
+		sweep_all(t, seen + timeout);
+		assert_counts(t, ih, 0, 1, 0);
+		sweep_all(t, seen + timeout + late);
+		assert_counts(t, ih, 0, 0, 0);
+		rte_rcu_qsbr_quiescent(ptab_rcu(t), rte_lcore_id());
+	}
+	table_free(t);
 }
 
 static uint64_t swarms_of(struct ptab *t)
@@ -644,6 +667,7 @@ int main(void)
 	const struct CMUnitTest own[] = {
 	    cmocka_unit_test(test_ptab_expiry_drops_stale_peers_in_bounded_slices),
 	    cmocka_unit_test(test_ptab_expiry_keeps_peers_stamped_slightly_ahead_of_its_clock),
+	    cmocka_unit_test(test_ptab_expiry_is_never_early_and_at_most_two_ticks_late),
 	    cmocka_unit_test(test_ptab_empty_swarm_keeps_its_completed_count_for_the_retention),
 	    cmocka_unit_test(test_ptab_crowded_table_drops_empty_swarms_at_once),
 	    cmocka_unit_test(test_ptab_swarm_limit_refuses_new_swarms_but_serves_old),

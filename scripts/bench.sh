@@ -14,18 +14,26 @@
 #   memory dptrack's peer-table bytes (telemetry memory_used_bytes) and
 #          opentracker's resident memory growth, per torrent and per peer,
 #          from two prefills of one population: one peer per torrent, then
-#          all peers.
+#          all peers (--mem-torrents, --mem-peers; Zipf 1.0).
+#   large  dptrack only: bytes per peer in large swarms, IPv4 then IPv6, the
+#          same two prefills of --large-torrents and --large-peers on a
+#          Zipf 0.5 curve (1,000 torrents, 10M peers: swarms of ~5k to ~160k).
 #
 # Usage: sudo scripts/bench.sh [--tiny] [--check] [--build-dir DIR] [--no-build]
-#            [--skip udp,http,memory,opentracker] [--cpus A,B] [--duration S]
-#            [--torrents N] [--peers N] [--window N] [--mem-torrents N]
-#            [--mem-peers N] [--v6 PCT]
-#   --tiny   a workload that runs in well under a minute (what CI runs)
-#   --check  exit 1 unless every run got replies, lost none and had no errors
-#   --ci     --tiny --check --no-build, and exit 77 (skip) unless root: the
-#            meson test (suite bench) runs this
+#            [--skip udp,http,memory,large,opentracker] [--cpus A,B]
+#            [--duration S] [--torrents N] [--peers N] [--window N]
+#            [--mem-torrents N] [--mem-peers N] [--large-torrents N]
+#            [--large-peers N] [--v6 PCT] [--profile]
+#   --tiny    a workload that runs in well under a minute (what CI runs)
+#   --check   exit 1 unless every run got replies, lost none and had no errors
+#   --ci      --tiny --check --no-build, and exit 77 (skip) unless root: the
+#             meson test (suite bench) runs this
+#   --profile during dptrack's UDP run, sample both CPUs with perf (cpu-clock:
+#             the guest has no hardware counters) and print each one's top
+#             symbols; a perf failure is reported, never a failed run
 # Prints a summary, then one line: BENCH key=value ...
-# Needs root (memif, /var/run/dpdk); installs opentracker and wrk if missing.
+# Needs root (memif, /var/run/dpdk); installs opentracker, wrk and perf if
+# missing.
 # shellcheck disable=SC2317 # functions run from traps
 set -euo pipefail
 DPTRACK_SCRIPT=$(realpath "$0")
@@ -49,7 +57,10 @@ peers=1000000
 window=256
 mem_torrents=1000000
 mem_peers=10000000
+large_torrents=1000
+large_peers=10000000
 v6=0
+profile=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--tiny) tiny=1 ;;
@@ -65,6 +76,9 @@ while [ $# -gt 0 ]; do
 	--window) window=$2; shift ;;
 	--mem-torrents) mem_torrents=$2; shift ;;
 	--mem-peers) mem_peers=$2; shift ;;
+	--large-torrents) large_torrents=$2; shift ;;
+	--large-peers) large_peers=$2; shift ;;
+	--profile) profile=1 ;;
 	--v6) v6=$2; shift ;;
 	*) die "bench.sh: unknown argument $1 (see the comment at the top)" ;;
 	esac
@@ -77,6 +91,8 @@ if [ $tiny = 1 ]; then
 	window=32
 	mem_torrents=1000
 	mem_peers=10000
+	large_torrents=20
+	large_peers=20000
 fi
 skipped() { [[ ",$skip," == *",$1,"* ]]; }
 
@@ -107,6 +123,7 @@ memif=/dpt-bench-$$ # an abstract socket name: nothing left on disk
 udp_port=6969
 http_port=$((20000 + $$ % 20000))
 tr_pid=
+prof_pid=
 
 # Stops the tracker by its PID: SIGTERM, SIGKILL after 10 s.
 stop_tracker() {
@@ -138,6 +155,7 @@ restore_rmem() {
 	rmem_saved=
 }
 cleanup() {
+	[ -z "$prof_pid" ] || kill -TERM "$prof_pid" 2>/dev/null || true
 	stop_tracker
 	restore_rmem
 	rm -rf "$tmp" "/var/run/dpdk/$tr_prefix" "/var/run/dpdk/$gen_prefix"
@@ -182,6 +200,10 @@ start_dptrack() {
 	# torrents either run announces.
 	swarms=$(((mem_torrents > torrents ? mem_torrents : torrents) * 2))
 	[ $swarms -ge 10000 ] || swarms=10000
+	# idle_sleep_us: the HTTP thread inherits the lcore's CPU (tcpu); while
+	# only HTTP runs, the idle lcore sleeps instead of taking half of it,
+	# so both trackers' HTTP gets one whole CPU. Under UDP load it never
+	# sleeps.
 	cat >"$tmp/dptrack.yaml" <<EOF
 log: { level: info }
 tracker:
@@ -194,6 +216,7 @@ dpdk:
              "--file-prefix", "$tr_prefix",
              "--vdev", "net_memif0,role=server,socket=$memif,mac=02:00:00:00:00:02"]
   ports: [ { device: net_memif0, ipv4: 198.18.0.2/24, ipv6: "fd00:d::2/64" } ]
+  idle_sleep_us: 1000
 http:
   listen: ["127.0.0.1:$http_port"]
   max_connections: 10000
@@ -212,13 +235,76 @@ EOF
 }
 
 # dpt-load on memif; prints its output, sets $result to its RESULT line.
+# Line-buffered, so that $tmp/load.out shows each phase as it ends.
 load_memif() {
 	rm -rf "/var/run/dpdk/$gen_prefix"
-	"$load" --wire dpdk --target4 198.18.0.2 --target6 fd00:d::2 "$@" -- \
+	stdbuf -oL "$load" --wire dpdk --target4 198.18.0.2 --target6 fd00:d::2 "$@" -- \
 		--no-huge -m 512 --no-pci -l "$gcpu" --file-prefix "$gen_prefix" \
 		--vdev "net_memif0,role=client,socket=$memif,mac=02:00:00:00:00:01" \
 		2>"$tmp/load.err" | tee "$tmp/load.out" || { cat "$tmp/load.err"; true; }
 	result=$(grep '^RESULT' "$tmp/load.out" || true)
+}
+
+# --- profile (--profile) ---------------------------------------------------------
+# profile_start: in the background, waits for the generator's "prefill:"
+# line in $tmp/load.out (the measured phase starts then), then samples the
+# tracker's and the generator's CPUs with perf for the middle of that phase:
+# from 1 s in for duration - 2 s (from the start for 1 s when shorter).
+# Gives up when $tmp/load.done appears first. perf runs on those two CPUs
+# too (there is no third): at 2 kHz its share is small.
+prof_secs=
+profile_start() {
+	local lead cpulist=$tcpu
+	[ "$gcpu" = "$tcpu" ] || cpulist=$tcpu,$gcpu
+	read -r prof_secs lead < <(awk -v d="$duration" 'BEGIN { print (d - 2 < 1 ? 1 : d - 2), (d >= 3 ? 1 : 0) }')
+	rm -f "$tmp/load.out" "$tmp/load.done" "$tmp/perf.data" "$tmp/gen.pid"
+	(
+		until grep -q '^prefill:' "$tmp/load.out" 2>/dev/null; do
+			[ ! -e "$tmp/load.done" ] || { echo "the load ended before its measured phase"; exit 1; }
+			sleep 0.05
+		done
+		pgrep -f -- "--file-prefix $gen_prefix " >"$tmp/gen.pid" || true
+		sleep "$lead"
+		exec perf record -e cpu-clock -F 2000 -C "$cpulist" --no-buildid-cache \
+			-o "$tmp/perf.data" -- sleep "$prof_secs"
+	) >"$tmp/perf.err" 2>&1 &
+	prof_pid=$!
+}
+# profile_cpu CPU WHO PID: what ran on CPU (its samples by process, the
+# first four: the machine may be shared), then the 20 top symbols of process
+# PID, this run's WHO (of every process when PID is empty). Shares are of
+# all of CPU's samples.
+profile_cpu() {
+	local rep=(perf report -i "$tmp/perf.data" --stdio --cpu "$1")
+	echo "== profile: $2 CPU $1 (perf cpu-clock)"
+	{ "${rep[@]}" --sort pid 2>"$tmp/perf.err" || true; } | awk -v secs="$prof_secs" -v pid="$3" '
+		/^# Samples:/ { n = $3 }
+		/^# Event count/ { printf "    %s samples, on CPU %.2f s of the %s s sampled; by process:\n", n, $NF / 1e9, secs }
+		!/^#/ && NF && ++rows <= 4 {
+			share = $1; sub(/^ *[^ ]+ +/, ""); sub(/ +$/, "")
+			printf "      %8s  %s%s\n", share, $0, (index($0, pid ":") == 1 ? " (this run)" : "") }'
+	if [ -n "$3" ]; then
+		echo "    top symbols of this run's $2 (PID $3), as shares of all CPU $1's samples:"
+	else
+		echo "    top symbols:"
+	fi
+	{ "${rep[@]}" --sort dso,symbol ${3:+--pid "$3"} 2>>"$tmp/perf.err" || true; } |
+		awk '!/^#/ && NF && ++rows <= 20' | sed -E 's/[[:space:]]+-[[:space:]]+-[[:space:]]*$//; s/^/    /'
+	[ ! -s "$tmp/perf.err" ] || sed 's/^/    perf report: /' "$tmp/perf.err" | head -5
+}
+# profile_end: once the load is over, prints both CPUs' profiles, or why
+# there are none.
+profile_end() {
+	touch "$tmp/load.done"
+	if ! wait "$prof_pid" || [ ! -s "$tmp/perf.data" ]; then
+		prof_pid=
+		echo "== profile: none (perf record failed; not counted as a failure)"
+		sed 's/^/    /' "$tmp/perf.err"
+		return 0
+	fi
+	prof_pid=
+	profile_cpu "$tcpu" tracker "$tr_pid"
+	profile_cpu "$gcpu" generator "$(head -1 "$tmp/gen.pid")"
 }
 
 # dptrack's metric NAME from /metrics (the unlabelled sample, or the sum).
@@ -249,17 +335,48 @@ http_probe() {
 	[[ $body == d* && $body != *"failure reason"* ]] || fail "HTTP announce to $1: $body"
 }
 
+# mem_measure NAME LOAD PROBE TORRENTS PEERS [LOAD ARGS...]: two prefills
+# through LOAD (load_memif or load_sock) of TORRENTS torrents with LOAD
+# ARGS: one peer per torrent, then PEERS peers. PROBE prints the tracker's
+# "bytes peers torrents" before and after each. Prints the probes; sets
+# mem_peer (bytes per peer: the growth in the second prefill over its new
+# peers) and mem_torrent (the growth in the first, less its peers, per
+# torrent).
+mem_measure() {
+	local name=$1 load_fn=$2 probe=$3 nt=$4 np=$5 m0 m1 p1 s1 m2 p2 s2 w
+	shift 5
+	w=(--mix announce=1 --count 1 --window 1024 --seed 7 --torrents "$nt" "$@")
+	read -r m0 _ < <("$probe")
+	"$load_fn" "${w[@]}" --peers "$nt" --prefill >/dev/null
+	check_result "$name, one peer per torrent" "$result"
+	read -r m1 p1 s1 < <("$probe")
+	"$load_fn" "${w[@]}" --peers "$np" --prefill >/dev/null
+	check_result "$name, all peers" "$result"
+	read -r m2 p2 s2 < <("$probe")
+	read -r mem_peer mem_torrent < <(awk -v m0="$m0" -v m1="$m1" -v m2="$m2" \
+		-v p1="$p1" -v p2="$p2" -v s1="$s1" 'BEGIN {
+		pp = p2 > p1 ? (m2 - m1) / (p2 - p1) : 0
+		printf "%.1f %.1f\n", pp, (s1 > 0 ? (m1 - m0 - p1 * pp) / s1 : 0) }')
+	echo "    bytes: at start $m0, $s1 torrents/$p1 peers $m1, $s2 torrents/$p2 peers $m2"
+	echo "    => $mem_peer bytes per peer, $mem_torrent bytes per torrent"
+}
+# dptrack's table: bytes, peers, swarms.
+dpt_probe() { echo "$(dpt_metric memory_used_bytes) $(dpt_metric peers) $(dpt_metric swarms)"; }
+
 "$load" --write-hashes "$tmp/hashes.txt" --torrents "$torrents" --seed 7
-udp_dpt= udp_ot= http_dpt= http_ot=
-mem_dpt_peer= mem_dpt_torrent= mem_ot_peer= mem_ot_torrent=
+udp_dpt='' udp_ot='' http_dpt='' http_ot=''
+mem_dpt_peer='' mem_dpt_torrent='' mem_ot_peer='' mem_ot_torrent=''
+mem_dpt_large4='' mem_dpt_large6=''
 
 if ! skipped udp || ! skipped http; then
 	echo "== dptrack: UDP over net_memif (tracker CPU $tcpu, generator CPU $gcpu)"
 	start_dptrack 2048
 	if ! skipped udp; then
+		[ $profile = 0 ] || profile_start
 		load_memif "${workload[@]}" --v6 "$v6"
 		check_result "dptrack udp" "$result"
 		udp_dpt=$(field rps_total "$result")
+		[ $profile = 0 ] || profile_end
 	fi
 	if ! skipped http; then
 		echo "== dptrack: HTTP announces (wrk, keep-alive)"
@@ -271,23 +388,25 @@ if ! skipped udp || ! skipped http; then
 fi
 
 if ! skipped memory; then
-	echo "== dptrack: memory, $mem_torrents torrents / $mem_peers peers"
+	echo "== dptrack: table memory, $mem_torrents torrents / $mem_peers peers (Zipf 1.0)"
 	start_dptrack $((tiny ? 256 : 8192))
-	m0=$(dpt_metric memory_used_bytes)
-	memw=(--mix announce=1 --count 1 --window 1024 --seed 7 --torrents "$mem_torrents")
-	load_memif "${memw[@]}" --peers "$mem_torrents" --prefill >/dev/null
-	check_result "dptrack memory A" "$result"
-	m1=$(dpt_metric memory_used_bytes) p1=$(dpt_metric peers) s1=$(dpt_metric swarms)
-	load_memif "${memw[@]}" --peers "$mem_peers" --prefill >/dev/null
-	check_result "dptrack memory B" "$result"
-	m2=$(dpt_metric memory_used_bytes) p2=$(dpt_metric peers) s2=$(dpt_metric swarms)
-	read -r mem_dpt_peer mem_dpt_torrent < <(awk -v m0="$m0" -v m1="$m1" -v m2="$m2" \
-		-v p1="$p1" -v p2="$p2" -v s1="$s1" 'BEGIN {
-		pp = p2 > p1 ? (m2 - m1) / (p2 - p1) : 0
-		printf "%.1f %.1f\n", pp, (s1 > 0 ? (m1 - m0 - p1 * pp) / s1 : 0) }')
-	echo "    table bytes: empty $m0, $s1 swarms/$p1 peers $m1, $s2 swarms/$p2 peers $m2"
-	echo "    => $mem_dpt_peer bytes per peer, $mem_dpt_torrent bytes per torrent"
+	mem_measure "dptrack memory" load_memif dpt_probe "$mem_torrents" "$mem_peers"
+	mem_dpt_peer=$mem_peer mem_dpt_torrent=$mem_torrent
 	stop_tracker
+fi
+
+# Large swarms: a fresh dptrack per family, every client of that family.
+# 10M IPv6 peers take up to ~512 MB of table: 4 GB is room to spare.
+if ! skipped large; then
+	for fam in 4 6; do
+		echo "== dptrack: table memory in large swarms, IPv$fam, $large_torrents torrents /" \
+			"$large_peers peers (Zipf 0.5)"
+		start_dptrack $((tiny ? 256 : 4096))
+		mem_measure "dptrack large swarms IPv$fam" load_memif dpt_probe "$large_torrents" \
+			"$large_peers" --zipf 0.5 --v6 $((fam == 6 ? 100 : 0))
+		printf -v "mem_dpt_large$fam" %s "$mem_peer"
+		stop_tracker
+	done
 fi
 
 # --- opentracker ----------------------------------------------------------------
@@ -322,6 +441,8 @@ rss() { awk '$1 == "VmRSS:" { print $2 * 1024 }' "/proc/$tr_pid/status"; }
 # ot_stat MODE: the first line of opentracker's /stats?mode=MODE (peer:
 # peers, torr: torrents); -A 127.0.0.1 lets loopback read it.
 ot_stat() { curl -s --max-time 5 "http://127.0.0.1:$ot_port/stats?mode=$1" | head -1; }
+# opentracker: resident bytes, peers, torrents.
+ot_probe() { echo "$(rss) $(ot_stat peer) $(ot_stat torr)"; }
 
 
 if ! skipped opentracker; then
@@ -343,23 +464,11 @@ if ! skipped opentracker; then
 		stop_tracker
 	fi
 	if ! skipped memory; then
-		echo "== opentracker: memory, $mem_torrents torrents / $mem_peers peers"
+		echo "== opentracker: resident memory, $mem_torrents torrents / $mem_peers peers (Zipf 1.0)"
 		"$load" --write-hashes "$tmp/mem_hashes.txt" --torrents "$mem_torrents" --seed 7
 		start_ot "$tmp/mem_hashes.txt"
-		memw=(--mix announce=1 --count 1 --window 1024 --seed 7 --torrents "$mem_torrents")
-		r0=$(rss)
-		load_sock "${memw[@]}" --peers "$mem_torrents" --prefill >/dev/null
-		check_result "opentracker memory A" "$result"
-		r1=$(rss) p1=$(ot_stat peer) s1=$(ot_stat torr)
-		load_sock "${memw[@]}" --peers "$mem_peers" --prefill >/dev/null
-		check_result "opentracker memory B" "$result"
-		r2=$(rss) p2=$(ot_stat peer) s2=$(ot_stat torr)
-		read -r mem_ot_peer mem_ot_torrent < <(awk -v m0="$r0" -v m1="$r1" -v m2="$r2" \
-			-v p1="$p1" -v p2="$p2" -v s1="$s1" 'BEGIN {
-			pp = p2 > p1 ? (m2 - m1) / (p2 - p1) : 0
-			printf "%.1f %.1f\n", pp, (s1 > 0 ? (m1 - m0 - p1 * pp) / s1 : 0) }')
-		echo "    resident: after start $r0, $s1 torrents/$p1 peers $r1, $s2 torrents/$p2 peers $r2"
-		echo "    => $mem_ot_peer bytes per peer, $mem_ot_torrent bytes per torrent"
+		mem_measure "opentracker memory" load_sock ot_probe "$mem_torrents" "$mem_peers"
+		mem_ot_peer=$mem_peer mem_ot_torrent=$mem_torrent
 		stop_tracker
 	fi
 	restore_rmem
@@ -367,14 +476,17 @@ fi
 
 echo
 echo "== summary (tracker CPU $tcpu, generator CPU $gcpu; load average $(cut -d' ' -f1 /proc/loadavg))"
-printf "  %-26s %14s %14s %8s\n" "" dptrack opentracker ratio
-printf "  %-26s %14s %14s %8s\n" "UDP replies/s" "${udp_dpt:--}" "${udp_ot:--}" "$(ratio "$udp_dpt" "$udp_ot")"
-printf "  %-26s %14s %14s %8s\n" "HTTP announces/s" "${http_dpt:--}" "${http_ot:--}" "$(ratio "$http_dpt" "$http_ot")"
-printf "  %-26s %14s %14s\n" "bytes per peer" "${mem_dpt_peer:--}" "${mem_ot_peer:--}"
-printf "  %-26s %14s %14s\n" "bytes per torrent" "${mem_dpt_torrent:--}" "${mem_ot_torrent:--}"
+printf "  %-34s %14s %14s %8s\n" "" dptrack opentracker ratio
+printf "  %-34s %14s %14s %8s\n" "UDP replies/s" "${udp_dpt:--}" "${udp_ot:--}" "$(ratio "$udp_dpt" "$udp_ot")"
+printf "  %-34s %14s %14s %8s\n" "HTTP announces/s" "${http_dpt:--}" "${http_ot:--}" "$(ratio "$http_dpt" "$http_ot")"
+printf "  %-34s %14s %14s\n" "bytes per peer" "${mem_dpt_peer:--}" "${mem_ot_peer:--}"
+printf "  %-34s %14s %14s\n" "bytes per torrent" "${mem_dpt_torrent:--}" "${mem_ot_torrent:--}"
+printf "  %-34s %14s\n" "bytes per peer, large swarms IPv4" "${mem_dpt_large4:--}"
+printf "  %-34s %14s\n" "bytes per peer, large swarms IPv6" "${mem_dpt_large6:--}"
 echo "BENCH udp_dptrack_rps=${udp_dpt:--} udp_opentracker_rps=${udp_ot:--}" \
 	"udp_ratio=$(ratio "$udp_dpt" "$udp_ot") http_dptrack_rps=${http_dpt:--}" \
 	"http_opentracker_rps=${http_ot:--} http_ratio=$(ratio "$http_dpt" "$http_ot")" \
 	"dptrack_bytes_per_peer=${mem_dpt_peer:--} dptrack_bytes_per_torrent=${mem_dpt_torrent:--}" \
-	"opentracker_bytes_per_peer=${mem_ot_peer:--} opentracker_bytes_per_torrent=${mem_ot_torrent:--}"
+	"opentracker_bytes_per_peer=${mem_ot_peer:--} opentracker_bytes_per_torrent=${mem_ot_torrent:--}" \
+	"dptrack_bytes_per_peer_large4=${mem_dpt_large4:--} dptrack_bytes_per_peer_large6=${mem_dpt_large6:--}"
 exit $failed

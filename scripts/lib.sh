@@ -18,6 +18,7 @@ DPTRACK_PACKAGES=(
 	python3-libtorrent transmission-cli aria2 # live suite: real BitTorrent clients
 	kmod pciutils                            # setup-nic.sh: modprobe, lspci
 	opentracker wrk                          # bench suite: the tracker to beat, an HTTP load
+	linux-perf                               # bench.sh --profile: perf record, perf report
 )
 
 die() {

@@ -417,6 +417,17 @@ static __rte_always_inline uint32_t pset_pick(const struct pset *s, unsigned fam
 	return n;
 }
 
+/* Starts the reads of a pick from rnd (the first two lines it walks), so
+ * they overlap whatever the announce does before it picks. */
+static __rte_always_inline void pset_pick_prefetch(const struct pset *s, unsigned fam, uint32_t rnd)
+{
+	if (s == NULL)
+		return;
+	const uint8_t *e = slot_at(s, fam_esz(fam), home_slot(rnd, s->cap));
+	rte_prefetch0(e);
+	rte_prefetch0(e + RTE_CACHE_LINE_SIZE);
+}
+
 static inline uint32_t pset_count(const struct pset *s)
 {
 	return s == NULL ? 0 : s->count;
@@ -646,6 +657,11 @@ static __rte_always_inline enum ptab_err announce_fam(struct ptab *t, const stru
 		if (err != PTAB_OK)
 			LC_ADD(lc->refused[err], 1);
 		return err;
+	}
+	if (!stop) {
+		/* The picks below start where pick_family will: from a->rnd. */
+		pset_pick_prefetch(s->set[SET_IDX(fam, 1)], fam, (uint32_t)a->rnd);
+		pset_pick_prefetch(s->set[SET_IDX(fam, 0)], fam, (uint32_t)(a->rnd >> 32));
 	}
 	if (stop) {
 		int64_t at = swarm_find(s, fam, key, h, a->seeder, &was);

@@ -47,22 +47,26 @@ struct dp_counters {
 	uint64_t stack_replies;	 /* ARP, echo and NDP answers */
 	uint64_t tracker_silent; /* datagrams the tracker chose not to answer */
 	uint64_t idle_sleeps;	 /* dpdk.idle_sleep_us sleeps taken between empty polls */
+	/* TSC cycles of the packet loop, and of its rounds that received a
+	 * frame: busy / loop is how loaded the lcore is (a poll-mode lcore is
+	 * always at 100% of its CPU, so the OS cannot say). */
+	uint64_t loop_cycles, busy_cycles;
 	uint64_t drop[DP_DROP_N];
 };
 
 struct dp_app;
 
 struct dp_worker {
-	struct dp_app *app;
-	unsigned lcore_id;
-	uint16_t queue;	   /* its RX and TX queue on every port */
-	bool control;	   /* also does the main lcore's control work */
-	struct tr_ctx ctx; /* the tracker, its stats and its generator */
-	struct stats_ctr tr_stats;
+	struct stats_ctr tr_stats; /* first: it is cache-aligned */
 	struct dp_counters c;
 	uint64_t last_rx_tsc;	/* start of its last loop that received a frame */
 	uint64_t last_poll_tsc; /* start of its latest loop: idle = the difference */
 	uint64_t now;		/* the tracker clock at its last burst, seconds */
+	struct dp_app *app;
+	struct tr_ctx ctx; /* the tracker, its stats and its generator */
+	unsigned lcore_id;
+	uint16_t queue; /* its RX and TX queue on every port */
+	bool control;	/* also does the main lcore's control work */
 } __rte_cache_aligned;
 
 struct dp_app {

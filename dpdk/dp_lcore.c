@@ -223,7 +223,8 @@ int dp_lcore_main(void *arg)
 	struct rte_rcu_qsbr *rcu = ptab_rcu(app->ptab);
 	uint64_t now = clock_now(app, rte_rdtsc());
 	uint64_t last_rx = rte_rdtsc(), idle_tsc = app->tsc_hz * DP_IDLE_AFTER_US / 1000000;
-	unsigned sleep_us = idle_sleep_us(w);
+	uint64_t prev_tsc = last_rx;
+	unsigned sleep_us = idle_sleep_us(w), prev_got = 0;
 
 	rte_rcu_qsbr_thread_register(rcu, w->lcore_id);
 	rte_rcu_qsbr_thread_online(rcu, w->lcore_id);
@@ -232,6 +233,11 @@ int dp_lcore_main(void *arg)
 		uint64_t poll_tsc = rte_rdtsc();
 		unsigned got = 0;
 
+		/* The previous round, from its start to this one's. */
+		STATS_ADD(w->c.loop_cycles, poll_tsc - prev_tsc);
+		if (prev_got != 0)
+			STATS_ADD(w->c.busy_cycles, poll_tsc - prev_tsc);
+		prev_tsc = poll_tsc;
 		for (unsigned i = 0; i < app->n_ports; i++)
 			got += port_burst(w, &app->ports[i], &now);
 		/* Both stamps are this loop's own: a worker the kernel put to
@@ -247,6 +253,7 @@ int dp_lcore_main(void *arg)
 			dp_control_tick(app);
 		if (unlikely(sleep_us != 0 && poll_tsc - last_rx > idle_tsc))
 			idle_sleep(w, rcu, sleep_us);
+		prev_got = got;
 	}
 	rte_rcu_qsbr_thread_offline(rcu, w->lcore_id);
 	rte_rcu_qsbr_thread_unregister(rcu, w->lcore_id);

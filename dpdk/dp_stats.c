@@ -150,16 +150,19 @@ static void each_lcore(const struct dp_app *app, tr_metric_fn fn, void *arg)
 {
 	char labels[32], key[48];
 
-	for (int f = 0; f < 4; f++) {
-		static const char *const name[] = {"lcore_rx_packets_total",
-						   "lcore_tx_packets_total", "lcore_drops_total",
-						   "lcore_idle_sleeps_total"};
+	for (int f = 0; f < 6; f++) {
+		static const char *const name[] = {
+		    "lcore_rx_packets_total",  "lcore_tx_packets_total",  "lcore_drops_total",
+		    "lcore_idle_sleeps_total", "lcore_busy_cycles_total", "lcore_cycles_total"};
 		static const char *const help[] = {
-		    "Frames received, by lcore", "Frames sent, by lcore",
+		    "Frames received, by lcore",
+		    "Frames sent, by lcore",
 		    "Frames dropped by the frame layer, by lcore",
-		    "Sleeps between empty polls (dpdk.idle_sleep_us), by lcore"};
-		static const char *const suffix[] = {"rx_packets", "tx_packets", "drops",
-						     "idle_sleeps"};
+		    "Sleeps between empty polls (dpdk.idle_sleep_us), by lcore",
+		    "TSC cycles of packet-loop rounds that received frames, by lcore",
+		    "TSC cycles of the packet loop, by lcore (busy / this = load)"};
+		static const char *const suffix[] = {"rx_packets",  "tx_packets",  "drops",
+						     "idle_sleeps", "busy_cycles", "cycles"};
 
 		for (unsigned i = 0; i < app->n_workers; i++) {
 			const struct dp_worker *w = &app->workers[i];
@@ -172,8 +175,12 @@ static void each_lcore(const struct dp_app *app, tr_metric_fn fn, void *arg)
 			else if (f == 2)
 				for (unsigned d = 0; d < DP_DROP_N; d++)
 					v += load(&w->c.drop[d]);
-			else
+			else if (f == 3)
 				v = load(&w->c.idle_sleeps);
+			else if (f == 4)
+				v = load(&w->c.busy_cycles);
+			else
+				v = load(&w->c.loop_cycles);
 			snprintf(labels, sizeof(labels), "lcore=\"%u\"", w->lcore_id);
 			snprintf(key, sizeof(key), "lcore%u_%s", w->lcore_id, suffix[f]);
 			emit(fn, arg, name[f], help[f], TR_METRIC_COUNTER, labels, key, v);

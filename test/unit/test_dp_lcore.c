@@ -456,6 +456,7 @@ static void wait_asleep(void)
  * time of its thread and the wall time, in ns. */
 struct quiet {
 	uint64_t sleeps, cpu_ns, wall_ns;
+	uint64_t busy_cycles, loop_cycles; /* the loop's own accounting */
 };
 
 static struct quiet measure_quiet_spell(void)
@@ -463,10 +464,13 @@ static struct quiet measure_quiet_spell(void)
 	const struct dp_worker *w = &fx.app.workers[0];
 	uint64_t wall = clock_ns(CLOCK_MONOTONIC), cpu = clock_ns(fx.loop_cpu);
 	uint64_t sleeps = ctr(&w->c.idle_sleeps);
+	uint64_t busy = ctr(&w->c.busy_cycles), loop = ctr(&w->c.loop_cycles);
 	struct quiet q;
 
 	rte_delay_us_sleep(QUIET_US);
 	/* Read in the reverse order: the counts fall inside the wall time. */
+	q.busy_cycles = ctr(&w->c.busy_cycles) - busy;
+	q.loop_cycles = ctr(&w->c.loop_cycles) - loop;
 	q.sleeps = ctr(&w->c.idle_sleeps) - sleeps;
 	q.cpu_ns = clock_ns(fx.loop_cpu) - cpu;
 	q.wall_ns = clock_ns(CLOCK_MONOTONIC) - wall;
@@ -608,6 +612,11 @@ static void test_dp_lcore_idle_loop_sleeps_and_wakes_for_the_next_frame(void **s
 	assert_true(q.sleeps >= 1);
 	assert_true(q.sleeps <= q.wall_ns / (SLEEP_US * 1000u) + 1);
 	assert_true(q.cpu_ns * 10 < q.wall_ns * 3);
+	/* Its load accounting: the quiet spell is loop time (sleeps included),
+	 * none of it busy; the rounds that answer frames are busy. */
+	assert_int_equal(q.busy_cycles, 0);
+	assert_true(q.loop_cycles > rte_get_tsc_hz() / 1000000 * QUIET_US / 2);
+	uint64_t busy = ctr(&w->c.busy_cycles);
 
 	/* The loop wakes: two rounds after the quiet spell, all answered. */
 	for (uint32_t r = 1; r <= 2; r++) {
@@ -615,6 +624,9 @@ static void test_dp_lcore_idle_loop_sleeps_and_wakes_for_the_next_frame(void **s
 		wait_loop((r + 1) * 32, (r + 1) * 32, 32);
 		assert_int_equal(drain_replies(r * 32), 32);
 	}
+	wait_asleep(); /* the busy rounds are accounted when the next one starts */
+	assert_true(ctr(&w->c.busy_cycles) > busy);
+	assert_true(ctr(&w->c.busy_cycles) <= ctr(&w->c.loop_cycles));
 	assert_int_equal(w->c.tx_full, 0);
 	assert_only_connects(96);
 	fx_stop();

@@ -8,7 +8,10 @@
 #          one lcore each; opentracker (Debian's package) <- dpt-load over
 #          kernel sockets on loopback. Same workload (IPv4: Debian's
 #          opentracker is IPv4-only), same seed, tracker on CPU A and the
-#          generator on CPU B.
+#          generator on CPU B: 1M torrents, 10M peers (Zipf 1.0), announces
+#          with numwant 50 and some connects and scrapes; then connects
+#          only. dptrack's lcore load (busy cycles over loop cycles) is
+#          printed for each: below 100%, the generator bounds the figure.
 #   HTTP   wrk with test/bench/announce.lua (keep-alive), random torrents of
 #          the same population, against dptrack's and opentracker's HTTP.
 #   memory dptrack's peer-table bytes (telemetry memory_used_bytes) and
@@ -52,8 +55,8 @@ check=0
 skip=
 cpus=
 duration=10
-torrents=100000
-peers=1000000
+torrents=1000000
+peers=10000000
 window=256
 mem_torrents=1000000
 mem_peers=10000000
@@ -190,6 +193,9 @@ check_result() {
 # The workload both trackers see; IPv6 only on the memif wire.
 workload=(--torrents "$torrents" --peers "$peers" --window "$window" --duration "$duration"
 	--prefill --numwant 50 --seeders 20 --mix "connect=5,announce=90,scrape=5" --seed 7)
+# Connects alone (the target names them apart): no table work at all.
+connects=(--torrents "$torrents" --peers "$peers" --window "$window" --duration "$duration"
+	--mix connect=1 --seed 7)
 
 # --- dptrack ------------------------------------------------------------------
 # start_dptrack MEMORY_MB: dptrack on CPU tcpu, memif server, HTTP on
@@ -360,11 +366,19 @@ mem_measure() {
 	echo "    bytes: at start $m0, $s1 torrents/$p1 peers $m1, $s2 torrents/$p2 peers $m2"
 	echo "    => $mem_peer bytes per peer, $mem_torrent bytes per torrent"
 }
+# dptrack's packet loop: busy and total TSC cycles, summed over lcores.
+dpt_busy() { echo "$(dpt_metric lcore_busy_cycles_total) $(dpt_metric lcore_cycles_total)"; }
+# busy_pct "BUSY0 ALL0" "BUSY1 ALL1": the busy share between two dpt_busy.
+busy_pct() {
+	awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " ")
+		d = y[2] - x[2]; if (d <= 0) print "-"; else printf "%.1f", 100 * (y[1] - x[1]) / d }'
+}
 # dptrack's table: bytes, peers, swarms.
 dpt_probe() { echo "$(dpt_metric memory_used_bytes) $(dpt_metric peers) $(dpt_metric swarms)"; }
 
 "$load" --write-hashes "$tmp/hashes.txt" --torrents "$torrents" --seed 7
-udp_dpt='' udp_ot='' http_dpt='' http_ot=''
+udp_dpt='' udp_ot='' http_dpt='' http_ot='' conn_dpt='' conn_ot=''
+busy_dpt='' conn_busy_dpt=''
 mem_dpt_peer='' mem_dpt_torrent='' mem_ot_peer='' mem_ot_torrent=''
 mem_dpt_large4='' mem_dpt_large6=''
 
@@ -373,10 +387,20 @@ if ! skipped udp || ! skipped http; then
 	start_dptrack 2048
 	if ! skipped udp; then
 		[ $profile = 0 ] || profile_start
+		busy0=$(dpt_busy)
 		load_memif "${workload[@]}" --v6 "$v6"
 		check_result "dptrack udp" "$result"
 		udp_dpt=$(field rps_total "$result")
+		busy_dpt=$(busy_pct "$busy0" "$(dpt_busy)")
+		echo "    tracker lcore busy $busy_dpt% of its loop (connect, prefill and measured phases)"
 		[ $profile = 0 ] || profile_end
+		echo "== dptrack: UDP connects only"
+		busy0=$(dpt_busy)
+		load_memif "${connects[@]}" --v6 "$v6"
+		check_result "dptrack udp connects" "$result"
+		conn_dpt=$(field rps_total "$result")
+		conn_busy_dpt=$(busy_pct "$busy0" "$(dpt_busy)")
+		echo "    tracker lcore busy $conn_busy_dpt% of its loop"
 	fi
 	if ! skipped http; then
 		echo "== dptrack: HTTP announces (wrk, keep-alive)"
@@ -454,6 +478,10 @@ if ! skipped opentracker; then
 			load_sock "${workload[@]}"
 			check_result "opentracker udp" "$result"
 			udp_ot=$(field rps_total "$result")
+			echo "== opentracker: UDP connects only"
+			load_sock "${connects[@]}"
+			check_result "opentracker udp connects" "$result"
+			conn_ot=$(field rps_total "$result")
 		fi
 		if ! skipped http; then
 			echo "== opentracker: HTTP announces (wrk, keep-alive)"
@@ -478,13 +506,19 @@ echo
 echo "== summary (tracker CPU $tcpu, generator CPU $gcpu; load average $(cut -d' ' -f1 /proc/loadavg))"
 printf "  %-34s %14s %14s %8s\n" "" dptrack opentracker ratio
 printf "  %-34s %14s %14s %8s\n" "UDP replies/s" "${udp_dpt:--}" "${udp_ot:--}" "$(ratio "$udp_dpt" "$udp_ot")"
+printf "  %-34s %14s\n" "  tracker lcore busy %" "${busy_dpt:--}"
+printf "  %-34s %14s %14s %8s\n" "UDP connects/s (connects only)" "${conn_dpt:--}" "${conn_ot:--}" "$(ratio "$conn_dpt" "$conn_ot")"
+printf "  %-34s %14s\n" "  tracker lcore busy %" "${conn_busy_dpt:--}"
 printf "  %-34s %14s %14s %8s\n" "HTTP announces/s" "${http_dpt:--}" "${http_ot:--}" "$(ratio "$http_dpt" "$http_ot")"
 printf "  %-34s %14s %14s\n" "bytes per peer" "${mem_dpt_peer:--}" "${mem_ot_peer:--}"
 printf "  %-34s %14s %14s\n" "bytes per torrent" "${mem_dpt_torrent:--}" "${mem_ot_torrent:--}"
 printf "  %-34s %14s\n" "bytes per peer, large swarms IPv4" "${mem_dpt_large4:--}"
 printf "  %-34s %14s\n" "bytes per peer, large swarms IPv6" "${mem_dpt_large6:--}"
 echo "BENCH udp_dptrack_rps=${udp_dpt:--} udp_opentracker_rps=${udp_ot:--}" \
-	"udp_ratio=$(ratio "$udp_dpt" "$udp_ot") http_dptrack_rps=${http_dpt:--}" \
+	"udp_ratio=$(ratio "$udp_dpt" "$udp_ot") udp_dptrack_busy_pct=${busy_dpt:--}" \
+	"connect_dptrack_rps=${conn_dpt:--} connect_opentracker_rps=${conn_ot:--}" \
+	"connect_ratio=$(ratio "$conn_dpt" "$conn_ot") connect_dptrack_busy_pct=${conn_busy_dpt:--}" \
+	"http_dptrack_rps=${http_dpt:--}" \
 	"http_opentracker_rps=${http_ot:--} http_ratio=$(ratio "$http_dpt" "$http_ot")" \
 	"dptrack_bytes_per_peer=${mem_dpt_peer:--} dptrack_bytes_per_torrent=${mem_dpt_torrent:--}" \
 	"opentracker_bytes_per_peer=${mem_ot_peer:--} opentracker_bytes_per_torrent=${mem_ot_torrent:--}" \

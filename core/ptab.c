@@ -70,7 +70,15 @@ struct swarm {
 	 * empty, or 0; see swarm_retention in ptab.h. */
 	uint32_t empty_since;
 	struct pset *set[SET_N];
+	/* The IPv4 sets' capacities, published with the counts (relaxed) so
+	 * ptab_prefetch can find an announcer's home slot without reading a
+	 * set it does not hold the lock of. In the struct's last free bytes:
+	 * IPv6 sets have none. */
+	uint32_t cap4[2];
 } __rte_cache_aligned;
+/* One cache line per torrent: the per-torrent memory target (128 bytes,
+ * with the hash's share) has no room for a second. */
+_Static_assert(sizeof(struct swarm) == RTE_CACHE_LINE_SIZE, "a swarm is one cache line");
 
 /* Per-lcore deltas: each written only by its lcore (LC_ADD: a relaxed load
  * and store, no lock prefix), summed by ptab_stats(). */
@@ -417,15 +425,25 @@ static __rte_always_inline uint32_t pset_pick(const struct pset *s, unsigned fam
 	return n;
 }
 
-/* Starts the reads of a pick from rnd (the first two lines it walks), so
- * they overlap whatever the announce does before it picks. */
-static __rte_always_inline void pset_pick_prefetch(const struct pset *s, unsigned fam, uint32_t rnd)
+/* Most cache lines one pick prefetches: 50 IPv4 peers at the lowest load. */
+#define PICK_PREFETCH_LINES 12
+
+/* Starts the reads of a pick of up to want peers from rnd, so they overlap
+ * whatever the announce does before it picks: the lines holding about
+ * want peers at the set's load, up to its end (a walk that wraps is rare). */
+static __rte_always_inline void pset_pick_prefetch(const struct pset *s, unsigned fam, uint32_t rnd,
+						   uint32_t want)
 {
-	if (s == NULL)
+	if (s == NULL || s->count == 0 || want == 0)
 		return;
-	const uint8_t *e = slot_at(s, fam_esz(fam), home_slot(rnd, s->cap));
-	rte_prefetch0(e);
-	rte_prefetch0(e + RTE_CACHE_LINE_SIZE);
+	uint32_t i = home_slot(rnd, s->cap);
+	uint64_t slots = RTE_MIN((uint64_t)want * s->cap / s->count + 1, (uint64_t)(s->cap - i));
+	const uint8_t *e = slot_at(s, fam_esz(fam), i);
+	size_t bytes = (size_t)slots * fam_esz(fam);
+	unsigned lines = (unsigned)RTE_MIN(bytes / RTE_CACHE_LINE_SIZE + 1, PICK_PREFETCH_LINES);
+
+	for (unsigned l = 0; l < lines; l++)
+		rte_prefetch0(e + (size_t)l * RTE_CACHE_LINE_SIZE);
 }
 
 static inline uint32_t pset_count(const struct pset *s)
@@ -442,6 +460,10 @@ static void swarm_publish_counts(struct swarm *s)
 
 	__atomic_store_n(&s->seeders, seeders, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->leechers, leechers, __ATOMIC_RELAXED);
+	for (unsigned r = 0; r < 2; r++) {
+		const struct pset *ps = s->set[SET_IDX(0, r)];
+		__atomic_store_n(&s->cap4[r], ps == NULL ? 0 : ps->cap, __ATOMIC_RELAXED);
+	}
 }
 
 static void swarm_read_counts(const struct swarm *s, struct ptab_counts *c)
@@ -460,6 +482,7 @@ static void swarm_clear(struct ptab *t, struct swarm *s)
 	}
 	s->seeders = s->leechers = s->completed = 0;
 	s->empty_since = 0;
+	s->cap4[0] = s->cap4[1] = 0;
 }
 
 /* Defer-queue callback: positions whose grace period has passed go back to
@@ -660,8 +683,9 @@ static __rte_always_inline enum ptab_err announce_fam(struct ptab *t, const stru
 	}
 	if (!stop) {
 		/* The picks below start where pick_family will: from a->rnd. */
-		pset_pick_prefetch(s->set[SET_IDX(fam, 1)], fam, (uint32_t)a->rnd);
-		pset_pick_prefetch(s->set[SET_IDX(fam, 0)], fam, (uint32_t)(a->rnd >> 32));
+		pset_pick_prefetch(s->set[SET_IDX(fam, 1)], fam, (uint32_t)a->rnd, a->numwant);
+		pset_pick_prefetch(s->set[SET_IDX(fam, 0)], fam, (uint32_t)(a->rnd >> 32),
+				   a->numwant);
 	}
 	if (stop) {
 		int64_t at = swarm_find(s, fam, key, h, a->seeder, &was);
@@ -703,16 +727,18 @@ enum ptab_err ptab_announce(struct ptab *t, const struct ptab_announce *a, uint6
 	return announce_fam(t, a, now, out, out_other, r, 0);
 }
 
-void ptab_prefetch(struct ptab *t, const uint8_t *const *info_hashes, unsigned n)
+void ptab_prefetch(struct ptab *t, const struct ptab_hint *hints, unsigned n)
 {
 	const void *keys[RTE_HASH_LOOKUP_BULK_MAX];
 	int32_t pos[RTE_HASH_LOOKUP_BULK_MAX];
 
 	for (unsigned at = 0; at < n; at += RTE_HASH_LOOKUP_BULK_MAX) {
+		const struct ptab_hint *hint = hints + at;
 		unsigned k = RTE_MIN(n - at, (unsigned)RTE_HASH_LOOKUP_BULK_MAX);
 
 		/* rte_hash pipelines the bucket and key reads of the batch. */
-		memcpy(keys, info_hashes + at, k * sizeof(keys[0]));
+		for (unsigned i = 0; i < k; i++)
+			keys[i] = hint[i].info_hash;
 		if (rte_hash_lookup_bulk(t->h, keys, k, pos) != 0)
 			return;
 		for (unsigned i = 0; i < k; i++)
@@ -729,6 +755,25 @@ void ptab_prefetch(struct ptab *t, const uint8_t *const *info_hashes, unsigned n
 				if (ps != NULL)
 					rte_prefetch0(ps);
 			}
+		}
+		/* The slot an IPv4 announcer's lookup starts at, from the
+		 * published capacity: only an address is computed from the
+		 * set pointer, nothing is read through it. */
+		for (unsigned i = 0; i < k; i++) {
+			if (pos[i] < 0 || hint[i].peer.family != TR_AF_INET)
+				continue;
+			const struct swarm *s = &t->swarms[pos[i]];
+			const struct pset *ps =
+			    __atomic_load_n(&s->set[SET_IDX(0, hint[i].seeder)], __ATOMIC_RELAXED);
+			uint32_t cap = __atomic_load_n(&s->cap4[hint[i].seeder], __ATOMIC_RELAXED);
+			uint8_t key[TR_PEER4_LEN];
+
+			if (ps == NULL || cap == 0)
+				continue;
+			tr_addr_compact(&hint[i].peer, key);
+			uint32_t slot = home_slot(peer_hash(t, key, TR_PEER4_LEN), cap);
+			rte_prefetch0((const uint8_t *)ps + offsetof(struct pset, slots) +
+				      (size_t)slot * fam_esz(0));
 		}
 	}
 }

@@ -124,15 +124,23 @@ struct ptab_result {
 enum ptab_err ptab_announce(struct ptab *t, const struct ptab_announce *a, uint64_t now,
 			    uint8_t *out, uint8_t *out_other, struct ptab_result *r);
 
+/* An announce or scrape about to be made, for ptab_prefetch. */
+struct ptab_hint {
+	const uint8_t *info_hash; /* 20 bytes */
+	struct tr_addr peer;	  /* the announcer (port != 0); family 0 for a scrape */
+	bool seeder;
+};
+
 /*
- * Warms the CPU caches for announces and scrapes about to be made of these
- * info hashes (a burst's worth, any n): the hash buckets and keys, the
- * swarms and the heads of their peer sets, so the requests that follow find
- * them in cache instead of each waiting on five or six misses in a row. A
- * hint: it changes nothing, takes no lock and never faults (set pointers
- * are only prefetched, never followed). Same caller rules as ptab_announce.
+ * Warms the CPU caches for announces and scrapes about to be made (a
+ * burst's worth, any n): the hash buckets and keys, the swarms, the heads
+ * of their peer sets and, for an IPv4 announcer, the slot its lookup
+ * starts at; so the requests that follow find them in cache instead of
+ * each waiting on five or six misses in a row. A hint: it changes nothing,
+ * takes no lock and never faults (set pointers are only prefetched, never
+ * followed). Same caller rules as ptab_announce.
  */
-void ptab_prefetch(struct ptab *t, const uint8_t *const *info_hashes, unsigned n);
+void ptab_prefetch(struct ptab *t, const struct ptab_hint *hints, unsigned n);
 
 /* Reads a swarm's counters without taking its lock. Zeros when the swarm does
  * not exist. Counters may be a moment stale but are each whole. */

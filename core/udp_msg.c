@@ -178,17 +178,25 @@ enum udp_msg_err udp_msg_parse(const uint8_t *buf, size_t len, struct udp_msg_re
 	}
 }
 
-const uint8_t *udp_msg_peek_hash(const uint8_t *buf, size_t len)
+bool udp_msg_peek(const uint8_t *buf, size_t len, struct udp_msg_peek *pk)
 {
 	if (len < OFF_SCR_HASHES + TR_HASH_LEN)
-		return NULL;
+		return false;
 	switch (get_be32(buf, OFF_ACTION)) {
 	case UDP_MSG_ANNOUNCE:
-		return len >= UDP_MSG_ANNOUNCE_LEN ? buf + OFF_ANN_INFO_HASH : NULL;
+		if (len < UDP_MSG_ANNOUNCE_LEN)
+			return false;
+		pk->info_hash = buf + OFF_ANN_INFO_HASH;
+		pk->port = get_be16(buf, OFF_ANN_PORT);
+		pk->seeder = get_be64(buf, OFF_ANN_LEFT) == 0;
+		return true;
 	case UDP_MSG_SCRAPE:
-		return buf + OFF_SCR_HASHES;
+		pk->info_hash = buf + OFF_SCR_HASHES;
+		pk->port = 0;
+		pk->seeder = false;
+		return true;
 	default:
-		return NULL;
+		return false;
 	}
 }
 

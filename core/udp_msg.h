@@ -11,6 +11,7 @@
 #ifndef DPTRACK_CORE_UDP_MSG_H
 #define DPTRACK_CORE_UDP_MSG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -116,10 +117,17 @@ struct udp_msg_req {
  */
 enum udp_msg_err udp_msg_parse(const uint8_t *buf, size_t len, struct udp_msg_req *req);
 
-/* The info hash a datagram that looks like an announce asks about, or the
- * first one of a scrape, pointing into buf; NULL for anything else. Only
- * the length and action are checked: for prefetching, before the parse. */
-const uint8_t *udp_msg_peek_hash(const uint8_t *buf, size_t len);
+/* What a request is about, read before the parse, for prefetching. */
+struct udp_msg_peek {
+	const uint8_t *info_hash; /* into buf: the announce's, or a scrape's first */
+	uint16_t port;		  /* an announce's port (host order); 0 for a scrape */
+	bool seeder;		  /* an announce with left == 0 */
+};
+
+/* Fills pk for a datagram that looks like an announce or a scrape and
+ * returns true; false for anything else. Only the length and action are
+ * checked. */
+bool udp_msg_peek(const uint8_t *buf, size_t len, struct udp_msg_peek *pk);
 
 /*
  * Writers: each returns the bytes written to out, or 0 if cap is too small

@@ -153,7 +153,7 @@ static uint16_t port_burst(struct dp_worker *w, const struct dp_port *p, uint64_
 	struct rte_mbuf *rx[DP_BURST_MAX], *tx[DP_BURST_MAX];
 	struct dp_pkt pkt[DP_BURST_MAX];
 	enum dp_verdict verdict[DP_BURST_MAX];
-	const uint8_t *hashes[DP_BURST_MAX];
+	struct ptab_hint hints[DP_BURST_MAX];
 	uint16_t nb = rte_eth_rx_burst(p->port_id, w->queue, rx, app->burst), ntx = 0;
 	unsigned nh = 0;
 
@@ -165,15 +165,20 @@ static uint16_t port_burst(struct dp_worker *w, const struct dp_port *p, uint64_
 		if (i + 1 < nb)
 			rte_prefetch0(rte_pktmbuf_mtod(rx[i + 1], void *));
 		verdict[i] = classify(w, p, rx[i], &pkt[i]);
-		if (verdict[i] == DP_VERDICT_UDP) {
-			const uint8_t *h = udp_msg_peek_hash(
-			    rte_pktmbuf_mtod_offset(rx[i], uint8_t *, pkt[i].payload_off),
-			    pkt[i].payload_len);
-			if (h != NULL)
-				hashes[nh++] = h;
+		struct udp_msg_peek pk;
+		if (verdict[i] == DP_VERDICT_UDP &&
+		    udp_msg_peek(rte_pktmbuf_mtod_offset(rx[i], uint8_t *, pkt[i].payload_off),
+				 pkt[i].payload_len, &pk)) {
+			/* The peer as tr_udp will make it: source address, the
+			 * announce's port. */
+			hints[nh] = (struct ptab_hint){pk.info_hash, pkt[i].src, pk.seeder};
+			hints[nh].peer.port = pk.port;
+			if (pk.port == 0)
+				hints[nh].peer.family = 0;
+			nh++;
 		}
 	}
-	ptab_prefetch(app->ptab, hashes, nh);
+	ptab_prefetch(app->ptab, hints, nh);
 	for (uint16_t i = 0; i < nb; i++) {
 		if (app->cfg->dpdk.replay)
 			*now = replay_now(app, rx[i], *now);

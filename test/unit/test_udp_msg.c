@@ -475,41 +475,48 @@ static void test_udp_msg_names_every_error_distinctly(void **state)
 	assert_non_null(udp_msg_err_name(UDP_MSG_ERR_N));
 }
 
-/* The prefetch peek: the hash of every announce and scrape the parser
- * would accept, nothing for the rest, and never a read past len (the
- * guard page). */
-static void test_udp_msg_peek_finds_the_hash_parse_would(void **state)
+/* The prefetch peek: the hash, port and role of every announce and the
+ * first hash of every scrape the parser would accept, nothing for the
+ * rest, and never a read past len (the guard page). */
+static void test_udp_msg_peek_finds_what_parse_would(void **state)
 {
 	uint8_t b[UDP_MSG_ANNOUNCE_LEN + 20];
+	struct udp_msg_peek pk;
 	struct udp_msg_req req;
 	const uint8_t *copy;
 	(void)state;
 
 	size_t n = put_announce(b, UDP_MSG_EV_NONE, 50);
 	for (size_t len = 0; len <= n; len++) {
-		assert_int_equal(parse_guarded(b, len, &req, &copy) == UDP_MSG_OK, len == n);
-		const uint8_t *h = udp_msg_peek_hash(copy, len);
-		if (len == n)
-			assert_ptr_equal(h, copy + 16);
-		else
-			assert_null(h);
+		bool ok = parse_guarded(b, len, &req, &copy) == UDP_MSG_OK;
+		assert_int_equal(udp_msg_peek(copy, len, &pk), ok);
+		assert_int_equal(ok, len == n);
 	}
+	assert_ptr_equal(pk.info_hash, copy + 16);
+	assert_int_equal(pk.port, req.announce.port);
+	assert_int_equal(pk.seeder, req.announce.left == 0);
+	assert_false(pk.seeder);
+	memset(b + 64, 0, 8); /* left = 0: a seeder */
+	parse_guarded(b, n, &req, &copy);
+	assert_true(udp_msg_peek(copy, n, &pk));
+	assert_true(pk.seeder);
+
 	put_header(b, 0x0123456789abcdefULL, UDP_MSG_SCRAPE, TID);
 	memset(b + 16, 0x5c, 40);
 	for (size_t len = 0; len <= 56; len++) {
 		parse_guarded(b, len, &req, &copy);
-		const uint8_t *h = udp_msg_peek_hash(copy, len);
-		if (len >= 36)
-			assert_ptr_equal(h, copy + 16);
-		else
-			assert_null(h);
+		assert_int_equal(udp_msg_peek(copy, len, &pk), len >= 36);
+		if (len >= 36) {
+			assert_ptr_equal(pk.info_hash, copy + 16);
+			assert_int_equal(pk.port, 0);
+		}
 	}
 	put_header(b, UDP_MSG_PROTOCOL_ID, UDP_MSG_CONNECT, TID);
 	parse_guarded(b, 98, &req, &copy);
-	assert_null(udp_msg_peek_hash(copy, 98));
+	assert_false(udp_msg_peek(copy, 98, &pk));
 	put_header(b, 0, 7, TID);
 	parse_guarded(b, 98, &req, &copy);
-	assert_null(udp_msg_peek_hash(copy, 98));
+	assert_false(udp_msg_peek(copy, 98, &pk));
 }
 
 int main(void)
@@ -531,7 +538,7 @@ int main(void)
 	    cmocka_unit_test(test_udp_msg_writers_return_zero_when_cap_is_one_short),
 	    cmocka_unit_test(test_udp_msg_cuts_error_message_to_cap),
 	    cmocka_unit_test(test_udp_msg_names_every_error_distinctly),
-	    cmocka_unit_test(test_udp_msg_peek_finds_the_hash_parse_would),
+	    cmocka_unit_test(test_udp_msg_peek_finds_what_parse_would),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

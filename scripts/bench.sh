@@ -373,6 +373,18 @@ busy_pct() {
 	awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " ")
 		d = y[2] - x[2]; if (d <= 0) print "-"; else printf "%.1f", 100 * (y[1] - x[1]) / d }'
 }
+# dpt_udp NAME LOAD ARGS...: one UDP run against dptrack; sets dpt_rps and
+# dpt_busy_pct, the lcore's load over the whole run (all its phases).
+dpt_udp() {
+	local name=$1 b0
+	shift
+	b0=$(dpt_busy)
+	load_memif "$@" --v6 "$v6"
+	check_result "$name" "$result"
+	dpt_rps=$(field rps_total "$result")
+	dpt_busy_pct=$(busy_pct "$b0" "$(dpt_busy)")
+	echo "    tracker lcore busy $dpt_busy_pct% of its loop over the run"
+}
 # dptrack's table: bytes, peers, swarms.
 dpt_probe() { echo "$(dpt_metric memory_used_bytes) $(dpt_metric peers) $(dpt_metric swarms)"; }
 
@@ -387,20 +399,12 @@ if ! skipped udp || ! skipped http; then
 	start_dptrack 2048
 	if ! skipped udp; then
 		[ $profile = 0 ] || profile_start
-		busy0=$(dpt_busy)
-		load_memif "${workload[@]}" --v6 "$v6"
-		check_result "dptrack udp" "$result"
-		udp_dpt=$(field rps_total "$result")
-		busy_dpt=$(busy_pct "$busy0" "$(dpt_busy)")
-		echo "    tracker lcore busy $busy_dpt% of its loop (connect, prefill and measured phases)"
+		dpt_udp "dptrack udp" "${workload[@]}"
+		udp_dpt=$dpt_rps busy_dpt=$dpt_busy_pct
 		[ $profile = 0 ] || profile_end
 		echo "== dptrack: UDP connects only"
-		busy0=$(dpt_busy)
-		load_memif "${connects[@]}" --v6 "$v6"
-		check_result "dptrack udp connects" "$result"
-		conn_dpt=$(field rps_total "$result")
-		conn_busy_dpt=$(busy_pct "$busy0" "$(dpt_busy)")
-		echo "    tracker lcore busy $conn_busy_dpt% of its loop"
+		dpt_udp "dptrack udp connects" "${connects[@]}"
+		conn_dpt=$dpt_rps conn_busy_dpt=$dpt_busy_pct
 	fi
 	if ! skipped http; then
 		echo "== dptrack: HTTP announces (wrk, keep-alive)"

@@ -243,9 +243,15 @@ show_log() {
 }
 
 # --- one row -------------------------------------------------------------------
-# row I NAME SEEDER DOWNLOADER TRACKER
+# row I NAME SEEDER DOWNLOADER TRACKER [FIRST]: with FIRST=1, a transfer that
+# stalls after the tracker did its part (the seeder counted, the downloader
+# started) is reported as a comment with both logs and returns 2, for one
+# more try: the clients move the data between themselves, and a real client
+# now and then stalls on its own (seen once in CI: Transmission 3.00 had the
+# seeder's address at 3 s and still no whole file at 60 s). Every other
+# outcome, and any second failure, is a test result.
 row() {
-	local i=$1 name=$2 sc=$3 dc=$4 kind=$5 dir=$tmp/$2 net sa da obs thost
+	local i=$1 name=$2 sc=$3 dc=$4 kind=$5 first=${6:-0} dir=$tmp/$2 net sa da obs thost
 	local s_pid d_pid t0 t l deadline ok_row=0 got want counted=0 before after key lines a
 	case $kind in
 	udp4) url=udp://$udp4:$port/announce net=198.18.0. thost=$http4 obs=198.18.1.1 ;;
@@ -319,6 +325,12 @@ row() {
 	elif [ "$counted" = 0 ]; then
 		not_ok "$desc: dptrack counted the seeder within $seed_max s (scrape: ${got:-none})"
 		show_log "$dir/seeder.log"
+	elif [ "$first" = 1 ]; then
+		echo "# $desc: no whole file within $transfer_max s after the tracker exchange;" \
+			"trying the row once more. The clients' logs:"
+		show_log "$dir/seeder.log"
+		show_log "$dir/downloader.log"
+		ok_row=2
 	else
 		not_ok "$desc: SHA-256 matches within $transfer_max s"
 		show_log "$dir/seeder.log"
@@ -330,6 +342,7 @@ row() {
 	if [ -n "${DPT_CLIENT_LOGS:-}" ]; then
 		mkdir -p "$DPT_CLIENT_LOGS/$name" && cp "$dir"/*.log* "$DPT_CLIENT_LOGS/$name/"
 	fi
+	[ "$ok_row" != 2 ] || return 2
 }
 
 i=0
@@ -338,7 +351,7 @@ for r in "${rows[@]}"; do
 	for pat in "${@:-*}"; do
 		# shellcheck disable=SC2053 # pat is a pattern
 		if [[ $name == $pat ]]; then
-			row "$i" "$name" "$sc" "$dc" "$kind"
+			row "$i" "$name" "$sc" "$dc" "$kind" 1 || row "$i" "$name" "$sc" "$dc" "$kind"
 			break
 		fi
 	done

@@ -535,7 +535,7 @@ static void expect_peer_dicts(const struct tr_addr *set, size_t k, size_t n)
 	assert_non_null(l);
 	assert_int_equal(*l, 'l');
 	for (l++; *l != 'e'; l = bskip(l, BODY_END), seen++) {
-		const uint8_t *ip = bget(l, BODY_END, "ip"), *s;
+		const uint8_t *ip = bget(l, BODY_END, "ip"), *s = NULL;
 		const uint8_t *port = bget(l, BODY_END, "port");
 		char text[INET6_ADDRSTRLEN + 1];
 		size_t len;

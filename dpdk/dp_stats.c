@@ -148,42 +148,39 @@ static void each_table(const struct dp_app *app, tr_metric_fn fn, void *arg)
 
 static void each_lcore(const struct dp_app *app, tr_metric_fn fn, void *arg)
 {
+	/* Each a run of n counters of struct dp_counters from off, summed. */
+	static const struct {
+		const char *name, *help, *suffix;
+		size_t off;
+		unsigned n;
+	} f[] = {
+	    {"lcore_rx_packets_total", "Frames received, by lcore", "rx_packets",
+	     offsetof(struct dp_counters, rx), 1},
+	    {"lcore_tx_packets_total", "Frames sent, by lcore", "tx_packets",
+	     offsetof(struct dp_counters, tx), 1},
+	    {"lcore_drops_total", "Frames dropped by the frame layer, by lcore", "drops",
+	     offsetof(struct dp_counters, drop), DP_DROP_N},
+	    {"lcore_idle_sleeps_total", "Sleeps between empty polls (dpdk.idle_sleep_us), by lcore",
+	     "idle_sleeps", offsetof(struct dp_counters, idle_sleeps), 1},
+	    {"lcore_busy_cycles_total",
+	     "TSC cycles of packet-loop rounds that received frames, by lcore", "busy_cycles",
+	     offsetof(struct dp_counters, busy_cycles), 1},
+	    {"lcore_cycles_total", "TSC cycles of the packet loop, by lcore (busy / this = load)",
+	     "cycles", offsetof(struct dp_counters, loop_cycles), 1},
+	};
 	char labels[32], key[48];
 
-	for (int f = 0; f < 6; f++) {
-		static const char *const name[] = {
-		    "lcore_rx_packets_total",  "lcore_tx_packets_total",  "lcore_drops_total",
-		    "lcore_idle_sleeps_total", "lcore_busy_cycles_total", "lcore_cycles_total"};
-		static const char *const help[] = {
-		    "Frames received, by lcore",
-		    "Frames sent, by lcore",
-		    "Frames dropped by the frame layer, by lcore",
-		    "Sleeps between empty polls (dpdk.idle_sleep_us), by lcore",
-		    "TSC cycles of packet-loop rounds that received frames, by lcore",
-		    "TSC cycles of the packet loop, by lcore (busy / this = load)"};
-		static const char *const suffix[] = {"rx_packets",  "tx_packets",  "drops",
-						     "idle_sleeps", "busy_cycles", "cycles"};
-
+	for (size_t k = 0; k < RTE_DIM(f); k++) {
 		for (unsigned i = 0; i < app->n_workers; i++) {
 			const struct dp_worker *w = &app->workers[i];
+			const uint64_t *c = (const uint64_t *)((const char *)&w->c + f[k].off);
 			uint64_t v = 0;
 
-			if (f == 0)
-				v = load(&w->c.rx);
-			else if (f == 1)
-				v = load(&w->c.tx);
-			else if (f == 2)
-				for (unsigned d = 0; d < DP_DROP_N; d++)
-					v += load(&w->c.drop[d]);
-			else if (f == 3)
-				v = load(&w->c.idle_sleeps);
-			else if (f == 4)
-				v = load(&w->c.busy_cycles);
-			else
-				v = load(&w->c.loop_cycles);
+			for (unsigned j = 0; j < f[k].n; j++)
+				v += load(&c[j]);
 			snprintf(labels, sizeof(labels), "lcore=\"%u\"", w->lcore_id);
-			snprintf(key, sizeof(key), "lcore%u_%s", w->lcore_id, suffix[f]);
-			emit(fn, arg, name[f], help[f], TR_METRIC_COUNTER, labels, key, v);
+			snprintf(key, sizeof(key), "lcore%u_%s", w->lcore_id, f[k].suffix);
+			emit(fn, arg, f[k].name, f[k].help, TR_METRIC_COUNTER, labels, key, v);
 		}
 	}
 }

@@ -1124,9 +1124,10 @@ struct ptab *ptab_new(const struct ptab_params *p, char *err, size_t errlen)
 	}
 	t->max_swarms = p->max_swarms;
 	t->max_peers = p->max_peers_per_swarm;
-	t->tick =
-	    RTE_MAX(1u, (p->peer_timeout + TR_PEER_TIMEOUT_TICKS - 1) / TR_PEER_TIMEOUT_TICKS);
-	t->max_age = (uint8_t)((p->peer_timeout + t->tick - 1) / t->tick);
+	/* 64-bit: any peer_timeout the caller passes, not only the config's. */
+	t->tick = (uint32_t)RTE_MAX(1u, ((uint64_t)p->peer_timeout + TR_PEER_TIMEOUT_TICKS - 1) /
+					    TR_PEER_TIMEOUT_TICKS);
+	t->max_age = (uint8_t)(((uint64_t)p->peer_timeout + t->tick - 1) / t->tick);
 	t->retention = p->swarm_retention;
 	t->crowded = p->max_swarms - p->max_swarms / 8;
 	t->socket = p->socket_id;

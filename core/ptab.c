@@ -1224,28 +1224,45 @@ void ptab_free(struct ptab *t)
 	rte_free(t);
 }
 
-struct rte_rcu_qsbr *ptab_rcu(struct ptab *t)
+int ptab_reader_register(struct ptab *t)
 {
-	return t->rcu;
+	if (rte_rcu_qsbr_thread_register(t->rcu, rte_lcore_id()) != 0)
+		return -1;
+	rte_rcu_qsbr_thread_online(t->rcu, rte_lcore_id());
+	return 0;
+}
+
+void ptab_reader_unregister(struct ptab *t)
+{
+	rte_rcu_qsbr_thread_offline(t->rcu, rte_lcore_id());
+	rte_rcu_qsbr_thread_unregister(t->rcu, rte_lcore_id());
 }
 
 int ptab_thread_enter(struct ptab *t)
 {
 	if (rte_thread_register() != 0)
 		return -1;
-	if (rte_rcu_qsbr_thread_register(t->rcu, rte_lcore_id()) != 0) {
+	if (ptab_reader_register(t) != 0) {
 		rte_thread_unregister();
 		return -1;
 	}
-	rte_rcu_qsbr_thread_online(t->rcu, rte_lcore_id());
 	return 0;
 }
 
 void ptab_thread_leave(struct ptab *t)
 {
-	rte_rcu_qsbr_thread_offline(t->rcu, rte_lcore_id());
-	rte_rcu_qsbr_thread_unregister(t->rcu, rte_lcore_id());
+	ptab_reader_unregister(t);
 	rte_thread_unregister();
+}
+
+uint64_t ptab_grace_start(struct ptab *t)
+{
+	return rte_rcu_qsbr_start(t->rcu);
+}
+
+bool ptab_grace_done(struct ptab *t, uint64_t token)
+{
+	return rte_rcu_qsbr_check(t->rcu, token, false) == 1;
 }
 
 void ptab_reader_offline(struct ptab *t)

@@ -12,8 +12,9 @@
  *
  * Threads: every caller is an EAL lcore or a thread that called
  * rte_thread_register() (the hash's per-lcore caches are indexed by lcore
- * id), and is an RCU reader of ptab_rcu() registered under its lcore id,
- * online while it calls in here. Swarms removed by ptab_expire() are recycled
+ * id), and an RCU reader of the table registered under its lcore id
+ * (ptab_reader_register, or ptab_thread_enter for other threads), online
+ * while it calls in here. Swarms removed by ptab_expire() are recycled
  * only after every reader has reported a quiescent state.
  */
 #ifndef DPTRACK_CORE_PTAB_H
@@ -27,7 +28,6 @@
 #include "limits.h"
 
 struct ptab;
-struct rte_rcu_qsbr;
 
 struct ptab_params {
 	const char *name;	      /* unique per process; names DPDK objects */
@@ -62,24 +62,38 @@ struct ptab *ptab_new(const struct ptab_params *p, char *err, size_t errlen);
 /* Frees the table and every swarm. No other thread may be using it. */
 void ptab_free(struct ptab *t);
 
-/* The RCU variable readers register with (thread id = rte_lcore_id()). */
-struct rte_rcu_qsbr *ptab_rcu(struct ptab *t);
-
 /*
- * For threads that are not EAL lcores (the HTTP threads), so they need no
- * DPDK header: ptab_thread_enter() registers the calling thread with EAL
- * (rte_thread_register: the hash's per-lcore caches need an lcore id) and as
- * an online RCU reader; returns 0, or -1 if EAL has no lcore id left.
- * ptab_thread_leave() undoes both. A reader goes offline around anything
- * that may block (epoll_wait), so it never holds up reclamation, and online
- * before it touches the table again; ptab_quiescent() reports a quiescent
- * state from a loop that does not block.
+ * Readers. Every thread that calls in here is an RCU reader of the table
+ * under its EAL lcore id, so no caller needs a DPDK header:
+ * ptab_reader_register() makes a thread that has an lcore id (an EAL lcore)
+ * an online reader; returns 0, or -1 if the id is out of range.
+ * ptab_reader_unregister() takes it offline and out.
+ * ptab_thread_enter() is the same for a thread that is not an EAL lcore (an
+ * HTTP or helper thread): it first registers with EAL (rte_thread_register:
+ * the hash's per-lcore caches need an lcore id); returns 0, or -1 if EAL has
+ * no lcore id left. ptab_thread_leave() undoes both.
+ * A reader goes offline around anything that may block (epoll_wait, a
+ * sleep), so it never holds up reclamation, and online before it touches
+ * the table again; ptab_quiescent() reports a quiescent state from a loop
+ * that does not block.
  */
+int ptab_reader_register(struct ptab *t);
+void ptab_reader_unregister(struct ptab *t);
 int ptab_thread_enter(struct ptab *t);
 void ptab_thread_leave(struct ptab *t);
 void ptab_reader_offline(struct ptab *t);
 void ptab_reader_online(struct ptab *t);
 void ptab_quiescent(struct ptab *t);
+
+/*
+ * Grace periods, for memory other threads may still read through a pointer
+ * they loaded as online readers (a replaced access list): after
+ * ptab_grace_start(), once ptab_grace_done() with its token returns true,
+ * every reader has passed a quiescent state, so nothing loaded before the
+ * start is still in use. ptab_grace_done() never waits.
+ */
+uint64_t ptab_grace_start(struct ptab *t);
+bool ptab_grace_done(struct ptab *t, uint64_t token);
 
 struct ptab_announce {
 	const uint8_t *info_hash;  /* 20 bytes */

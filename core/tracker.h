@@ -40,7 +40,8 @@ struct tracker {
 	struct connid_key key;
 	/* The access list (core/acl.h), NULL = off. Replaced whole by a
 	 * reload: readers load it once per request (acquire) as online RCU
-	 * readers of ptab_rcu(); the old list is freed after a grace period. */
+	 * readers of the table; the old list is freed after a grace period
+	 * (ptab_grace_start). */
 	struct acl *acl;
 };
 

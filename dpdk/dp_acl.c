@@ -6,8 +6,8 @@
  * A reload builds the new list beside the old one, publishes it with one
  * atomic store into app->tr.acl (readers load it once per request), and
  * frees the old one once every RCU reader of the peer table (the lcores, the
- * HTTP threads) has reported a quiescent state since: an rte_rcu_qsbr token
- * polled from later ticks, so the control thread never waits on readers
+ * HTTP threads) has reported a quiescent state since: a grace-period token
+ * (ptab_grace_start) polled from later ticks, so the control thread never waits on readers
  * (with one lcore it is itself one). The file is read and sorted on a
  * thread of its own ("dpt-acl"; about 0.5 s per million hashes), which the
  * tick polls, so neither control work nor a lone lcore's packet loop waits
@@ -22,7 +22,6 @@
 
 #include <rte_cycles.h>
 #include <rte_log.h>
-#include <rte_rcu_qsbr.h>
 
 #include "core/acl.h"
 #include "core/limits.h"
@@ -31,7 +30,7 @@
 
 volatile sig_atomic_t dp_acl_requested; /* set by SIGHUP, taken by the control tick */
 static struct acl *retired;		/* replaced, freed after its grace period */
-static uint64_t retired_token;		/* rte_rcu_qsbr_start() when it was replaced */
+static uint64_t retired_token;		/* ptab_grace_start() when it was replaced */
 
 _Static_assert((int)CFG_ACL_OFF == (int)ACL_OFF && (int)CFG_ACL_ALLOW == (int)ACL_ALLOW &&
 		   (int)CFG_ACL_DENY == (int)ACL_DENY,
@@ -91,7 +90,7 @@ static void publish(struct dp_app *app)
 	}
 	__atomic_store_n(&app->tr.acl, job.list, __ATOMIC_RELEASE);
 	retired = old; /* NULL before: no load starts while one is retired */
-	retired_token = rte_rcu_qsbr_start(ptab_rcu(app->ptab));
+	retired_token = ptab_grace_start(app->ptab);
 	app->acl.reloads++;
 	__atomic_store_n(&app->acl.hashes, acl_count(job.list), __ATOMIC_RELAXED);
 	DP_LOG(INFO, "access list reloaded: %zu hashes (%s) in %" PRIu64 " ms\n",
@@ -127,7 +126,7 @@ static void start_load(struct dp_app *app)
 void dp_acl_tick(struct dp_app *app)
 {
 	if (retired != NULL) {
-		if (rte_rcu_qsbr_check(ptab_rcu(app->ptab), retired_token, false) != 1)
+		if (!ptab_grace_done(app->ptab, retired_token))
 			return;
 		acl_free(retired);
 		retired = NULL;

@@ -17,7 +17,6 @@
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
 #include <rte_prefetch.h>
-#include <rte_rcu_qsbr.h>
 
 #include "core/limits.h"
 #include "core/ptab.h"
@@ -213,11 +212,11 @@ static unsigned idle_sleep_us(const struct dp_worker *w)
  * before anything that blocks, so no grace period ever waits on a sleeper.
  * Coming back online reads the current token, a quiescent state in itself,
  * and happens before the worker touches the table again. */
-static void idle_sleep(struct dp_worker *w, struct rte_rcu_qsbr *rcu, unsigned us)
+static void idle_sleep(struct dp_worker *w, struct ptab *t, unsigned us)
 {
-	rte_rcu_qsbr_thread_offline(rcu, w->lcore_id);
+	ptab_reader_offline(t);
 	rte_delay_us_sleep(us);
-	rte_rcu_qsbr_thread_online(rcu, w->lcore_id);
+	ptab_reader_online(t);
 	STATS_INC(w->c.idle_sleeps);
 }
 
@@ -225,14 +224,14 @@ int dp_lcore_main(void *arg)
 {
 	struct dp_worker *w = arg;
 	struct dp_app *app = w->app;
-	struct rte_rcu_qsbr *rcu = ptab_rcu(app->ptab);
+	struct ptab *t = app->ptab;
 	uint64_t now = clock_now(app, rte_rdtsc());
 	uint64_t last_rx = rte_rdtsc(), idle_tsc = app->tsc_hz * DP_IDLE_AFTER_US / 1000000;
 	uint64_t prev_tsc = last_rx;
 	unsigned sleep_us = idle_sleep_us(w), prev_got = 0;
 
-	rte_rcu_qsbr_thread_register(rcu, w->lcore_id);
-	rte_rcu_qsbr_thread_online(rcu, w->lcore_id);
+	if (ptab_reader_register(t) != 0) /* an EAL lcore's id is always in range */
+		return -1;
 	__atomic_store_n(&w->last_rx_tsc, last_rx, __ATOMIC_RELAXED);
 	while (likely(!__atomic_load_n(&app->stop, __ATOMIC_RELAXED))) {
 		uint64_t poll_tsc = rte_rdtsc();
@@ -253,15 +252,14 @@ int dp_lcore_main(void *arg)
 		}
 		__atomic_store_n(&w->last_poll_tsc, poll_tsc, __ATOMIC_RELAXED);
 		__atomic_store_n(&w->now, now, __ATOMIC_RELAXED);
-		rte_rcu_qsbr_quiescent(rcu, w->lcore_id);
+		ptab_quiescent(t);
 		if (w->control)
 			dp_control_tick(app);
 		if (unlikely(sleep_us != 0 && poll_tsc - last_rx > idle_tsc))
-			idle_sleep(w, rcu, sleep_us);
+			idle_sleep(w, t, sleep_us);
 		prev_got = got;
 	}
-	rte_rcu_qsbr_thread_offline(rcu, w->lcore_id);
-	rte_rcu_qsbr_thread_unregister(rcu, w->lcore_id);
+	ptab_reader_unregister(t);
 	return 0;
 }
 

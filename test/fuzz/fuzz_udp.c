@@ -35,7 +35,6 @@
 #include <string.h>
 
 #include <rte_lcore.h>
-#include <rte_rcu_qsbr.h>
 
 #include "core/connid.h"
 #include "core/limits.h"
@@ -86,8 +85,7 @@ static void tracker_up(struct fz_tracker *f, const char *name)
 		fprintf(stderr, "fuzz_udp: ptab_new: %s\n", err);
 		abort();
 	}
-	FUZZ_CHECK(rte_rcu_qsbr_thread_register(ptab_rcu(f->pt), rte_lcore_id()) == 0);
-	rte_rcu_qsbr_thread_online(ptab_rcu(f->pt), rte_lcore_id());
+	FUZZ_CHECK(ptab_reader_register(f->pt) == 0);
 	f->tr.ptab = f->pt;
 	f->tr.p = (struct tr_params){
 	    .announce_interval = 1800,
@@ -106,8 +104,7 @@ static void tracker_up(struct fz_tracker *f, const char *name)
 
 static void tracker_down(struct fz_tracker *f)
 {
-	rte_rcu_qsbr_thread_offline(ptab_rcu(f->pt), rte_lcore_id());
-	rte_rcu_qsbr_thread_unregister(ptab_rcu(f->pt), rte_lcore_id());
+	ptab_reader_unregister(f->pt);
 	ptab_free(f->pt);
 	f->pt = NULL;
 }

@@ -39,7 +39,6 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
-#include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 #include <rte_udp.h>
 
@@ -642,16 +641,15 @@ static void test_dp_lcore_idle_loop_sleeps_and_wakes_for_the_next_frame(void **s
  */
 static void test_dp_lcore_sleeping_loop_holds_up_no_grace_period(void **state)
 {
-	struct rte_rcu_qsbr *rcu = ptab_rcu(fx.app.ptab);
 	const unsigned tries = 20;
 	unsigned ended = 0;
 
 	(void)state;
 	wait_asleep();
 	for (unsigned i = 0; i < tries; i++) {
-		uint64_t token = rte_rcu_qsbr_start(rcu);
+		uint64_t token = ptab_grace_start(fx.app.ptab);
 
-		ended += rte_rcu_qsbr_check(rcu, token, false) == 1;
+		ended += ptab_grace_done(fx.app.ptab, token);
 		rte_delay_us_sleep(SLEEP_US / 2 + 100 * i);
 	}
 	print_message("%u of %u grace periods ended at once\n", ended, tries);

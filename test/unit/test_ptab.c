@@ -12,7 +12,6 @@
 
 #include <cmocka.h>
 #include <rte_lcore.h>
-#include <rte_rcu_qsbr.h>
 
 #include "eal_test.h"
 #include "core/ptab.h"
@@ -43,8 +42,7 @@ static struct ptab *table_new_kept(uint32_t max_swarms, uint32_t max_peers, uint
 	struct ptab *t = ptab_new(&p, err, sizeof(err));
 	if (t == NULL)
 		fail_msg("ptab_new: %s", err);
-	rte_rcu_qsbr_thread_register(ptab_rcu(t), rte_lcore_id());
-	rte_rcu_qsbr_thread_online(ptab_rcu(t), rte_lcore_id());
+	assert_int_equal(ptab_reader_register(t), 0);
 	return t;
 }
 
@@ -55,8 +53,7 @@ static struct ptab *table_new(uint32_t max_swarms, uint32_t max_peers, uint64_t 
 
 static void table_free(struct ptab *t)
 {
-	rte_rcu_qsbr_thread_offline(ptab_rcu(t), rte_lcore_id());
-	rte_rcu_qsbr_thread_unregister(ptab_rcu(t), rte_lcore_id());
+	ptab_reader_unregister(t);
 	ptab_free(t);
 }
 
@@ -417,7 +414,7 @@ static void test_ptab_expiry_drops_stale_peers_in_bounded_slices(void **unused)
 	assert_int_equal(st.peers4, 5000);
 	assert_int_equal(st.leechers, 5000);
 	assert_int_equal(st.seeders, 0);
-	rte_rcu_qsbr_quiescent(ptab_rcu(t), rte_lcore_id());
+	ptab_quiescent(t);
 	assert_int_equal(
 	    ann(t, ih2, v4(1, 5), UDP_MSG_EV_STARTED, false, 0, 0, T0 + 2800, &r, NULL), PTAB_OK);
 	assert_counts(t, ih2, 0, 1, 0);
@@ -476,7 +473,7 @@ static void test_ptab_expiry_is_never_early_and_at_most_two_ticks_late(void **un
 		assert_counts(t, ih, 0, 1, 0);
 		sweep_all(t, seen + timeout + late);
 		assert_counts(t, ih, 0, 0, 0);
-		rte_rcu_qsbr_quiescent(ptab_rcu(t), rte_lcore_id());
+		ptab_quiescent(t);
 	}
 	table_free(t);
 }
@@ -620,8 +617,7 @@ static void test_ptab_memory_budget_refuses_growth_with_a_clear_error(void **unu
 	ptab_stats(t, &st);
 	/* The fixed part (hash, swarm array, RCU) is measured and charged. */
 	assert_true(st.mem_used > 100000 && st.mem_used < p.memory_bytes);
-	rte_rcu_qsbr_thread_register(ptab_rcu(t), rte_lcore_id());
-	rte_rcu_qsbr_thread_online(ptab_rcu(t), rte_lcore_id());
+	assert_int_equal(ptab_reader_register(t), 0);
 
 	struct ptab_result r;
 	uint8_t ih[20];

@@ -19,7 +19,6 @@
 
 #include <cmocka.h>
 #include <rte_lcore.h>
-#include <rte_rcu_qsbr.h>
 
 #include "eal_test.h"
 #include "core/ptab.h"
@@ -68,14 +67,12 @@ static void thread_enter(struct shared *sh)
 {
 	if (rte_thread_register() != 0)
 		__atomic_store_n(&sh->failed, 1, __ATOMIC_RELAXED);
-	rte_rcu_qsbr_thread_register(ptab_rcu(sh->t), rte_lcore_id());
-	rte_rcu_qsbr_thread_online(ptab_rcu(sh->t), rte_lcore_id());
+	assert_int_equal(ptab_reader_register(sh->t), 0);
 }
 
 static void thread_leave(struct shared *sh)
 {
-	rte_rcu_qsbr_thread_offline(ptab_rcu(sh->t), rte_lcore_id());
-	rte_rcu_qsbr_thread_unregister(ptab_rcu(sh->t), rte_lcore_id());
+	ptab_reader_unregister(sh->t);
 	rte_thread_unregister();
 }
 
@@ -124,7 +121,7 @@ static void *writer(void *p)
 				if (ptab_announce(sh->t, &pa, NOW, out, NULL, &r) != PTAB_OK)
 					__atomic_store_n(&sh->failed, 1, __ATOMIC_RELAXED);
 			}
-			rte_rcu_qsbr_quiescent(ptab_rcu(sh->t), rte_lcore_id());
+			ptab_quiescent(sh->t);
 		}
 		__atomic_store_n(&sh->rounds[a->w], round + 1, __ATOMIC_RELAXED);
 	}
@@ -148,7 +145,7 @@ static void *reader(void *p)
 			if (c.seeders + c.leechers > WRITERS * PEERS)
 				sh->bad_reads++;
 		}
-		rte_rcu_qsbr_quiescent(ptab_rcu(sh->t), rte_lcore_id());
+		ptab_quiescent(sh->t);
 	}
 	thread_leave(sh);
 	return NULL;
@@ -164,7 +161,7 @@ static void *sweeper(void *p)
 		/* Stamps are fresh at NOW: this only retires empty swarms. */
 		if (ptab_expire(sh->t, NOW, 256, &cur) != 0)
 			__atomic_store_n(&sh->failed, 1, __ATOMIC_RELAXED);
-		rte_rcu_qsbr_quiescent(ptab_rcu(sh->t), rte_lcore_id());
+		ptab_quiescent(sh->t);
 	}
 	sh->sweeps = cur.cycles;
 	thread_leave(sh);

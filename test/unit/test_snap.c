@@ -19,7 +19,6 @@
 
 #include <cmocka.h>
 #include <rte_lcore.h>
-#include <rte_rcu_qsbr.h>
 
 #include "core/ptab.h"
 #include "core/snap.h"
@@ -49,15 +48,13 @@ static struct ptab *table(void)
 	struct ptab *t = ptab_new(&p, err, sizeof(err));
 	if (t == NULL)
 		fail_msg("ptab_new: %s", err);
-	rte_rcu_qsbr_thread_register(ptab_rcu(t), rte_lcore_id());
-	rte_rcu_qsbr_thread_online(ptab_rcu(t), rte_lcore_id());
+	assert_int_equal(ptab_reader_register(t), 0);
 	return t;
 }
 
 static void table_free(struct ptab *t)
 {
-	rte_rcu_qsbr_thread_offline(ptab_rcu(t), rte_lcore_id());
-	rte_rcu_qsbr_thread_unregister(ptab_rcu(t), rte_lcore_id());
+	ptab_reader_unregister(t);
 	ptab_free(t);
 }
 

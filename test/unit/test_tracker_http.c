@@ -18,7 +18,6 @@
 #include <cmocka.h>
 
 #include <rte_lcore.h>
-#include <rte_rcu_qsbr.h>
 
 #include "eal_test.h"
 #include "tracker_fixture.h"

@@ -13,7 +13,6 @@
 
 #include <cmocka.h>
 #include <rte_lcore.h>
-#include <rte_rcu_qsbr.h>
 
 #include "core/acl.h"
 #include "core/limits.h"
@@ -55,9 +54,8 @@ static inline int tracker_fx_up(struct tracker_fx *f, const char *prefix, uint32
 		print_error("ptab_new: %s\n", err);
 		return -1;
 	}
-	if (rte_rcu_qsbr_thread_register(ptab_rcu(f->pt), rte_lcore_id()) != 0)
+	if (ptab_reader_register(f->pt) != 0)
 		return -1;
-	rte_rcu_qsbr_thread_online(ptab_rcu(f->pt), rte_lcore_id());
 	f->tr.ptab = f->pt;
 	f->tr.p = (struct tr_params){
 	    .announce_interval = 1800,
@@ -176,8 +174,7 @@ static inline void tracker_fx_down(struct tracker_fx *f)
 {
 	acl_free(f->tr.acl);
 	f->tr.acl = NULL;
-	rte_rcu_qsbr_thread_offline(ptab_rcu(f->pt), rte_lcore_id());
-	rte_rcu_qsbr_thread_unregister(ptab_rcu(f->pt), rte_lcore_id());
+	ptab_reader_unregister(f->pt);
 	ptab_free(f->pt);
 	f->pt = NULL;
 }

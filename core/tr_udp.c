@@ -53,20 +53,17 @@ static size_t udp_announce(struct tr_ctx *ctx, const struct tr_addr *src,
 		return udp_msg_write_error(out, cap, m->transaction_id, MSG_PORT);
 	}
 
-	/* BEP 15's ip field is ignored: the source address is the peer, so a
-	 * client cannot enter somebody else's address into a swarm. */
 	unsigned plen = src->family == TR_AF_INET ? TR_PEER4_LEN : TR_PEER6_LEN;
 	uint32_t fits =
 	    cap > TR_UDP_ANNOUNCE_HDR ? (uint32_t)((cap - TR_UDP_ANNOUNCE_HDR) / plen) : 0;
 	struct ptab_announce pa = {
 	    .info_hash = an->info_hash,
-	    .peer = *src,
+	    .peer = tr_udp_peer(src, an->port),
 	    .event = (uint8_t)an->event,
 	    .seeder = an->left == 0,
 	    .numwant = tr_numwant(&tr->p, an->num_want, fits),
 	    .rnd = tr_rng_next(&ctx->rng),
 	};
-	pa.peer.port = an->port;
 
 	struct ptab_result r;
 	enum ptab_err e = ptab_announce(tr->ptab, &pa, now, out + TR_UDP_ANNOUNCE_HDR, NULL, &r);
@@ -114,6 +111,22 @@ static size_t udp_scrape(struct tr_ctx *ctx, const struct tr_addr *src, const st
 		STATS_INC(ctx->stats->err[STATS_UDP][STATS_ERR_ACCESS]);
 	STATS_INC(ctx->stats->req[STATS_UDP][STATS_SCRAPE]);
 	return n;
+}
+
+bool tr_udp_hint(const struct tr_addr *src, const uint8_t *req, size_t len, struct ptab_hint *h)
+{
+	struct udp_msg_peek pk;
+
+	if (!udp_msg_peek(req, len, &pk))
+		return false;
+	h->info_hash = pk.info_hash;
+	h->seeder = pk.seeder;
+	/* Port 0: a scrape, or an announce tr_udp_handle() refuses. */
+	if (pk.port != 0)
+		h->peer = tr_udp_peer(src, pk.port);
+	else
+		h->peer = (struct tr_addr){.family = 0};
+	return true;
 }
 
 size_t tr_udp_handle(struct tr_ctx *ctx, const struct tr_addr *src, const uint8_t *req, size_t len,

@@ -22,6 +22,7 @@
 
 struct acl;
 struct ptab;
+struct ptab_hint;
 
 struct tr_params {
 	uint32_t announce_interval; /* seconds */
@@ -66,6 +67,28 @@ struct tr_ctx {
  */
 size_t tr_udp_handle(struct tr_ctx *ctx, const struct tr_addr *src, const uint8_t *req, size_t len,
 		     uint8_t *out, size_t cap, uint64_t now);
+
+/*
+ * For the packet loop's burst prefetch (ptab_prefetch): fills *h with what
+ * tr_udp_handle() will ask the table for the BEP 15 request of len bytes
+ * from src, and returns true; false for a datagram that asks the table
+ * nothing (a connect, garbage). An announce names the peer by the same rule
+ * tr_udp_handle() applies (tr_udp_peer), so the hint cannot drift from the
+ * announce; a scrape is a hint with peer family 0. Reads at most len bytes;
+ * h->info_hash points into req.
+ */
+bool tr_udp_hint(const struct tr_addr *src, const uint8_t *req, size_t len, struct ptab_hint *h);
+
+/* The peer a BEP 15 announce from src with `port` enters into a swarm: the
+ * source address with the announce's port. BEP 15's ip field is ignored, so
+ * a client cannot enter somebody else's address. */
+static inline struct tr_addr tr_udp_peer(const struct tr_addr *src, uint16_t port)
+{
+	struct tr_addr a = *src;
+
+	a.port = port;
+	return a;
+}
 
 enum tr_http_route {
 	TR_HTTP_ANNOUNCE,

@@ -20,7 +20,6 @@
 
 #include "core/limits.h"
 #include "core/ptab.h"
-#include "core/udp_msg.h"
 
 /* Expiry visits this many peer slots per control tick (every 10 ms, or every
  * burst in replay): about 800k slots/s, a full pass over 10M peers in
@@ -164,18 +163,11 @@ static uint16_t port_burst(struct dp_worker *w, const struct dp_port *p, uint64_
 		if (i + 1 < nb)
 			rte_prefetch0(rte_pktmbuf_mtod(rx[i + 1], void *));
 		verdict[i] = classify(w, p, rx[i], &pkt[i]);
-		struct udp_msg_peek pk;
 		if (verdict[i] == DP_VERDICT_UDP &&
-		    udp_msg_peek(rte_pktmbuf_mtod_offset(rx[i], uint8_t *, pkt[i].payload_off),
-				 pkt[i].payload_len, &pk)) {
-			/* The peer as tr_udp will make it: source address, the
-			 * announce's port. */
-			hints[nh] = (struct ptab_hint){pk.info_hash, pkt[i].src, pk.seeder};
-			hints[nh].peer.port = pk.port;
-			if (pk.port == 0)
-				hints[nh].peer.family = 0;
+		    tr_udp_hint(&pkt[i].src,
+				rte_pktmbuf_mtod_offset(rx[i], uint8_t *, pkt[i].payload_off),
+				pkt[i].payload_len, &hints[nh]))
 			nh++;
-		}
 	}
 	ptab_prefetch(app->ptab, hints, nh);
 	for (uint16_t i = 0; i < nb; i++) {

@@ -35,6 +35,7 @@
 #include <string.h>
 
 #include <rte_lcore.h>
+#include <rte_rcu_qsbr.h>
 
 #include "core/connid.h"
 #include "core/limits.h"
@@ -185,12 +186,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* The packet loop's burst prefetch sees each datagram first: it reads
 	 * only within len and, a hint, leaves the answer as the other table
 	 * (no prefetch) gives it. */
-	struct udp_msg_peek pk;
-	if (udp_msg_peek(req, len, &pk)) {
-		struct ptab_hint hint = {pk.info_hash, src, pk.seeder};
-		hint.peer.port = pk.port;
+	struct ptab_hint hint;
+	if (tr_udp_hint(&src, req, len, &hint))
 		ptab_prefetch(apart.pt, &hint, 1);
-	}
 	size_t n = tr_udp_handle(&apart.ctx, &src, req, len, out, cap, now);
 	size_t m = tr_udp_handle(&inplace.ctx, &src, frame, len, frame, cap, now);
 

@@ -1267,6 +1267,55 @@ static void test_udp_scrape_answers_refused_hashes_with_zeros_and_keeps_their_pe
 	assert_int_equal(k.leechers, 1);
 }
 
+/*
+ * The packet loop's prefetch hint names the peer the announce then enters:
+ * an announce whose port differs from its source port is hinted as, and
+ * returned to the next peer as, source address with the announce's port.
+ * A scrape hints its first hash with no peer; a connect and a short
+ * datagram hint nothing.
+ */
+static void test_udp_hint_names_the_peer_the_announce_enters(void **state)
+{
+	struct tr_addr src = v4(21), other = v4(22);
+	uint8_t ih[TR_HASH_LEN], ih2[TR_HASH_LEN], req[98 + 2 * TR_HASH_LEN], out[OUT_SIZE];
+	struct ptab_hint h;
+
+	(void)state;
+	hash_of(ih, 90);
+	hash_of(ih2, 91);
+	struct ann a = {.cid = udp_connect(&src),
+			.tid = TID,
+			.ih = ih,
+			.left = 0,
+			.event = EV_STARTED,
+			.numwant = 0,
+			.port = 7777};
+	size_t len = req_announce(req, &a);
+	assert_true(tr_udp_hint(&src, req, len, &h));
+	assert_memory_equal(h.info_hash, ih, TR_HASH_LEN);
+	assert_true(h.seeder);
+	struct tr_addr entered = src;
+	entered.port = 7777;
+	assert_int_equal(h.peer.family, TR_AF_INET);
+	assert_int_equal(h.peer.port, 7777);
+	assert_memory_equal(h.peer.ip, src.ip, 4);
+	assert_int_equal(udp(&src, req, len, out), 20);
+
+	size_t n = announce_ok(&other, ih, 1000, EV_STARTED, 10, out);
+	assert_int_equal(n, 20 + 6);
+	assert_true(peers_include(out + 20, 1, 6, &entered));
+
+	len = req_scrape(req, udp_connect(&src), TID, ih2, 1);
+	memcpy(req + 16 + TR_HASH_LEN, ih, TR_HASH_LEN);
+	len += TR_HASH_LEN;
+	assert_true(tr_udp_hint(&src, req, len, &h));
+	assert_memory_equal(h.info_hash, ih2, TR_HASH_LEN);
+	assert_int_equal(h.peer.family, 0);
+
+	assert_false(tr_udp_hint(&src, req, req_connect(req, TID), &h));
+	assert_false(tr_udp_hint(&src, req, req_announce(req, &a) - 1, &h)); /* one byte short */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1300,6 +1349,7 @@ int main(void)
 	    T(test_udp_scrape_of_many_hashes_is_cut_to_one_frame),
 	    T(test_udp_every_answered_request_is_counted_by_action),
 	    T(test_udp_replies_written_over_their_request_equal_replies_written_apart),
+	    T(test_udp_hint_names_the_peer_the_announce_enters),
 	    T(test_udp_allow_list_serves_listed_hashes_and_refuses_the_rest),
 	    T(test_udp_deny_list_refuses_listed_hashes_and_serves_the_rest),
 	    T(test_udp_access_is_checked_after_the_connection_id),

@@ -28,10 +28,6 @@
 #include "core/ptab.h"
 #include "dp_app.h"
 
-volatile sig_atomic_t dp_acl_requested; /* set by SIGHUP, taken by the control tick */
-static struct acl *retired;		/* replaced, freed after its grace period */
-static uint64_t retired_token;		/* ptab_grace_start() when it was replaced */
-
 _Static_assert((int)CFG_ACL_OFF == (int)ACL_OFF && (int)CFG_ACL_ALLOW == (int)ACL_ALLOW &&
 		   (int)CFG_ACL_DENY == (int)ACL_DENY,
 	       "config and core number the access list modes alike");
@@ -55,47 +51,40 @@ int dp_acl_load(struct dp_app *app, const struct cfg *cfg, FILE *report, char *e
 	return 0;
 }
 
-/* The loader thread's job: in and out, one at a time. The control thread
- * sets it up before pthread_create and reads it after done is seen set. */
-static struct {
-	pthread_t thread;
-	bool running;
-	const char *path;
-	enum acl_mode mode;
-	struct acl *list; /* the result; NULL = failed, see err */
-	char err[CFG_PATH_MAX + 256];
-	uint64_t t0;
-	int done; /* set by the thread, last (release) */
-} job;
-
+/* The loader thread's job (app->acl.job): in and out, one at a time. The
+ * control thread sets it up before pthread_create and reads it after done
+ * is seen set. */
 static void *load_main(void *arg)
 {
-	(void)arg;
-	job.list = acl_load(job.path, job.mode, ACL_MAX_ENTRIES, job.err, sizeof(job.err));
-	__atomic_store_n(&job.done, 1, __ATOMIC_RELEASE);
+	struct dp_acl_state *a = arg;
+
+	a->job.list = acl_load(a->job.path, (enum acl_mode)a->job.mode, ACL_MAX_ENTRIES, a->job.err,
+			       sizeof(a->job.err));
+	__atomic_store_n(&a->job.done, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
 
 /* Puts the job's list in force, or logs why not. */
 static void publish(struct dp_app *app)
 {
+	struct dp_acl_state *a = &app->acl;
 	struct acl *old = app->tr.acl; /* only this thread writes it */
-	uint64_t ms = (rte_rdtsc() - job.t0) * 1000 / app->tsc_hz;
+	uint64_t ms = (rte_rdtsc() - a->job.t0) * 1000 / app->tsc_hz;
 
-	if (job.list == NULL) {
-		app->acl.failures++;
+	if (a->job.list == NULL) {
+		a->failures++;
 		DP_LOG(ERR, "access list reload failed: %s; keeping the old list (%zu hashes)\n",
-		       job.err, old != NULL ? acl_count(old) : 0);
+		       a->job.err, old != NULL ? acl_count(old) : 0);
 		return;
 	}
-	__atomic_store_n(&app->tr.acl, job.list, __ATOMIC_RELEASE);
-	retired = old; /* NULL before: no load starts while one is retired */
-	retired_token = ptab_grace_start(app->ptab);
-	app->acl.reloads++;
-	__atomic_store_n(&app->acl.hashes, acl_count(job.list), __ATOMIC_RELAXED);
+	__atomic_store_n(&app->tr.acl, a->job.list, __ATOMIC_RELEASE);
+	a->retired = old; /* NULL before: no load starts while one is retired */
+	a->retired_token = ptab_grace_start(app->ptab);
+	a->reloads++;
+	__atomic_store_n(&a->hashes, acl_count(a->job.list), __ATOMIC_RELAXED);
 	DP_LOG(INFO, "access list reloaded: %zu hashes (%s) in %" PRIu64 " ms\n",
-	       acl_count(job.list), acl_mode_name(job.mode), ms);
-	job.list = NULL;
+	       acl_count(a->job.list), acl_mode_name((enum acl_mode)a->job.mode), ms);
+	a->job.list = NULL;
 }
 
 /* Starts reading the file on a thread of its own, so a long list never
@@ -103,58 +92,61 @@ static void publish(struct dp_app *app)
  * it here if no thread can be made. */
 static void start_load(struct dp_app *app)
 {
+	struct dp_acl_state *a = &app->acl;
 	const struct cfg *c = app->cfg;
 
 	if (c->tracker.access_list_mode == CFG_ACL_OFF) {
 		DP_LOG(INFO, "SIGHUP: tracker.access_list.mode is off, no list to reload\n");
 		return;
 	}
-	job.path = c->tracker.access_list_path;
-	job.mode = (enum acl_mode)c->tracker.access_list_mode;
-	job.list = NULL;
-	job.done = 0;
-	job.t0 = rte_rdtsc();
-	if (pthread_create(&job.thread, NULL, load_main, NULL) != 0) {
-		load_main(NULL);
+	a->job.path = c->tracker.access_list_path;
+	a->job.mode = c->tracker.access_list_mode;
+	a->job.list = NULL;
+	a->job.done = 0;
+	a->job.t0 = rte_rdtsc();
+	if (pthread_create(&a->job.thread, NULL, load_main, a) != 0) {
+		load_main(a);
 		publish(app);
 		return;
 	}
-	pthread_setname_np(job.thread, "dpt-acl");
-	job.running = true;
+	pthread_setname_np(a->job.thread, "dpt-acl");
+	a->job.running = true;
 }
 
 void dp_acl_tick(struct dp_app *app)
 {
-	if (retired != NULL) {
-		if (!ptab_grace_done(app->ptab, retired_token))
+	struct dp_acl_state *a = &app->acl;
+	if (a->retired != NULL) {
+		if (!ptab_grace_done(app->ptab, a->retired_token))
 			return;
-		acl_free(retired);
-		retired = NULL;
+		acl_free(a->retired);
+		a->retired = NULL;
 	}
-	if (job.running) {
-		if (!__atomic_load_n(&job.done, __ATOMIC_ACQUIRE))
+	if (a->job.running) {
+		if (!__atomic_load_n(&a->job.done, __ATOMIC_ACQUIRE))
 			return;
-		pthread_join(job.thread, NULL);
-		job.running = false;
+		pthread_join(a->job.thread, NULL);
+		a->job.running = false;
 		publish(app);
 		return;
 	}
-	if (dp_acl_requested) {
-		dp_acl_requested = 0; /* before: a SIGHUP during the load counts */
+	if (a->requested) {
+		a->requested = 0; /* before: a SIGHUP during the load counts */
 		start_load(app);
 	}
 }
 
 void dp_acl_fini(struct dp_app *app)
 {
-	if (job.running) {
-		pthread_join(job.thread, NULL);
-		job.running = false;
-		acl_free(job.list);
-		job.list = NULL;
+	struct dp_acl_state *a = &app->acl;
+	if (a->job.running) {
+		pthread_join(a->job.thread, NULL);
+		a->job.running = false;
+		acl_free(a->job.list);
+		a->job.list = NULL;
 	}
-	acl_free(retired);
-	retired = NULL;
+	acl_free(a->retired);
+	a->retired = NULL;
 	acl_free(app->tr.acl);
 	app->tr.acl = NULL;
 }

@@ -1,17 +1,26 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * dp_app.h - the dptrack process: its ports, its lcores, its counters.
+ * dp_app.h - the dptrack process as a library: its ports, its lcores, its
+ * counters, and the one way to start and stop them.
  *
- * main.c builds one struct dp_app and hands each lcore its struct dp_worker.
- * A worker writes only its own struct (cache-aligned, plain increments);
- * the main lcore and the telemetry thread read all of them to sum counters.
+ * The caller owns a zeroed struct dp_app and drives it through
+ * dp_app_init / dp_app_start / dp_app_run / dp_app_stop / dp_app_fini
+ * (dp_app.c). main.c does, and so does every test that runs the packet loop:
+ * there is no second copy of the setup. Each lcore gets its struct
+ * dp_worker; a worker writes only its own struct (cache-aligned, plain
+ * increments); the control thread and the telemetry thread read all of them
+ * to sum counters. Every piece of state lives in the struct (bar the
+ * telemetry command, which DPDK keeps per process), so two apps can live in
+ * one process, as test fixtures make them.
  */
 #ifndef DPTRACK_DPDK_DP_APP_H
 #define DPTRACK_DPDK_DP_APP_H
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <rte_common.h>
 #include <rte_config.h>
@@ -19,6 +28,7 @@
 
 #include "cfg.h"
 #include "core/metrics.h"
+#include "core/ptab.h"
 #include "core/stats.h"
 #include "core/tracker.h"
 #include "dp_frame.h"
@@ -26,6 +36,14 @@
 /* Frames handled per rx/tx burst call, at most (dpdk.burst is capped here:
  * the burst arrays live on the lcore's stack). */
 #define DP_BURST_MAX 512
+
+/* Control work (expiry slices, reloads, idle exit) runs this often, live;
+ * in replay after every burst. */
+#define DP_CONTROL_TICK_US 10000
+
+/* EAL arguments dptrack takes after `--` on its command line, at most:
+ * with dpdk.eal_args (CFG_MAX_EAL_ARGS) they fill one argv. */
+#define DP_MAX_EXTRA_EAL_ARGS 64
 
 #define DP_LOG(level, ...) rte_log(RTE_LOG_##level, dp_logtype, "dptrack: " __VA_ARGS__)
 extern int dp_logtype;
@@ -69,6 +87,37 @@ struct dp_worker {
 	bool control;	/* also does the main lcore's control work */
 } __rte_cache_aligned;
 
+/* dp_snap.c's state: the snapshot thread. */
+struct dp_snap_state {
+	pthread_t tid;
+	bool running;
+	int stop;				 /* read by the thread */
+	volatile sig_atomic_t requested;	 /* SIGUSR1: save now */
+	uint64_t saves, failures;		 /* snapshots written, failed */
+	uint64_t last_unix, last_ms, last_bytes; /* the latest one written */
+};
+
+/* dp_acl.c's state: the list in force is app->tr.acl; a reload reads the
+ * file on a thread of its own (one at a time) and retires the old list
+ * after an RCU grace period. */
+struct dp_acl_state {
+	volatile sig_atomic_t requested; /* SIGHUP: reload */
+	struct {			 /* the loader thread's job; see dp_acl.c */
+		pthread_t thread;
+		bool running;
+		const char *path;
+		enum cfg_acl_mode mode;
+		struct acl *list; /* the result; NULL = failed, see err */
+		char err[CFG_PATH_MAX + 256];
+		uint64_t t0;
+		int done; /* set by the thread, last (release) */
+	} job;
+	struct acl *retired;	    /* replaced, freed after its grace period */
+	uint64_t retired_token;	    /* ptab_grace_start() when it was replaced */
+	uint64_t reloads, failures; /* SIGHUP reloads done, refused */
+	uint64_t hashes;	    /* on the list in force; 0 when off */
+};
+
 struct dp_app {
 	struct dp_worker workers[RTE_MAX_LCORE]; /* first: cache-aligned */
 	unsigned n_workers;
@@ -86,16 +135,58 @@ struct dp_app {
 	uint64_t idle_tsc; /* exit after this long without a packet; 0 = never */
 	uint64_t started_tsc;
 	uint64_t mbufs_leaked; /* still allocated once the ports are closed */
-	struct {
-		uint64_t saves, failures;		 /* snapshots written, failed */
-		uint64_t last_unix, last_ms, last_bytes; /* the latest one written */
-	} snap;
-	struct {
-		uint64_t reloads, failures; /* SIGHUP reloads done, refused */
-		uint64_t hashes;	    /* on the list in force; 0 when off */
-	} acl;
+	struct {	       /* the control tick's own: one sweeper per app */
+		struct ptab_cursor cursor;
+		uint64_t next_tsc;
+	} ctl;
+	struct dp_snap_state snap;
+	struct dp_acl_state acl;
+	bool launched;	   /* worker lcores launched, not yet waited for */
+	bool telemetry;	   /* the /dptrack/stats command reads this app */
 	volatile int stop; /* set by signals, idle exit; read by every loop */
 };
+
+/*
+ * The life of an app, in order; app is zeroed by the caller, and cfg
+ * (which it keeps a pointer to) outlives it. dp_acl_load() may run first,
+ * before EAL, to report a bad access list as a configuration error.
+ *
+ * dp_app_init: after rte_eal_init. The clock (on a wall-clock second, so the
+ *   lcores' time matches the HTTP threads'), one worker per EAL lcore (the
+ *   main lcore is one only when alone), the peer table and the tracker
+ *   (table named `name`), the ports, the snapshot load, the telemetry
+ *   command (if `telemetry`), and the HTTP threads (http.enabled): all that
+ *   may need root. Returns 0, or -1 with the failing step in err; then, as
+ *   after any init, dp_app_fini releases what was set up.
+ * dp_app_start: the snapshot thread, then every worker not on the calling
+ *   (main) lcore is launched. Returns 0, or -1 with err set.
+ * dp_app_run: the main lcore's share until app->stop: its own worker loop
+ *   when it is the one lcore, else control ticks. Then waits for the
+ *   launched lcores.
+ * dp_app_stop: a clean stop: stop set, lcores waited for, HTTP threads
+ *   stopped (their counters kept), the final snapshot of a table at rest.
+ * dp_app_fini: stops what still runs (without a final snapshot), closes the
+ *   ports (net_pcap writes its last frames; mbufs still out are counted as
+ *   leaked), then prints every counter to `counters` if it is not NULL,
+ *   then frees the rest. Safe after a failed or partial init.
+ */
+int dp_app_init(struct dp_app *app, struct cfg *cfg, const char *name, bool telemetry, char *err,
+		size_t errlen);
+int dp_app_start(struct dp_app *app, char *err, size_t errlen);
+void dp_app_run(struct dp_app *app);
+void dp_app_stop(struct dp_app *app);
+void dp_app_fini(struct dp_app *app, FILE *counters);
+
+/* Runs rte_eal_init on argv0, then dpdk.eal_args, then the n_extra
+ * arguments of extra (at most DP_MAX_EXTRA_EAL_ARGS). Returns its value,
+ * or -1 with a message on stderr for too many arguments. */
+int dp_eal_init(const char *argv0, const struct cfg *cfg, int n_extra, char **extra);
+
+/* The rte_log level of log.level. */
+uint32_t dp_log_level(enum cfg_log_level l);
+
+/* Prints "announce URL udp://..." for every address and UDP port served. */
+void dp_app_print_urls(const struct dp_app *app, FILE *f);
 
 /* dp_tracker.c: the peer table (ptab_new, named name) and app->tr's
  * parameters and connection-ID key from app->cfg. Returns 0, or -1 with
@@ -116,8 +207,9 @@ void dp_ports_fini(struct dp_app *app);
  * idle sleep (dpdk.idle_sleep_us) of it. */
 int dp_lcore_main(void *arg);
 
-/* One slice of control work: expiry, access list reload, idle exit. Main
- * lcore only. */
+/* One slice of control work: expiry, access list reload, idle exit. One
+ * caller per app at a time (the main lcore, or the one worker that does
+ * control work); the sweep's cursor and the tick's pace are the app's. */
 void dp_control_tick(struct dp_app *app);
 
 /* dp_stats.c: the whole metric stream (core/metrics.h) of the process,
@@ -125,23 +217,23 @@ void dp_control_tick(struct dp_app *app);
  * tr_metric_source the HTTP path shows at /stats and /metrics. */
 void dp_metrics_each(void *ctx, tr_metric_fn fn, void *arg);
 
-/* Registers the /dptrack/stats telemetry command. Returns 0 or < 0. */
+/* Registers the /dptrack/stats telemetry command, reading app. DPDK keeps
+ * commands per process, so one app at a time. Returns 0 or < 0. */
 int dp_stats_telemetry_init(struct dp_app *app);
 
-/* Detaches the command from the app, which may then be torn down; later
- * calls answer an error. */
-void dp_stats_telemetry_fini(void);
+/* Detaches the command from app, which may then be torn down; later calls
+ * answer an error. */
+void dp_stats_telemetry_fini(struct dp_app *app);
 
-/* Prints every figure as "counter NAME VALUE" lines to stdout. */
-void dp_stats_print(struct dp_app *app);
+/* Prints every figure as "counter NAME VALUE" lines to f. */
+void dp_stats_print(struct dp_app *app, FILE *f);
 
 /* dp_snap.c: snapshots of the peer table (tracker.snapshot.*; off in
  * replay). dp_snap_load: before serving; a bad file is set aside and the
  * table starts empty; returns -1 only if that was impossible or the file
  * could not be read. dp_snap_start: the thread saving every interval and
- * when dp_snap_requested is set (by the SIGUSR1 handler; it clears it).
+ * when app->snap.requested is set (by SIGUSR1; it clears it).
  * dp_snap_stop: joins it, then saves once more if final. */
-extern volatile sig_atomic_t dp_snap_requested;
 int dp_snap_load(struct dp_app *app);
 int dp_snap_start(struct dp_app *app);
 void dp_snap_stop(struct dp_app *app, bool final);
@@ -150,10 +242,9 @@ void dp_snap_stop(struct dp_app *app, bool final);
  * into app->tr.acl (nothing when the mode is off), a line to report (if not
  * NULL); -1 with "FILE:LINE: reason" in err when the list cannot be used (a
  * configuration error). dp_acl_tick: from the control tick: reloads when
- * dp_acl_requested is set (by the SIGHUP handler; it clears it), frees a
- * replaced list after an RCU grace period. dp_acl_fini: once no thread reads
- * the list any more. */
-extern volatile sig_atomic_t dp_acl_requested;
+ * app->acl.requested is set (by SIGHUP; it clears it), frees a replaced
+ * list after an RCU grace period. dp_acl_fini: once no thread reads the
+ * list any more. */
 int dp_acl_load(struct dp_app *app, const struct cfg *cfg, FILE *report, char *err, size_t errlen);
 void dp_acl_tick(struct dp_app *app);
 void dp_acl_fini(struct dp_app *app);

@@ -24,8 +24,7 @@
 /* Expiry visits this many peer slots per control tick (every 10 ms, or every
  * burst in replay): about 800k slots/s, a full pass over 10M peers in
  * seconds, while a tick stays well under a millisecond. */
-#define DP_EXPIRE_BUDGET   8192
-#define DP_CONTROL_TICK_US 10000
+#define DP_EXPIRE_BUDGET 8192
 
 /* A worker that has received nothing on any port for this long sleeps
  * dpdk.idle_sleep_us between polls. 1 ms is thousands of empty polls and
@@ -270,19 +269,17 @@ static uint64_t control_now(const struct dp_app *app, uint64_t tsc)
 
 void dp_control_tick(struct dp_app *app)
 {
-	static struct ptab_cursor cursor;
-	static uint64_t next_tsc;
 	uint64_t tsc = rte_rdtsc();
 
 	/* Replay sweeps after every burst so the same capture always meets
 	 * the same table; live, every DP_CONTROL_TICK_US. */
-	if (!app->cfg->dpdk.replay && tsc < next_tsc)
+	if (!app->cfg->dpdk.replay && tsc < app->ctl.next_tsc)
 		return;
-	next_tsc = tsc + app->tsc_hz * DP_CONTROL_TICK_US / 1000000;
+	app->ctl.next_tsc = tsc + app->tsc_hz * DP_CONTROL_TICK_US / 1000000;
 
 	uint64_t now = control_now(app, tsc);
 	if (now != 0)
-		ptab_expire(app->ptab, now, DP_EXPIRE_BUDGET, &cursor);
+		ptab_expire(app->ptab, now, DP_EXPIRE_BUDGET, &app->ctl.cursor);
 	dp_acl_tick(app); /* a SIGHUP reload; freeing a replaced list */
 
 	if (app->idle_tsc != 0) {

@@ -126,7 +126,8 @@ static int port_init(struct dp_app *app, unsigned i, char *err, size_t errlen)
 	int socket = rte_eth_dev_socket_id(p->port_id);
 	if (socket < 0)
 		socket = (int)rte_socket_id();
-	snprintf(pool, sizeof(pool), "mbufs_%u", i);
+	/* Named by ethdev port, unique in the process (two apps, as tests make). */
+	snprintf(pool, sizeof(pool), "mbufs_p%u", p->port_id);
 	p->pool = rte_pktmbuf_pool_create(pool, cfg->dpdk.mbufs, DP_POOL_CACHE, 0,
 					  RTE_MBUF_DEFAULT_BUF_SIZE, socket);
 	if (p->pool == NULL) {

@@ -24,17 +24,6 @@
 #include "core/ptab.h"
 #include "core/snap.h"
 
-volatile sig_atomic_t dp_snap_requested;
-
-struct snap_thread {
-	pthread_t tid;
-	bool running;
-	int stop;
-	struct dp_app *app;
-};
-
-static struct snap_thread st;
-
 static uint64_t wall_now(void)
 {
 	struct timespec ts;
@@ -143,13 +132,13 @@ static void *thread_main(void *arg)
 		return NULL;
 	}
 	ptab_reader_offline(app->ptab);
-	while (!__atomic_load_n(&st.stop, __ATOMIC_RELAXED)) {
+	while (!__atomic_load_n(&app->snap.stop, __ATOMIC_RELAXED)) {
 		struct timespec ts = {.tv_nsec = 100000000L};
 		nanosleep(&ts, NULL);
-		bool asked = dp_snap_requested;
+		bool asked = app->snap.requested;
 		if (!asked && wall_now() < next)
 			continue;
-		dp_snap_requested = 0;
+		app->snap.requested = 0;
 		ptab_reader_online(app->ptab);
 		save(app, asked ? "SIGUSR1" : "interval", true);
 		ptab_reader_offline(app->ptab);
@@ -164,24 +153,23 @@ int dp_snap_start(struct dp_app *app)
 {
 	if (!enabled(app))
 		return 0;
-	st.app = app;
-	st.stop = 0;
-	int ret = pthread_create(&st.tid, NULL, thread_main, app);
+	app->snap.stop = 0;
+	int ret = pthread_create(&app->snap.tid, NULL, thread_main, app);
 	if (ret != 0) {
 		DP_LOG(ERR, "snapshot thread: pthread_create: %s\n", strerror(ret));
 		return -1;
 	}
-	pthread_setname_np(st.tid, "dpt-snap");
-	st.running = true;
+	pthread_setname_np(app->snap.tid, "dpt-snap");
+	app->snap.running = true;
 	return 0;
 }
 
 void dp_snap_stop(struct dp_app *app, bool final)
 {
-	if (st.running) {
-		__atomic_store_n(&st.stop, 1, __ATOMIC_RELAXED);
-		pthread_join(st.tid, NULL);
-		st.running = false;
+	if (app->snap.running) {
+		__atomic_store_n(&app->snap.stop, 1, __ATOMIC_RELAXED);
+		pthread_join(app->snap.tid, NULL);
+		app->snap.running = false;
 	}
 	if (final && enabled(app))
 		save(app, "exit", false);

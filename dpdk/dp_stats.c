@@ -19,7 +19,8 @@
 #include "core/ptab.h"
 #include "kernel-http/kh_server.h"
 
-/* The telemetry callback has no argument; the process has one app. It runs
+/* The telemetry callback has no argument: DPDK keeps commands per process,
+ * so the command reads one app, the latest registered. It runs
  * on EAL's telemetry thread until rte_eal_cleanup(), after the table and the
  * HTTP server are gone, and 22.11 cannot unregister a command: the lock lets
  * dp_stats_telemetry_fini() detach the app before they are freed. */
@@ -265,10 +266,10 @@ static void print_one(void *arg, const struct tr_metric *m)
 	fprintf(arg, "counter %s %" PRIu64 "\n", m->key, m->value);
 }
 
-void dp_stats_print(struct dp_app *app)
+void dp_stats_print(struct dp_app *app, FILE *f)
 {
-	dp_metrics_each(app, print_one, stdout);
-	fflush(stdout);
+	dp_metrics_each(app, print_one, f);
+	fflush(f);
 }
 
 static void tel_one(void *arg, const struct tr_metric *m)
@@ -293,10 +294,11 @@ static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d
 	return ret;
 }
 
-void dp_stats_telemetry_fini(void)
+void dp_stats_telemetry_fini(struct dp_app *app)
 {
 	pthread_mutex_lock(&tel_lock);
-	tel_app = NULL;
+	if (tel_app == app)
+		tel_app = NULL;
 	pthread_mutex_unlock(&tel_lock);
 }
 

@@ -6,12 +6,14 @@
  * idle loop sleeps (little CPU, RCU-offline, no longer than a control tick
  * when it does the control work) and wakes for the next frame.
  *
- * The port is a net_ring ethdev over two rings this test owns, brought up by
- * dp_ports_init() as a NIC would be (its pool sized by dpdk.mbufs), with the
- * embedded default configuration, a peer table and one worker, as main.c
- * builds them. dp_lcore_main() runs on EAL lcore 1, as a worker does under
- * `-l 0,1`; lcore 0 plays the NIC (it fills the RX ring and drains, or does
- * not drain, the TX ring) and the main lcore (control ticks while it waits).
+ * The port is a net_ring ethdev over two rings this test owns. The app is
+ * started by the library main.c calls (dp_app_init, dp_app_start): the port
+ * comes up as a NIC would (its pool sized by dpdk.mbufs), with the embedded
+ * default configuration, a peer table and one worker. dp_lcore_main() runs
+ * on EAL lcore 1, as a worker does under `-l 0,1`; lcore 0 plays the NIC (it
+ * fills the RX ring and drains, or does not drain, the TX ring) and the main
+ * lcore (control ticks while it waits). Two apps in one process keep their
+ * control state apart.
  * Requests are BEP 15 connects to the port's IPv4 address, written here
  * field by field; each reply is checked against the request it answers.
  */
@@ -48,9 +50,6 @@
 #include "dpdk/dp_app.h"
 #include "eal_test.h"
 
-/* dp_lcore.c and dp_port.c log through main.c's type; this binary has its own. */
-RTE_LOG_REGISTER(dp_logtype, dptrack.test, WARNING);
-
 #define RX_RING	    1024 /* the RX ring: more than one round of requests */
 #define TX_SMALL    32	 /* a TX ring the loop fills in its first burst */
 #define TX_ROOMY    1024 /* a TX ring that takes every reply of a round */
@@ -61,24 +60,27 @@ RTE_LOG_REGISTER(dp_logtype, dptrack.test, WARNING);
 #define CLIENT_PORT 40000
 #define SLEEP_US    2000   /* dpdk.idle_sleep_us of the sleep tests */
 #define LONG_SLEEP  100000 /* its largest value: over the 10 ms control tick */
-#define TICK_US	    10000  /* dp_lcore.c's DP_CONTROL_TICK_US */
 #define QUIET_US    300000 /* a quiet spell, measured */
 
 static const uint8_t client_mac[6] = {0x02, 0x00, 0x5e, 0x00, 0x00, 0x42};
 static const uint8_t client_ip4[4] = {198, 18, 0, 66};
 
-/* Everything one test sets up, and main.c's struct dp_app. */
-static struct fx {
-	struct dp_app app; /* first: cache-aligned */
+/* A net_ring port over two rings the test owns: the NIC, played by the test. */
+struct ring_port {
 	struct rte_ring *rx, *tx;
 	struct rte_device *dev; /* the net_ring vdev, removed at the end */
+	char vdev[RTE_DEV_NAME_MAX_LEN];
+};
+
+/* Everything one test sets up: an app as main.c starts it, on a ring port. */
+static struct fx {
+	struct dp_app app; /* first: cache-aligned */
+	struct ring_port port;
 	struct cfg cfg;
 	unsigned lcore;	    /* the worker's */
 	unsigned idle_use;  /* mbufs in use with the port up and no traffic */
-	bool running;	    /* dp_lcore_main launched and not yet joined */
-	clockid_t loop_cpu; /* the CPU time of the loop's thread, once has_loop_cpu */
-	bool has_loop_cpu;
-	char vdev[RTE_DEV_NAME_MAX_LEN];
+	bool running;	    /* the loop launched and not yet joined */
+	clockid_t loop_cpu; /* the CPU time of the loop's thread */
 } fx;
 
 static struct rte_mbuf *hoard[DRY_MBUFS + 64];
@@ -103,107 +105,119 @@ static int eal_two_lcores_init(const char *name, unsigned mem_mb)
 	return eal_test_init_lcores(name, mem_mb, lcores);
 }
 
-/* ---- the tracker and the port, as main.c's serve() builds them -------- */
+/* ---- the app, as main.c starts it ---------------------------------------- */
 
-/* The tracker as main.c builds it (dp_tracker_init), on the (shrunk)
- * configuration; name is the table's. */
-static void tracker_up(struct dp_app *app, const char *name)
+/* Makes rp a net_ring port whose TX ring holds exactly tx_cap frames. */
+static void ring_port_up(struct ring_port *rp, unsigned tx_cap)
 {
-	char err[256];
+	static unsigned seq;
+	char name[32];
+	int socket = (int)rte_socket_id();
 
-	if (dp_tracker_init(app, name, err, sizeof(err)) != 0)
-		fail_msg("dp_tracker_init: %s", err);
+	snprintf(name, sizeof(name), "lc%u_rx", seq);
+	rp->rx = rte_ring_create(name, RX_RING, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	snprintf(name, sizeof(name), "lc%u_tx", seq);
+	rp->tx =
+	    rte_ring_create(name, tx_cap, socket, RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
+	assert_non_null(rp->rx);
+	assert_non_null(rp->tx);
+	assert_int_equal(rte_ring_get_capacity(rp->tx), tx_cap);
+	snprintf(name, sizeof(name), "lc%u", seq++);
+	int port = rte_eth_from_rings(name, &rp->rx, 1, &rp->tx, 1, (unsigned)socket);
+	assert_true(port >= 0);
+	/* dp_ports_init() finds the device by name, as it finds a --vdev. */
+	assert_int_equal(rte_eth_dev_get_name_by_port((uint16_t)port, rp->vdev), 0);
+	struct rte_eth_dev_info info;
+	assert_int_equal(rte_eth_dev_info_get((uint16_t)port, &info), 0);
+	rp->dev = info.device;
 }
 
-/* main.c's serve() and workers_init() under `-l 0,1`: one worker, on lcore
- * 1, queue 0; the main lcore does the control work. */
-static void app_up(struct dp_app *app, struct cfg *cfg, const char *name)
+/* Frees whatever still sits in ring r. */
+static void ring_drain_free(struct rte_ring *r)
 {
-	struct dp_worker *w = &app->workers[0];
+	void *m;
 
-	app->cfg = cfg;
-	app->burst = (uint16_t)RTE_MIN(cfg->dpdk.burst, (uint32_t)DP_BURST_MAX);
-	app->tsc_hz = rte_get_tsc_hz();
-	app->started_tsc = rte_rdtsc();
-	app->start_tsc = app->started_tsc;
-	app->start_unix = (uint64_t)time(NULL);
-	app->idle_tsc = app->tsc_hz / 1000 * cfg->dpdk.exit_after_idle_ms;
-	w->app = app;
-	w->lcore_id = fx.lcore;
-	w->queue = 0;
-	w->control = false;
-	w->ctx.tr = &app->tr;
-	w->ctx.stats = &w->tr_stats;
-	tr_rng_seed(&w->ctx.rng, 0x5eedULL + fx.lcore);
-	app->n_workers = 1;
-	tracker_up(app, name);
+	while (r != NULL && rte_ring_dequeue(r, &m) == 0)
+		rte_pktmbuf_free(m);
 }
 
-/* dp_lcore_main, after publishing its thread's CPU-time clock. */
-static int loop_main(void *arg)
+/* Removes the vdev of a port dp_app_fini() has closed, and its rings. */
+static void ring_port_down(struct ring_port *rp)
 {
-	clockid_t c;
+	if (rp->dev != NULL) /* the port is closed; the vdev it was stays until removed */
+		rte_dev_remove(rp->dev);
+	rp->dev = NULL;
+	rte_ring_free(rp->rx);
+	rte_ring_free(rp->tx);
+	rp->rx = rp->tx = NULL;
+}
 
-	if (pthread_getcpuclockid(pthread_self(), &c) == 0) {
-		fx.loop_cpu = c;
-		__atomic_store_n(&fx.has_loop_cpu, true, __ATOMIC_RELEASE);
-	}
-	return dp_lcore_main(arg);
+/* The embedded default configuration on port rp, shrunk to what --no-huge
+ * memory holds, with no HTTP listener (the test machine's 6969 is not ours). */
+static void cfg_on_port(struct cfg *cfg, const struct ring_port *rp)
+{
+	char err[512];
+
+	assert_int_equal(cfg_load_buf(cfg, NULL, NULL, 0, NULL, err, sizeof(err)), 0);
+	cfg->tracker.max_swarms = 1024;
+	cfg->tracker.memory_mb = 16;
+	cfg->http.enabled = false;
+	snprintf(cfg->dpdk.ports[0].device, sizeof(cfg->dpdk.ports[0].device), "%s", rp->vdev);
+	cfg->dpdk.n_ports = 1;
+}
+
+/* dp_app_init() on cfg, as main.c calls it but without telemetry. */
+static void app_init(struct dp_app *app, struct cfg *cfg, const char *name)
+{
+	char err[512];
+
+	memset(app, 0, sizeof(*app));
+	if (dp_app_init(app, cfg, name, false, err, sizeof(err)) != 0)
+		fail_msg("dp_app_init: %s", err);
+}
+
+/* Runs on the worker's EAL thread before the loop does: its CPU clock. */
+static int take_cpu_clock(void *arg)
+{
+	return pthread_getcpuclockid(pthread_self(), arg);
 }
 
 /*
  * Brings up the default configuration on a net_ring port whose TX ring
  * holds exactly tx_cap frames and whose pool has `mbufs` (0: dpdk.mbufs'
- * default), with dpdk.idle_sleep_us = sleep_us, then launches the loop; a
- * control worker also does the control work, as the one lcore of `-l 0`
- * does. The table is shrunk to what --no-huge memory holds.
+ * default), with dpdk.idle_sleep_us = sleep_us, through dp_app_init() and
+ * dp_app_start() as main.c does under `-l 0,1`: one worker, on lcore 1,
+ * queue 0, the main lcore (this thread) left to play the NIC and do the
+ * control ticks. A control worker also does the control work itself, as
+ * the one lcore of `-l 0` does.
  */
 static void fx_up(unsigned tx_cap, uint32_t mbufs, uint32_t sleep_us, bool control)
 {
 	static unsigned seq;
 	char name[32], err[512];
-	int socket = (int)rte_socket_id();
 
 	/* A loop a failed test could not stop still reads fx.app. */
 	if (fx.running)
 		fail_msg("the loop of an earlier test is still running");
-	memset(&fx.app, 0, sizeof(fx.app));
-	fx.lcore = rte_get_next_lcore(-1, 1, 0);
-	assert_int_not_equal(fx.lcore, RTE_MAX_LCORE);
-	assert_int_equal(cfg_load_buf(&fx.cfg, NULL, NULL, 0, NULL, err, sizeof(err)), 0);
-	fx.cfg.tracker.max_swarms = 1024;
-	fx.cfg.tracker.memory_mb = 16;
+	ring_port_up(&fx.port, tx_cap);
+	cfg_on_port(&fx.cfg, &fx.port);
 	if (mbufs != 0)
 		fx.cfg.dpdk.mbufs = mbufs;
 	fx.cfg.dpdk.idle_sleep_us = sleep_us;
 
-	snprintf(name, sizeof(name), "lc%u_rx", seq);
-	fx.rx = rte_ring_create(name, RX_RING, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	snprintf(name, sizeof(name), "lc%u_tx", seq);
-	fx.tx =
-	    rte_ring_create(name, tx_cap, socket, RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
-	assert_non_null(fx.rx);
-	assert_non_null(fx.tx);
-	assert_int_equal(rte_ring_get_capacity(fx.tx), tx_cap);
-	snprintf(name, sizeof(name), "lc%u", seq++);
-	int port = rte_eth_from_rings(name, &fx.rx, 1, &fx.tx, 1, (unsigned)socket);
-	assert_true(port >= 0);
-	/* dp_ports_init() finds the device by name, as it finds a --vdev. */
-	assert_int_equal(rte_eth_dev_get_name_by_port((uint16_t)port, fx.vdev), 0);
-	struct rte_eth_dev_info info;
-	assert_int_equal(rte_eth_dev_info_get((uint16_t)port, &info), 0);
-	fx.dev = info.device;
-	snprintf(fx.cfg.dpdk.ports[0].device, sizeof(fx.cfg.dpdk.ports[0].device), "%s", fx.vdev);
-	fx.cfg.dpdk.n_ports = 1;
-
-	app_up(&fx.app, &fx.cfg, name);
-	if (dp_ports_init(&fx.app, err, sizeof(err)) != 0)
-		fail_msg("dp_ports_init: %s", err);
+	snprintf(name, sizeof(name), "fx%u", seq++);
+	app_init(&fx.app, &fx.cfg, name);
+	assert_int_equal(fx.app.n_workers, 1);
+	fx.lcore = fx.app.workers[0].lcore_id;
+	assert_int_not_equal(fx.lcore, rte_get_main_lcore());
 	assert_false(fx.app.ports[0].tx_cksum); /* replies carry software checksums */
 	fx.idle_use = rte_mempool_in_use_count(fx.app.ports[0].pool);
 	fx.app.workers[0].control = control;
-	fx.has_loop_cpu = false;
-	assert_int_equal(rte_eal_remote_launch(loop_main, &fx.app.workers[0], fx.lcore), 0);
+
+	assert_int_equal(rte_eal_remote_launch(take_cpu_clock, &fx.loop_cpu, fx.lcore), 0);
+	assert_int_equal(rte_eal_wait_lcore(fx.lcore), 0);
+	if (dp_app_start(&fx.app, err, sizeof(err)) != 0)
+		fail_msg("dp_app_start: %s", err);
 	fx.running = true;
 }
 
@@ -222,32 +236,17 @@ static void fx_stop(void)
 		rte_delay_us_sleep(100);
 	}
 	fx.running = false;
-	assert_int_equal(rte_eal_wait_lcore(fx.lcore), 0);
-}
-
-/* Frees whatever still sits in ring r. */
-static void ring_drain_free(struct rte_ring *r)
-{
-	void *m;
-
-	while (r != NULL && rte_ring_dequeue(r, &m) == 0)
-		rte_pktmbuf_free(m);
+	dp_app_stop(&fx.app); /* the lcore has returned: no wait left */
 }
 
 static int fx_teardown(void **state)
 {
 	(void)state;
 	fx_stop();
-	ring_drain_free(fx.rx);
-	ring_drain_free(fx.tx);
-	dp_ports_fini(&fx.app);
-	if (fx.dev != NULL) /* the port is closed; the vdev it was stays until removed */
-		rte_dev_remove(fx.dev);
-	fx.dev = NULL;
-	rte_ring_free(fx.rx);
-	rte_ring_free(fx.tx);
-	fx.rx = fx.tx = NULL;
-	ptab_free(fx.app.ptab);
+	ring_drain_free(fx.port.rx);
+	ring_drain_free(fx.port.tx);
+	dp_app_fini(&fx.app, NULL);
+	ring_port_down(&fx.port);
 	cfg_fini(&fx.cfg);
 	return 0;
 }
@@ -373,14 +372,14 @@ static void wait_loop(uint64_t rx, uint64_t answered, unsigned tx_ring)
 	uint64_t end = rte_get_timer_cycles() + rte_get_timer_hz() * WAIT_S;
 
 	while (ctr(&c->rx) != rx || ctr(&c->tx) + ctr(&c->tx_full) != answered ||
-	       rte_ring_count(fx.tx) != tx_ring) {
+	       rte_ring_count(fx.port.tx) != tx_ring) {
 		if (rte_get_timer_cycles() > end)
 			fail_msg("loop stuck: rx %llu of %llu, tx %llu + tx_full %llu of %llu, "
 				 "TX ring %u of %u",
 				 (unsigned long long)ctr(&c->rx), (unsigned long long)rx,
 				 (unsigned long long)ctr(&c->tx),
 				 (unsigned long long)ctr(&c->tx_full), (unsigned long long)answered,
-				 rte_ring_count(fx.tx), tx_ring);
+				 rte_ring_count(fx.port.tx), tx_ring);
 		dp_control_tick(&fx.app);
 		rte_delay_us_sleep(100);
 	}
@@ -395,7 +394,7 @@ static void send_connects(uint32_t first, unsigned n)
 	assert_int_equal(rte_pktmbuf_alloc_bulk(fx.app.ports[0].pool, m, n), 0);
 	for (unsigned i = 0; i < n; i++)
 		connect_frame(m[i], &fx.app.ports[0].ifc, first + i);
-	assert_int_equal(rte_ring_enqueue_bulk(fx.rx, (void **)m, n, NULL), n);
+	assert_int_equal(rte_ring_enqueue_bulk(fx.port.rx, (void **)m, n, NULL), n);
 }
 
 /* Takes every reply from the TX ring, checks them against tids first.. in
@@ -405,7 +404,7 @@ static unsigned drain_replies(uint32_t first)
 	void *m;
 	unsigned n = 0;
 
-	while (rte_ring_dequeue(fx.tx, &m) == 0) {
+	while (rte_ring_dequeue(fx.port.tx, &m) == 0) {
 		assert_connect_reply(m, &fx.app.ports[0].ifc, first + n);
 		rte_pktmbuf_free(m);
 		n++;
@@ -436,15 +435,14 @@ static uint64_t clock_ns(clockid_t clock)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Waits (no control ticks) until the loop has taken a sleep and published
- * its CPU clock; fails after WAIT_S. */
+/* Waits (no control ticks) until the loop has taken a sleep; fails after
+ * WAIT_S. */
 static void wait_asleep(void)
 {
 	const struct dp_worker *w = &fx.app.workers[0];
 	uint64_t end = rte_get_timer_cycles() + rte_get_timer_hz() * WAIT_S;
 
-	while (ctr(&w->c.idle_sleeps) == 0 ||
-	       !__atomic_load_n(&fx.has_loop_cpu, __ATOMIC_ACQUIRE)) {
+	while (ctr(&w->c.idle_sleeps) == 0) {
 		if (rte_get_timer_cycles() > end)
 			fail_msg("the idle loop never slept within %d s", WAIT_S);
 		rte_delay_us_sleep(1000);
@@ -531,14 +529,14 @@ static void test_dp_lcore_answers_with_the_pool_empty_and_allocates_nothing(void
 	for (unsigned r = 0; r < rounds; r++) {
 		for (unsigned i = 0; i < per; i++)
 			connect_frame(req[i], &fx.app.ports[0].ifc, r * per + i);
-		assert_int_equal(rte_ring_enqueue_bulk(fx.rx, (void **)req, per, NULL), per);
+		assert_int_equal(rte_ring_enqueue_bulk(fx.port.rx, (void **)req, per, NULL), per);
 		wait_loop((uint64_t)(r + 1) * per, (uint64_t)(r + 1) * per, per);
 		/* Answered with nothing to allocate from, and nothing freed. */
 		assert_int_equal(rte_mempool_avail_count(pool), 0);
 		assert_null(rte_pktmbuf_alloc(pool));
 		assert_int_equal(w->c.tx, (uint64_t)(r + 1) * per);
 		/* The replies are the requests' own mbufs: the NIC reuses them. */
-		assert_int_equal(rte_ring_dequeue_bulk(fx.tx, (void **)req, per, NULL), per);
+		assert_int_equal(rte_ring_dequeue_bulk(fx.port.tx, (void **)req, per, NULL), per);
 		for (unsigned i = 0; i < per; i++)
 			assert_connect_reply(req[i], &fx.app.ports[0].ifc, r * per + i);
 	}
@@ -676,19 +674,77 @@ static void test_dp_lcore_control_loop_sleeps_no_longer_than_a_control_tick(void
 	print_message("quiet %.1f ms: loop CPU %.2f ms, %llu sleeps\n", (double)q.wall_ns / 1e6,
 		      (double)q.cpu_ns / 1e6, (unsigned long long)q.sleeps);
 	assert_true(q.sleeps > q.wall_ns / (LONG_SLEEP * 1000u) + 1);
-	assert_true(q.sleeps <= q.wall_ns / (TICK_US * 1000u) + 1);
+	assert_true(q.sleeps <= q.wall_ns / (DP_CONTROL_TICK_US * 1000u) + 1);
 
 	/* It still answers, its own control ticks running (no wait_loop ticks:
 	 * one thread at a time does control work). */
 	send_connects(0, 32);
 	uint64_t end = rte_get_timer_cycles() + rte_get_timer_hz() * WAIT_S;
-	while (rte_ring_count(fx.tx) != 32) {
+	while (rte_ring_count(fx.port.tx) != 32) {
 		if (rte_get_timer_cycles() > end)
 			fail_msg("the control loop did not answer within %d s", WAIT_S);
 		rte_delay_us_sleep(1000);
 	}
 	assert_int_equal(drain_replies(0), 32);
 	assert_only_connects(32);
+}
+
+/*
+ * Two apps in one process, as two fixtures make them, each with its own
+ * control state: a tick of A, just made, neither holds up B's tick nor
+ * hands B its sweep cursor. A holds a swarm larger than one tick sweeps
+ * (so its cursor stops mid-swarm), B one peer announced long ago: B's first
+ * tick must expire it, and A keeps every fresh peer.
+ */
+static void test_dp_lcore_two_apps_in_one_process_tick_apart(void **state)
+{
+	static struct dp_app a, b; /* large: not on the stack */
+	struct ring_port pa = {0}, pb = {0};
+	struct cfg ca, cb;
+	struct ptab_stats st;
+	struct ptab_result r;
+	uint8_t ih[20] = {0xa0};
+	const uint32_t many = 10000; /* over one tick's 8192 slots */
+
+	(void)state;
+	ring_port_up(&pa, TX_ROOMY);
+	ring_port_up(&pb, TX_ROOMY);
+	cfg_on_port(&ca, &pa);
+	cfg_on_port(&cb, &pb);
+	app_init(&a, &ca, "twoA");
+	app_init(&b, &cb, "twoB");
+	uint64_t now = a.start_unix;
+
+	assert_int_equal(ptab_reader_register(a.ptab), 0);
+	for (uint32_t i = 0; i < many; i++) {
+		struct ptab_announce an = {.info_hash = ih, .event = UDP_MSG_EV_STARTED};
+		an.peer = (struct tr_addr){.family = TR_AF_INET, .port = 6881};
+		memcpy(an.peer.ip, &i, 4);
+		assert_int_equal(ptab_announce(a.ptab, &an, now, NULL, NULL, &r), PTAB_OK);
+	}
+	ptab_reader_unregister(a.ptab);
+	assert_int_equal(ptab_reader_register(b.ptab), 0);
+	struct ptab_announce old = {.info_hash = ih, .event = UDP_MSG_EV_STARTED};
+	old.peer = (struct tr_addr){.family = TR_AF_INET, .port = 6881, .ip = {198, 18, 0, 9}};
+	assert_int_equal(
+	    ptab_announce(b.ptab, &old, now - cb.tracker.peer_timeout - 1000, NULL, NULL, &r),
+	    PTAB_OK);
+	ptab_reader_unregister(b.ptab);
+
+	dp_control_tick(&a);
+	assert_int_equal(a.ctl.cursor.busy, 1); /* A's sweep stopped inside its swarm */
+	dp_control_tick(&b);
+	ptab_stats(b.ptab, &st);
+	assert_int_equal(st.peers4, 0);
+	ptab_stats(a.ptab, &st);
+	assert_int_equal(st.peers4, many);
+
+	dp_app_fini(&a, NULL);
+	dp_app_fini(&b, NULL);
+	ring_port_down(&pa);
+	ring_port_down(&pb);
+	cfg_fini(&ca);
+	cfg_fini(&cb);
 }
 
 int main(void)
@@ -710,6 +766,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(
 		test_dp_lcore_control_loop_sleeps_no_longer_than_a_control_tick,
 		fx_setup_long_sleep_control, fx_teardown),
+	    cmocka_unit_test(test_dp_lcore_two_apps_in_one_process_tick_apart),
 	};
 
 	if (eal_two_lcores_init("lcore", 256) < 0) {

@@ -604,7 +604,7 @@ void kh_stop(struct kh_server *s)
 	if (s == NULL)
 		return;
 	/* Level-triggered and never read: one write wakes every thread. */
-	if (write(s->stop.fd, &one, sizeof(one)) != sizeof(one))
+	if (s->stop.fd >= 0 && write(s->stop.fd, &one, sizeof(one)) != sizeof(one))
 		perror("dptrack: kh_stop: write(eventfd)");
 	for (unsigned i = 0; i < s->n_threads; i++)
 		if (s->th[i].joinable) {
@@ -673,12 +673,17 @@ struct kh_server *kh_start(const struct kh_params *p, char *err, size_t errlen)
 {
 	struct kh_server *s = calloc(1, sizeof(*s));
 
-	if (s == NULL || p->threads == 0 || p->n_listen == 0 || p->n_listen > KH_MAX_LISTEN ||
-	    p->n_trusted_proxies > 64 || p->n_stats_allow > 64) {
-		snprintf(err, errlen, "kh_start: %s",
-			 s == NULL ? "out of memory" : "bad parameters");
-		free(s);
+	if (s == NULL) {
+		snprintf(err, errlen, "kh_start: out of memory");
 		return NULL;
+	}
+	/* From here every failure takes the one way out: kh_free() stops and
+	 * joins the threads that started and closes what was opened. */
+	s->stop.fd = -1;
+	if (p->threads == 0 || p->n_listen == 0 || p->n_listen > KH_MAX_LISTEN ||
+	    p->n_trusted_proxies > 64 || p->n_stats_allow > 64) {
+		snprintf(err, errlen, "kh_start: bad parameters");
+		goto fail;
 	}
 	s->sh.p = *p;
 	/* The lists may be NULL when empty: memcpy must not see a NULL source. */
@@ -714,8 +719,7 @@ struct kh_server *kh_start(const struct kh_params *p, char *err, size_t errlen)
 		int ret = pthread_create(&s->th[i].tid, NULL, thread_main, &s->th[i]);
 		if (ret != 0) {
 			snprintf(err, errlen, "pthread_create: %s", strerror(ret));
-			kh_free(s);
-			return NULL;
+			goto fail;
 		}
 		s->th[i].joinable = true;
 		/* "dpt-http0"...: what top -H, perf and the live tests see. */
@@ -726,12 +730,11 @@ struct kh_server *kh_start(const struct kh_params *p, char *err, size_t errlen)
 	if (!wait_started(s)) {
 		snprintf(err, errlen,
 			 "HTTP threads: rte_thread_register failed (no lcore id left?)");
-		kh_stop(s);
-		return NULL;
+		goto fail;
 	}
 	return s;
 fail:
-	server_free(s);
+	kh_free(s);
 	return NULL;
 }
 

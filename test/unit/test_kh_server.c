@@ -5,17 +5,20 @@
  * cap lowered with a warning naming the key where the hard limit is too
  * low, and
  * connections accept() has no descriptor for closed at once rather than
- * left to wake the listener in a busy loop.
+ * left to wake the listener in a busy loop. A start that fails after some
+ * threads are up unwinds all of it: no thread, descriptor or memory left.
  *
  * One HTTP thread on 127.0.0.1, a port the kernel picked a moment before;
  * clients are blocking sockets of this process, created before the limit
  * is lowered (connect() takes no new descriptor).
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -30,6 +33,9 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include <rte_common.h>
+#include <rte_lcore.h>
 
 #include "eal_test.h"
 #include "tracker_fixture.h"
@@ -335,6 +341,118 @@ static void test_kh_start_serves_fewer_past_the_hard_limit_and_names_the_key(voi
 	kh_free(s);
 }
 
+/* Entries in /proc/self/DIR: open descriptors ("fd") or threads ("task"). */
+static unsigned proc_count(const char *dir)
+{
+	char path[64];
+	unsigned n = 0;
+
+	snprintf(path, sizeof(path), "/proc/self/%s", dir);
+	DIR *d = opendir(path);
+	assert_non_null(d);
+	for (struct dirent *e; (e = readdir(d)) != NULL;)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n - (strcmp(dir, "fd") == 0); /* opendir's own descriptor */
+}
+
+/* Threads that hold EAL lcore ids (rte_thread_register) until released. */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	unsigned held, refused, release;
+} hog = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0};
+
+static void *hog_main(void *arg)
+{
+	bool got = rte_thread_register() == 0;
+
+	(void)arg;
+	pthread_mutex_lock(&hog.lock);
+	if (!got) {
+		hog.refused++;
+	} else {
+		hog.held++;
+		pthread_cond_broadcast(&hog.cond);
+		while (hog.release == 0)
+			pthread_cond_wait(&hog.cond, &hog.lock);
+		hog.release--;
+		hog.held--;
+	}
+	pthread_cond_broadcast(&hog.cond);
+	pthread_mutex_unlock(&hog.lock);
+	if (got)
+		rte_thread_unregister();
+	return NULL;
+}
+
+/* Lets n hogs go and waits until they have given their ids back. */
+static void hog_release(unsigned n)
+{
+	pthread_mutex_lock(&hog.lock);
+	unsigned want = hog.held - n;
+	hog.release += n;
+	pthread_cond_broadcast(&hog.cond);
+	while (hog.held != want)
+		pthread_cond_wait(&hog.cond, &hog.lock);
+	pthread_mutex_unlock(&hog.lock);
+}
+
+/*
+ * Every EAL lcore id but one is taken, so of two HTTP threads one registers
+ * and starts serving, the other cannot: kh_start() fails, naming the step,
+ * and leaves nothing behind. The running thread is stopped and joined, and
+ * the server, its epoll sets, listeners and spare descriptors are freed
+ * (valgrind's run of this suite checks the memory).
+ */
+static void test_kh_start_failing_a_thread_registration_leaves_nothing_behind(void **state)
+{
+	pthread_t tid[RTE_MAX_LCORE + 1];
+	unsigned n = 0;
+
+	(void)state;
+	unsigned fds = proc_count("fd"), tasks = proc_count("task");
+	/* Hogs until EAL refuses one: every lcore id is then taken. */
+	while (n < RTE_DIM(tid)) {
+		assert_int_equal(pthread_create(&tid[n++], NULL, hog_main, NULL), 0);
+		pthread_mutex_lock(&hog.lock);
+		while (hog.held + hog.refused != n)
+			pthread_cond_wait(&hog.cond, &hog.lock);
+		bool full = hog.refused > 0;
+		pthread_mutex_unlock(&hog.lock);
+		if (full)
+			break;
+	}
+	assert_int_equal(hog.refused, 1);
+	hog_release(1); /* one id free: one HTTP thread of two registers */
+
+	struct kh_params p = {
+	    .n_listen = 1,
+	    .threads = 2,
+	    .max_connections = 64,
+	    .idle_timeout = 60,
+	    .max_request_bytes = 4096,
+	    .tr = &fx.tr,
+	    .rng_seed = 1,
+	};
+	char err[256] = "";
+	p.listen[0].family = 4;
+	memcpy(p.listen[0].addr, (const uint8_t[]){127, 0, 0, 1}, 4);
+	p.listen[0].port = free_port();
+	assert_null(kh_start(&p, err, sizeof(err)));
+	print_message("kh_start: %s\n", err);
+	assert_non_null(strstr(err, "rte_thread_register"));
+
+	hog_release(hog.held);
+	for (unsigned i = 0; i < n; i++)
+		assert_int_equal(pthread_join(tid[i], NULL), 0);
+	assert_int_equal(proc_count("fd"), fds);
+	assert_int_equal(proc_count("task"), tasks);
+	/* And the ids came back: a start with every id free works. */
+	kh_free(start(64, free_port()));
+	assert_int_equal(proc_count("fd"), fds);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -342,6 +460,7 @@ int main(void)
 	    T(test_kh_start_raises_the_soft_open_files_limit_to_fit_max_connections),
 	    T(test_kh_closes_at_once_what_accept_has_no_descriptor_for),
 	    T(test_kh_start_serves_fewer_past_the_hard_limit_and_names_the_key),
+	    T(test_kh_start_failing_a_thread_registration_leaves_nothing_behind),
 #undef T
 	};
 

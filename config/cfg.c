@@ -51,51 +51,69 @@ _Static_assert(sizeof(enum cfg_log_level) == sizeof(unsigned) &&
 
 /* In the order of config/dptrack.yaml, which cfg_print follows. */
 const struct cfg_key cfg_keys[] = {
-    ENUM(S_LOG, "level", log.level, level_names),
+    [KEY_LOG_LEVEL] = ENUM(S_LOG, "level", log.level, level_names),
 
-    U32(S_TRACKER, "announce_interval", tracker.announce_interval, 60, 86400),
-    U32(S_TRACKER, "announce_jitter", tracker.announce_jitter, 0, 3600),
-    U32(S_TRACKER, "min_interval", tracker.min_interval, 0, 86400),
-    U32(S_TRACKER, "peer_timeout", tracker.peer_timeout, 60, 86400),
-    U32(S_TRACKER, "swarm_retention", tracker.swarm_retention, 0, 2592000),
-    SCALAR(S_TRACKER, "snapshot.path", K_PATH, tracker.snapshot_path, 0, 0),
-    U32(S_TRACKER, "snapshot.interval", tracker.snapshot_interval, 0, 86400),
-    ENUM(S_TRACKER, "access_list.mode", tracker.access_list_mode, acl_mode_names),
-    SCALAR(S_TRACKER, "access_list.path", K_PATH, tracker.access_list_path, 0, 0),
-    U32(S_TRACKER, "numwant_default", tracker.numwant_default, 1, 1000),
-    U32(S_TRACKER, "numwant_max", tracker.numwant_max, 1, 1000),
-    U32(S_TRACKER, "max_swarms", tracker.max_swarms, 1, 100000000),
-    U32(S_TRACKER, "max_peers_per_swarm", tracker.max_peers_per_swarm, 1, 100000000),
-    U32(S_TRACKER, "memory_mb", tracker.memory_mb, 16, 1048576),
+    [KEY_TRACKER_ANNOUNCE_INTERVAL] =
+	U32(S_TRACKER, "announce_interval", tracker.announce_interval, 60, 86400),
+    [KEY_TRACKER_ANNOUNCE_JITTER] =
+	U32(S_TRACKER, "announce_jitter", tracker.announce_jitter, 0, 3600),
+    [KEY_TRACKER_MIN_INTERVAL] = U32(S_TRACKER, "min_interval", tracker.min_interval, 0, 86400),
+    [KEY_TRACKER_PEER_TIMEOUT] = U32(S_TRACKER, "peer_timeout", tracker.peer_timeout, 60, 86400),
+    [KEY_TRACKER_SWARM_RETENTION] =
+	U32(S_TRACKER, "swarm_retention", tracker.swarm_retention, 0, 2592000),
+    [KEY_TRACKER_SNAPSHOT_PATH] =
+	SCALAR(S_TRACKER, "snapshot.path", K_PATH, tracker.snapshot_path, 0, 0),
+    [KEY_TRACKER_SNAPSHOT_INTERVAL] =
+	U32(S_TRACKER, "snapshot.interval", tracker.snapshot_interval, 0, 86400),
+    [KEY_TRACKER_ACCESS_LIST_MODE] =
+	ENUM(S_TRACKER, "access_list.mode", tracker.access_list_mode, acl_mode_names),
+    [KEY_TRACKER_ACCESS_LIST_PATH] =
+	SCALAR(S_TRACKER, "access_list.path", K_PATH, tracker.access_list_path, 0, 0),
+    [KEY_TRACKER_NUMWANT_DEFAULT] =
+	U32(S_TRACKER, "numwant_default", tracker.numwant_default, 1, 1000),
+    [KEY_TRACKER_NUMWANT_MAX] = U32(S_TRACKER, "numwant_max", tracker.numwant_max, 1, 1000),
+    [KEY_TRACKER_MAX_SWARMS] = U32(S_TRACKER, "max_swarms", tracker.max_swarms, 1, 100000000),
+    [KEY_TRACKER_MAX_PEERS_PER_SWARM] =
+	U32(S_TRACKER, "max_peers_per_swarm", tracker.max_peers_per_swarm, 1, 100000000),
+    [KEY_TRACKER_MEMORY_MB] = U32(S_TRACKER, "memory_mb", tracker.memory_mb, 16, 1048576),
 
-    LIST(S_UDP, "ports", K_UDP_PORTS, udp.ports, udp.n_ports, 1, CFG_MAX_UDP_PORTS),
-    U32(S_UDP, "connection_id_ttl", udp.connection_id_ttl, 120, 86400),
-    SCALAR(S_UDP, "connection_id_secret", K_SECRET, udp.secret, 0, 0),
+    [KEY_UDP_PORTS] =
+	LIST(S_UDP, "ports", K_UDP_PORTS, udp.ports, udp.n_ports, 1, CFG_MAX_UDP_PORTS),
+    [KEY_UDP_CONNECTION_ID_TTL] =
+	U32(S_UDP, "connection_id_ttl", udp.connection_id_ttl, 120, 86400),
+    [KEY_UDP_CONNECTION_ID_SECRET] =
+	SCALAR(S_UDP, "connection_id_secret", K_SECRET, udp.secret, 0, 0),
 
-    LIST(S_DPDK, "eal_args", K_STRS, dpdk.eal_args, dpdk.n_eal_args, 0, CFG_MAX_EAL_ARGS),
-    LIST(S_DPDK, "ports", K_DEVS, dpdk.ports, dpdk.n_ports, 1, CFG_MAX_PORTS),
-    SCALAR(S_DPDK, "rx_desc", K_POW2, dpdk.rx_desc, 64, 16384),
-    SCALAR(S_DPDK, "tx_desc", K_POW2, dpdk.tx_desc, 64, 16384),
-    U32(S_DPDK, "mbufs", dpdk.mbufs, 1023, 16777215),
-    U32(S_DPDK, "burst", dpdk.burst, 1, 512),
-    U32(S_DPDK, "idle_sleep_us", dpdk.idle_sleep_us, 0, 100000),
-    U32(S_DPDK, "exit_after_idle_ms", dpdk.exit_after_idle_ms, 0, 86400000),
-    SCALAR(S_DPDK, "replay", K_BOOL, dpdk.replay, 0, 0),
-    U32(S_DPDK, "rng_seed", dpdk.rng_seed, 0, UINT32_MAX),
-    SCALAR(S_DPDK, "run_as", K_PATH, dpdk.run_as, 0, 0),
+    [KEY_DPDK_EAL_ARGS] =
+	LIST(S_DPDK, "eal_args", K_STRS, dpdk.eal_args, dpdk.n_eal_args, 0, CFG_MAX_EAL_ARGS),
+    [KEY_DPDK_PORTS] = LIST(S_DPDK, "ports", K_DEVS, dpdk.ports, dpdk.n_ports, 1, CFG_MAX_PORTS),
+    [KEY_DPDK_RX_DESC] = SCALAR(S_DPDK, "rx_desc", K_POW2, dpdk.rx_desc, 64, 16384),
+    [KEY_DPDK_TX_DESC] = SCALAR(S_DPDK, "tx_desc", K_POW2, dpdk.tx_desc, 64, 16384),
+    [KEY_DPDK_MBUFS] = U32(S_DPDK, "mbufs", dpdk.mbufs, 1023, 16777215),
+    [KEY_DPDK_BURST] = U32(S_DPDK, "burst", dpdk.burst, 1, 512),
+    [KEY_DPDK_IDLE_SLEEP_US] = U32(S_DPDK, "idle_sleep_us", dpdk.idle_sleep_us, 0, 100000),
+    [KEY_DPDK_EXIT_AFTER_IDLE_MS] =
+	U32(S_DPDK, "exit_after_idle_ms", dpdk.exit_after_idle_ms, 0, 86400000),
+    [KEY_DPDK_REPLAY] = SCALAR(S_DPDK, "replay", K_BOOL, dpdk.replay, 0, 0),
+    [KEY_DPDK_RNG_SEED] = U32(S_DPDK, "rng_seed", dpdk.rng_seed, 0, UINT32_MAX),
+    [KEY_DPDK_RUN_AS] = SCALAR(S_DPDK, "run_as", K_PATH, dpdk.run_as, 0, 0),
 
-    SCALAR(S_HTTP, "enabled", K_BOOL, http.enabled, 0, 0),
-    LIST(S_HTTP, "listen", K_LISTEN, http.listen, http.n_listen, 0, CFG_MAX_LISTEN),
-    U32(S_HTTP, "threads", http.threads, 1, 64),
-    U32(S_HTTP, "max_connections", http.max_connections, 1, 10000000),
-    U32(S_HTTP, "idle_timeout", http.idle_timeout, 1, 3600),
-    U32(S_HTTP, "max_request_bytes", http.max_request_bytes, 512, 1048576),
-    LIST(S_HTTP, "trusted_proxies", K_CIDRS, http.trusted_proxies, http.n_trusted_proxies, 0,
-	 CFG_MAX_CIDRS),
-    SCALAR(S_HTTP, "trust_ip_params", K_BOOL, http.trust_ip_params, 0, 0),
-    SCALAR(S_HTTP, "static_dir", K_PATH, http.static_dir, 0, 0),
+    [KEY_HTTP_ENABLED] = SCALAR(S_HTTP, "enabled", K_BOOL, http.enabled, 0, 0),
+    [KEY_HTTP_LISTEN] =
+	LIST(S_HTTP, "listen", K_LISTEN, http.listen, http.n_listen, 0, CFG_MAX_LISTEN),
+    [KEY_HTTP_THREADS] = U32(S_HTTP, "threads", http.threads, 1, 64),
+    [KEY_HTTP_MAX_CONNECTIONS] = U32(S_HTTP, "max_connections", http.max_connections, 1, 10000000),
+    [KEY_HTTP_IDLE_TIMEOUT] = U32(S_HTTP, "idle_timeout", http.idle_timeout, 1, 3600),
+    [KEY_HTTP_MAX_REQUEST_BYTES] =
+	U32(S_HTTP, "max_request_bytes", http.max_request_bytes, 512, 1048576),
+    [KEY_HTTP_TRUSTED_PROXIES] = LIST(S_HTTP, "trusted_proxies", K_CIDRS, http.trusted_proxies,
+				      http.n_trusted_proxies, 0, CFG_MAX_CIDRS),
+    [KEY_HTTP_TRUST_IP_PARAMS] =
+	SCALAR(S_HTTP, "trust_ip_params", K_BOOL, http.trust_ip_params, 0, 0),
+    [KEY_HTTP_STATIC_DIR] = SCALAR(S_HTTP, "static_dir", K_PATH, http.static_dir, 0, 0),
 
-    LIST(S_STATS, "allow", K_CIDRS, stats.allow, stats.n_allow, 0, CFG_MAX_CIDRS),
+    [KEY_STATS_ALLOW] =
+	LIST(S_STATS, "allow", K_CIDRS, stats.allow, stats.n_allow, 0, CFG_MAX_CIDRS),
 };
 
 _Static_assert(sizeof(cfg_keys) / sizeof(cfg_keys[0]) == CFG_N_KEYS,
@@ -371,10 +389,10 @@ int cfg_scalar_set(struct cfg_ld *ld, const struct cfg_key *k, unsigned line, co
 
 /* --- Checks across keys ----------------------------------------------- */
 
-static const struct cfg_origin *origin_of(const struct cfg_ld *ld, enum cfg_sect s,
-					  const char *name)
+/* Where key k was last set. By id, so a misspelt key is a compile error. */
+static const struct cfg_origin *origin_of(const struct cfg_ld *ld, enum cfg_key_id k)
 {
-	return &ld->org[cfg_key_lookup(s, name, strlen(name))];
+	return &ld->org[k];
 }
 
 /* Of two origins, the one a user most likely just changed: the higher layer
@@ -389,18 +407,18 @@ static const struct cfg_origin *later(const struct cfg_origin *a, const struct c
 static int check_cross(struct cfg_ld *ld)
 {
 	const struct cfg *c = ld->c;
-	const struct cfg_origin *iv = origin_of(ld, S_TRACKER, "announce_interval");
+	const struct cfg_origin *iv = origin_of(ld, KEY_TRACKER_ANNOUNCE_INTERVAL);
 	const struct cfg_origin *o;
 
 	if (c->tracker.min_interval > c->tracker.announce_interval)
-		return fail_o(ld, later(iv, origin_of(ld, S_TRACKER, "min_interval")),
+		return fail_o(ld, later(iv, origin_of(ld, KEY_TRACKER_MIN_INTERVAL)),
 			      "tracker.min_interval (%u) must not exceed tracker.announce_interval "
 			      "(%u)",
 			      c->tracker.min_interval, c->tracker.announce_interval);
 	if ((uint64_t)c->tracker.peer_timeout <=
 	    (uint64_t)c->tracker.announce_interval + c->tracker.announce_jitter) {
-		o = later(later(iv, origin_of(ld, S_TRACKER, "announce_jitter")),
-			  origin_of(ld, S_TRACKER, "peer_timeout"));
+		o = later(later(iv, origin_of(ld, KEY_TRACKER_ANNOUNCE_JITTER)),
+			  origin_of(ld, KEY_TRACKER_PEER_TIMEOUT));
 		return fail_o(ld, o,
 			      "tracker.peer_timeout (%u) must exceed tracker.announce_interval + "
 			      "tracker.announce_jitter (%u), or peers that announce on time expire",
@@ -410,27 +428,27 @@ static int check_cross(struct cfg_ld *ld)
 	if (c->tracker.numwant_default > c->tracker.numwant_max)
 		return fail_o(
 		    ld,
-		    later(origin_of(ld, S_TRACKER, "numwant_default"),
-			  origin_of(ld, S_TRACKER, "numwant_max")),
+		    later(origin_of(ld, KEY_TRACKER_NUMWANT_DEFAULT),
+			  origin_of(ld, KEY_TRACKER_NUMWANT_MAX)),
 		    "tracker.numwant_default (%u) must not exceed tracker.numwant_max (%u)",
 		    c->tracker.numwant_default, c->tracker.numwant_max);
 	if (c->dpdk.replay && (!c->udp.has_secret || c->dpdk.rng_seed == 0))
 		return fail_o(
 		    ld,
-		    later(later(origin_of(ld, S_DPDK, "replay"), origin_of(ld, S_DPDK, "rng_seed")),
-			  origin_of(ld, S_UDP, "connection_id_secret")),
+		    later(later(origin_of(ld, KEY_DPDK_REPLAY), origin_of(ld, KEY_DPDK_RNG_SEED)),
+			  origin_of(ld, KEY_UDP_CONNECTION_ID_SECRET)),
 		    "dpdk.replay needs udp.connection_id_secret and a non-zero "
 		    "dpdk.rng_seed, or the output depends on the run");
 	if (c->tracker.access_list_mode != CFG_ACL_OFF && c->tracker.access_list_path[0] == '\0')
 		return fail_o(
 		    ld,
-		    later(origin_of(ld, S_TRACKER, "access_list.mode"),
-			  origin_of(ld, S_TRACKER, "access_list.path")),
+		    later(origin_of(ld, KEY_TRACKER_ACCESS_LIST_MODE),
+			  origin_of(ld, KEY_TRACKER_ACCESS_LIST_PATH)),
 		    "tracker.access_list.mode is %s but tracker.access_list.path is empty",
 		    cfg_acl_mode_name(c->tracker.access_list_mode));
 	if (c->http.enabled && c->http.n_listen == 0)
 		return fail_o(
-		    ld, later(origin_of(ld, S_HTTP, "enabled"), origin_of(ld, S_HTTP, "listen")),
+		    ld, later(origin_of(ld, KEY_HTTP_ENABLED), origin_of(ld, KEY_HTTP_LISTEN)),
 		    "http.listen is empty but http.enabled is true");
 	return 0;
 }

@@ -50,9 +50,52 @@ struct cfg_key {
 /* "log", "tracker", ... indexed by enum cfg_sect. */
 extern const char *const cfg_sect_names[S_COUNT];
 
-/* Entries in cfg_keys[]; cfg.c refuses to compile if the table has another
- * count. A constant, so the loader can size per-key arrays by it. */
-#define CFG_N_KEYS 39
+/* Every key by id, in the order of config/dptrack.yaml: cfg_keys[] is
+ * indexed by it, so code that names one key (a check across keys) names it
+ * by id, and a misspelling does not compile. KEY_<SECTION>_<NAME>, dots as
+ * underscores. */
+enum cfg_key_id {
+	KEY_LOG_LEVEL,
+	KEY_TRACKER_ANNOUNCE_INTERVAL,
+	KEY_TRACKER_ANNOUNCE_JITTER,
+	KEY_TRACKER_MIN_INTERVAL,
+	KEY_TRACKER_PEER_TIMEOUT,
+	KEY_TRACKER_SWARM_RETENTION,
+	KEY_TRACKER_SNAPSHOT_PATH,
+	KEY_TRACKER_SNAPSHOT_INTERVAL,
+	KEY_TRACKER_ACCESS_LIST_MODE,
+	KEY_TRACKER_ACCESS_LIST_PATH,
+	KEY_TRACKER_NUMWANT_DEFAULT,
+	KEY_TRACKER_NUMWANT_MAX,
+	KEY_TRACKER_MAX_SWARMS,
+	KEY_TRACKER_MAX_PEERS_PER_SWARM,
+	KEY_TRACKER_MEMORY_MB,
+	KEY_UDP_PORTS,
+	KEY_UDP_CONNECTION_ID_TTL,
+	KEY_UDP_CONNECTION_ID_SECRET,
+	KEY_DPDK_EAL_ARGS,
+	KEY_DPDK_PORTS,
+	KEY_DPDK_RX_DESC,
+	KEY_DPDK_TX_DESC,
+	KEY_DPDK_MBUFS,
+	KEY_DPDK_BURST,
+	KEY_DPDK_IDLE_SLEEP_US,
+	KEY_DPDK_EXIT_AFTER_IDLE_MS,
+	KEY_DPDK_REPLAY,
+	KEY_DPDK_RNG_SEED,
+	KEY_DPDK_RUN_AS,
+	KEY_HTTP_ENABLED,
+	KEY_HTTP_LISTEN,
+	KEY_HTTP_THREADS,
+	KEY_HTTP_MAX_CONNECTIONS,
+	KEY_HTTP_IDLE_TIMEOUT,
+	KEY_HTTP_MAX_REQUEST_BYTES,
+	KEY_HTTP_TRUSTED_PROXIES,
+	KEY_HTTP_TRUST_IP_PARAMS,
+	KEY_HTTP_STATIC_DIR,
+	KEY_STATS_ALLOW,
+	CFG_N_KEYS, /* entries in cfg_keys[]: the loader sizes per-key arrays by it */
+};
 
 /* Every key, in the order of config/dptrack.yaml, which cfg_print follows;
  * CFG_N_KEYS entries. */

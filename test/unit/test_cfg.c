@@ -21,6 +21,8 @@
 #include <cmocka.h>
 
 #include "cfg.h"
+#include "cfg_keys.h"
+#include "cfg_load.h"
 #include "guard.h"
 
 static char err[8192];
@@ -921,10 +923,44 @@ static void test_cfg_oversized_file_is_refused(void **state)
 	free(buf);
 }
 
+/* cfg_keys[] is indexed by enum cfg_key_id, which checks across keys use:
+ * every id has its row, found again by its section and name, and ids name
+ * the rows they say. */
+static void test_cfg_every_key_id_names_its_own_row(void **state)
+{
+	static const struct {
+		enum cfg_key_id id;
+		enum cfg_sect sect;
+		const char *name;
+	} some[] = {
+	    {KEY_LOG_LEVEL, S_LOG, "level"},
+	    {KEY_TRACKER_PEER_TIMEOUT, S_TRACKER, "peer_timeout"},
+	    {KEY_TRACKER_ACCESS_LIST_PATH, S_TRACKER, "access_list.path"},
+	    {KEY_UDP_CONNECTION_ID_SECRET, S_UDP, "connection_id_secret"},
+	    {KEY_DPDK_RNG_SEED, S_DPDK, "rng_seed"},
+	    {KEY_HTTP_LISTEN, S_HTTP, "listen"},
+	    {KEY_STATS_ALLOW, S_STATS, "allow"},
+	};
+
+	(void)state;
+	for (int i = 0; i < CFG_N_KEYS; i++) {
+		assert_non_null(cfg_keys[i].name);
+		assert_int_equal(
+		    cfg_key_lookup(cfg_keys[i].sect, cfg_keys[i].name, strlen(cfg_keys[i].name)),
+		    i);
+	}
+	for (size_t i = 0; i < sizeof(some) / sizeof(some[0]); i++) {
+		assert_int_equal(cfg_keys[some[i].id].sect, some[i].sect);
+		assert_string_equal(cfg_keys[some[i].id].name, some[i].name);
+	}
+	assert_int_equal(KEY_STATS_ALLOW, CFG_N_KEYS - 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_cfg_default_loads_with_the_documented_values),
+	    cmocka_unit_test(test_cfg_every_key_id_names_its_own_row),
 	    cmocka_unit_test(test_cfg_embedded_default_is_the_nul_terminated_yaml_file),
 	    cmocka_unit_test(test_cfg_log_level_names_are_the_yaml_words),
 	    cmocka_unit_test(test_cfg_typo_key_is_refused_naming_its_line_and_the_closest_key),

@@ -91,8 +91,20 @@ void kh_pages_free(struct kh_server_shared *sh);
 int kh_route(const struct kh_req_ctx *rc, const struct kh_request *req, const struct tr_addr *peer,
 	     bool keep, struct kh_buf *out);
 
+/* How a response is framed for its request: whether the connection stays
+ * open after it (an HTTP/1.0 response then says keep-alive), the request's
+ * HTTP minor version, and whether the body is left out (HEAD). */
+struct kh_framing {
+	bool keep;
+	bool head;
+	int minor_version;
+};
+
+/* For a request that could not be parsed: HTTP/1.1, body sent, then close. */
+#define KH_FRAMING_CLOSE ((struct kh_framing){.keep = false, .head = false, .minor_version = 1})
+
 /* Appends a response with a short text body (errors: 400, 431, ...). */
 int kh_respond_text(const struct kh_req_ctx *rc, struct kh_buf *out, enum kh_status st,
-		    const char *text, bool keep, int minor_version, bool head);
+		    const char *text, const struct kh_framing *f);
 
 #endif

@@ -38,35 +38,34 @@ static const char *const status_line[KH_STATUS_N] = {
 
 /* Appends head and body (body left out for HEAD, its length kept). */
 static int respond(struct kh_buf *out, enum kh_status st, const char *ctype, const char *body,
-		   size_t len, bool keep, int minor_version, bool head, const char *extra)
+		   size_t len, const struct kh_framing *f, const char *extra)
 {
 	char h[HEAD_MAX + 64];
 	int n = snprintf(h, sizeof(h),
 			 "HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s%s\r\n",
 			 status_line[st], ctype, len,
-			 !keep		      ? "Connection: close\r\n"
-			 : minor_version == 0 ? "Connection: keep-alive\r\n"
-					      : "",
+			 !f->keep		 ? "Connection: close\r\n"
+			 : f->minor_version == 0 ? "Connection: keep-alive\r\n"
+						 : "",
 			 extra != NULL ? extra : "");
 
 	if (n < 0 || (size_t)n >= sizeof(h))
 		return -1;
-	size_t total = (size_t)n + (head ? 0 : len);
+	size_t total = (size_t)n + (f->head ? 0 : len);
 	if (kh_buf_reserve(out, total) != 0)
 		return -1;
 	memcpy(out->p + out->len, h, (size_t)n);
-	if (!head && len > 0)
+	if (!f->head && len > 0)
 		memcpy(out->p + out->len + n, body, len);
 	out->len += total;
 	return (int)st;
 }
 
 int kh_respond_text(const struct kh_req_ctx *rc, struct kh_buf *out, enum kh_status st,
-		    const char *text, bool keep, int minor_version, bool head)
+		    const char *text, const struct kh_framing *f)
 {
 	(void)rc;
-	return respond(out, st, "text/plain; charset=utf-8", text, strlen(text), keep,
-		       minor_version, head, NULL);
+	return respond(out, st, "text/plain; charset=utf-8", text, strlen(text), f, NULL);
 }
 
 /* ---- who the client is ------------------------------------------------ */
@@ -200,8 +199,8 @@ static void prom_one(void *arg, const struct tr_metric *m)
 }
 
 /* Builds the body in a scratch buffer, then appends the response. */
-static int figures(const struct kh_req_ctx *rc, const struct kh_request *req, bool json, bool keep,
-		   bool head, struct kh_buf *out)
+static int figures(const struct kh_req_ctx *rc, bool json, const struct kh_framing *f,
+		   struct kh_buf *out)
 {
 	struct kh_buf body = {0};
 	struct writer w = {.b = &body, .first = true};
@@ -216,12 +215,11 @@ static int figures(const struct kh_req_ctx *rc, const struct kh_request *req, bo
 		src->each(src->ctx, prom_one, &w);
 	}
 	if (w.failed)
-		st = respond(out, KH_500, "text/plain", "out of memory\n", 14, keep,
-			     req->minor_version, head, NULL);
+		st = respond(out, KH_500, "text/plain", "out of memory\n", 14, f, NULL);
 	else
 		st = respond(out, KH_200,
 			     json ? "application/json" : "text/plain; version=0.0.4; charset=utf-8",
-			     body.p, body.len, keep, req->minor_version, head, NULL);
+			     body.p, body.len, f, NULL);
 	free(body.p);
 	return st;
 }
@@ -243,8 +241,8 @@ static bool method_is(const struct kh_request *req, const char *m)
 }
 
 static int tracker(const struct kh_req_ctx *rc, const struct kh_request *req,
-		   const struct tr_addr *client, enum tr_http_route route, bool keep, bool head,
-		   struct kh_buf *out)
+		   const struct tr_addr *client, enum tr_http_route route,
+		   const struct kh_framing *f, struct kh_buf *out)
 {
 	uint8_t body[TR_HTTP_BODY_MAX];
 	size_t n =
@@ -252,50 +250,46 @@ static int tracker(const struct kh_req_ctx *rc, const struct kh_request *req,
 			   req->query ? req->query_len : 0, client, rc->now, body, sizeof(body));
 
 	if (n == 0)
-		return respond(out, KH_500, "text/plain", "reply too large\n", 16, keep,
-			       req->minor_version, head, NULL);
-	return respond(out, KH_200, "text/plain", (const char *)body, n, keep, req->minor_version,
-		       head, NULL);
+		return respond(out, KH_500, "text/plain", "reply too large\n", 16, f, NULL);
+	return respond(out, KH_200, "text/plain", (const char *)body, n, f, NULL);
 }
 
-static int page(const struct kh_req_ctx *rc, const struct kh_request *req, enum kh_page pg,
-		bool keep, bool head, struct kh_buf *out)
+static int page(const struct kh_req_ctx *rc, enum kh_page pg, const struct kh_framing *f,
+		struct kh_buf *out)
 {
 	const struct kh_page_data *d = &rc->sh->pages[pg];
 
-	return respond(out, KH_200, d->content_type, d->body, d->len, keep, req->minor_version,
-		       head, NULL);
+	return respond(out, KH_200, d->content_type, d->body, d->len, f, NULL);
 }
 
 int kh_route(const struct kh_req_ctx *rc, const struct kh_request *req, const struct tr_addr *peer,
 	     bool keep, struct kh_buf *out)
 {
 	const struct kh_server_shared *sh = rc->sh;
-	bool head = method_is(req, "HEAD");
-	int v = req->minor_version;
+	struct kh_framing f = {
+	    .keep = keep, .head = method_is(req, "HEAD"), .minor_version = req->minor_version};
 
-	if (!head && !method_is(req, "GET"))
-		return respond(out, KH_405, "text/plain", "method not allowed\n", 19, keep, v,
-			       false, "Allow: GET, HEAD\r\n");
+	if (!f.head && !method_is(req, "GET"))
+		return respond(out, KH_405, "text/plain", "method not allowed\n", 19, &f,
+			       "Allow: GET, HEAD\r\n");
 
 	struct tr_addr client = client_of(sh, req, peer);
 	if (path_is(req, "/announce"))
-		return tracker(rc, req, &client, TR_HTTP_ANNOUNCE, keep, head, out);
+		return tracker(rc, req, &client, TR_HTTP_ANNOUNCE, &f, out);
 	if (path_is(req, "/scrape"))
-		return tracker(rc, req, &client, TR_HTTP_SCRAPE, keep, head, out);
+		return tracker(rc, req, &client, TR_HTTP_SCRAPE, &f, out);
 	if (path_is(req, "/stats") || path_is(req, "/metrics")) {
 		if (!in_list(&client, sh->allow, sh->p.n_stats_allow))
-			return respond(out, KH_403, "text/plain", "forbidden\n", 10, keep, v, head,
-				       NULL);
-		return figures(rc, req, path_is(req, "/stats"), keep, head, out);
+			return respond(out, KH_403, "text/plain", "forbidden\n", 10, &f, NULL);
+		return figures(rc, path_is(req, "/stats"), &f, out);
 	}
 	if (path_is(req, "/") || path_is(req, "/index.html"))
-		return page(rc, req, KH_PAGE_INDEX, keep, head, out);
+		return page(rc, KH_PAGE_INDEX, &f, out);
 	if (path_is(req, "/dmca.html"))
-		return page(rc, req, KH_PAGE_DMCA, keep, head, out);
+		return page(rc, KH_PAGE_DMCA, &f, out);
 	if (path_is(req, "/robots.txt"))
-		return page(rc, req, KH_PAGE_ROBOTS, keep, head, out);
+		return page(rc, KH_PAGE_ROBOTS, &f, out);
 	if (path_is(req, "/heartbeat"))
-		return respond(out, KH_200, "text/plain", "ok\n", 3, keep, v, head, NULL);
-	return respond(out, KH_404, "text/plain", "not found\n", 10, keep, v, head, NULL);
+		return respond(out, KH_200, "text/plain", "ok\n", 3, &f, NULL);
+	return respond(out, KH_404, "text/plain", "not found\n", 10, &f, NULL);
 }

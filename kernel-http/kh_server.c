@@ -241,12 +241,12 @@ static int conn_process(struct kh_thread *t, struct kh_conn *c, uint64_t now_ms)
 				break;
 			STATS_INC(t->c.too_large);
 			st = kh_respond_text(&rc, &c->out, KH_431, "request header too large\n",
-					     false, 1, false);
+					     &KH_FRAMING_CLOSE);
 			c->close_after = true;
 		} else if (r == KH_PARSE_BAD || has_body(&req)) {
 			STATS_INC(t->c.bad_requests);
-			st =
-			    kh_respond_text(&rc, &c->out, KH_400, "bad request\n", false, 1, false);
+			st = kh_respond_text(&rc, &c->out, KH_400, "bad request\n",
+					     &KH_FRAMING_CLOSE);
 			c->close_after = true;
 		} else {
 			bool keep = wants_keep_alive(&req);

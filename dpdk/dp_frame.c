@@ -241,7 +241,7 @@ static void eth_turn(const struct dp_iface *ifc, uint8_t *buf)
  * RFC 826: answers a request for our IPv4 in place. The reply keeps the
  * request's length (and so its padding) and goes to the frame's source MAC.
  */
-static enum dp_verdict arp_parse(struct rx *rx)
+static enum dp_verdict arp_answer(struct rx *rx)
 {
 	struct dp_pkt *pkt = rx->pkt;
 	uint8_t *a = rx->buf + pkt->l3_off;
@@ -332,7 +332,7 @@ static enum dp_verdict udp_parse(struct rx *rx, const uint8_t *ip, uint32_t ip_p
  * identifier, sequence number, data, IPv4 options and Ethernet padding stay.
  * The ICMP checksum is always verified: NICs check only TCP/UDP.
  */
-static enum dp_verdict icmp4_parse(struct rx *rx, uint8_t *ip, unsigned hlen, uint32_t icmp_len)
+static enum dp_verdict icmp4_answer(struct rx *rx, uint8_t *ip, unsigned hlen, uint32_t icmp_len)
 {
 	struct dp_pkt *pkt = rx->pkt;
 	uint8_t *ic = rx->buf + pkt->l4_off;
@@ -372,7 +372,7 @@ static bool ip4_src_bad(const struct dp_iface *ifc, const uint8_t *src)
 	       memcmp(src, ifc->ip4, IP4_ADDR_LEN) == 0;
 }
 
-static enum dp_verdict ip4_parse(struct rx *rx)
+static enum dp_verdict ip4_answer(struct rx *rx)
 {
 	struct dp_pkt *pkt = rx->pkt;
 	uint8_t *ip = rx->buf + pkt->l3_off;
@@ -402,7 +402,7 @@ static enum dp_verdict ip4_parse(struct rx *rx)
 	pkt->l4_off = (uint16_t)(pkt->l3_off + hlen);
 	switch (ip[IP4_OFF_PROTO]) {
 	case IPPROTO_ICMP:
-		return icmp4_parse(rx, ip, hlen, tot - hlen);
+		return icmp4_answer(rx, ip, hlen, tot - hlen);
 	case IPPROTO_UDP:
 		return udp_parse(rx, ip, tot - hlen);
 	default:
@@ -510,7 +510,7 @@ static enum dp_verdict nd_solicit(struct rx *rx, uint8_t *ip, uint16_t plen)
  * request in place (type 129, addresses swapped, hop limit 64, same length)
  * or hands a solicitation to nd_solicit().
  */
-static enum dp_verdict icmp6_parse(struct rx *rx, uint8_t *ip, uint16_t plen, bool to_snm)
+static enum dp_verdict icmp6_answer(struct rx *rx, uint8_t *ip, uint16_t plen, bool to_snm)
 {
 	struct dp_pkt *pkt = rx->pkt;
 	uint8_t *ic = rx->buf + pkt->l4_off;
@@ -551,7 +551,7 @@ static enum dp_verdict icmp6_parse(struct rx *rx, uint8_t *ip, uint16_t plen, bo
  * RFC 8200: no extension headers (they drop as DP_DROP_IP_PROTO); the
  * payload length bounds everything after, bytes past it are padding.
  */
-static enum dp_verdict ip6_parse(struct rx *rx)
+static enum dp_verdict ip6_answer(struct rx *rx)
 {
 	struct dp_pkt *pkt = rx->pkt;
 	uint8_t *ip = rx->buf + pkt->l3_off;
@@ -576,7 +576,7 @@ static enum dp_verdict ip6_parse(struct rx *rx)
 	pkt->l4_off = (uint16_t)(pkt->l3_off + IP6_HDR_LEN);
 	switch (ip[IP6_OFF_NH]) {
 	case IPPROTO_ICMPV6:
-		return icmp6_parse(rx, ip, plen, to_snm);
+		return icmp6_answer(rx, ip, plen, to_snm);
 	case IPPROTO_UDP:
 		if (to_snm)
 			return drop(pkt, DP_DROP_IP6_NOT_OURS);
@@ -588,8 +588,8 @@ static enum dp_verdict ip6_parse(struct rx *rx)
 	}
 }
 
-enum dp_verdict dp_frame_parse(const struct dp_iface *ifc, uint8_t *buf, uint32_t len, uint32_t cap,
-			       unsigned rx_flags, struct dp_pkt *pkt)
+enum dp_verdict dp_frame_answer(const struct dp_iface *ifc, uint8_t *buf, uint32_t len,
+				uint32_t cap, unsigned rx_flags, struct dp_pkt *pkt)
 {
 	struct rx rx = {
 	    .ifc = ifc,
@@ -619,11 +619,11 @@ enum dp_verdict dp_frame_parse(const struct dp_iface *ifc, uint8_t *buf, uint32_
 
 	switch (type) {
 	case RTE_ETHER_TYPE_ARP:
-		return arp_parse(&rx);
+		return arp_answer(&rx);
 	case RTE_ETHER_TYPE_IPV4:
-		return ip4_parse(&rx);
+		return ip4_answer(&rx);
 	case RTE_ETHER_TYPE_IPV6:
-		return ip6_parse(&rx);
+		return ip6_answer(&rx);
 	default:
 		return drop(pkt, DP_DROP_ETHERTYPE);
 	}

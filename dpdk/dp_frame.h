@@ -2,7 +2,7 @@
 /*
  * dp_frame.h - Ethernet/ARP/IPv4/IPv6/ICMP/NDP/UDP on a plain buffer.
  *
- * The lcore hands each received frame to dp_frame_parse(), which either
+ * The lcore hands each received frame to dp_frame_answer(), which either
  * answers it in place (ARP request, ICMP/ICMPv6 echo, neighbour
  * solicitation), drops it with a reason, or finds a datagram for one of the
  * tracker's UDP ports. For the latter the caller runs the tracker on the
@@ -93,7 +93,10 @@ struct dp_pkt {
 };
 
 /*
- * Looks at one received frame of len bytes in buf (cap bytes writable).
+ * Answers what the frame layer itself can, in place, and classifies the
+ * rest: looks at one received frame of len bytes in buf (cap bytes
+ * writable). Not a pure parse: a DP_VERDICT_REPLY frame has been rewritten
+ * into its reply.
  *
  * Ethernet with at most one 802.1Q tag (kept in any reply); frames to our MAC,
  * to broadcast, or to IPv6 multicast (33:33:...) are considered. ARP
@@ -105,8 +108,8 @@ struct dp_pkt {
  * IPv6 UDP must have one) are verified unless rx_flags says the NIC did.
  * Trailing bytes after the IP datagram (Ethernet padding) are ignored.
  */
-enum dp_verdict dp_frame_parse(const struct dp_iface *ifc, uint8_t *buf, uint32_t len, uint32_t cap,
-			       unsigned rx_flags, struct dp_pkt *pkt);
+enum dp_verdict dp_frame_answer(const struct dp_iface *ifc, uint8_t *buf, uint32_t len,
+				uint32_t cap, unsigned rx_flags, struct dp_pkt *pkt);
 
 /*
  * Turns a DP_VERDICT_UDP frame into the reply carrying payload_len bytes

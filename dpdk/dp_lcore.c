@@ -85,7 +85,7 @@ static enum dp_verdict classify(struct dp_worker *w, const struct dp_port *p, st
 	uint32_t cap = m->data_len + rte_pktmbuf_tailroom(m);
 	unsigned flags = p->rx_cksum ? rx_flags(m->ol_flags) : 0;
 	enum dp_verdict v =
-	    dp_frame_parse(&p->ifc, rte_pktmbuf_mtod(m, uint8_t *), m->data_len, cap, flags, pkt);
+	    dp_frame_answer(&p->ifc, rte_pktmbuf_mtod(m, uint8_t *), m->data_len, cap, flags, pkt);
 
 	if (v == DP_VERDICT_DROP)
 		STATS_INC(w->c.drop[pkt->drop]);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * fuzz_frame.c - dp_frame_parse() and dp_frame_udp_reply() on any frame.
+ * fuzz_frame.c - dp_frame_answer() and dp_frame_udp_reply() on any frame.
  *
  * The input is one received Ethernet frame. It is parsed in a heap buffer of
  * exactly len + 64 bytes (ASan faults on any write past cap), twice: with no
@@ -142,7 +142,7 @@ static void parse_once(const uint8_t *data, uint32_t len, unsigned rx_flags)
 	FUZZ_CHECK(buf != NULL);
 	memcpy(buf, data, len);
 	memset(buf + len, 0xa5, TAILROOM);
-	switch (dp_frame_parse(&ifc, buf, len, cap, rx_flags, &pkt)) {
+	switch (dp_frame_answer(&ifc, buf, len, cap, rx_flags, &pkt)) {
 	case DP_VERDICT_DROP:
 		FUZZ_CHECK(pkt.drop < DP_DROP_N);
 		FUZZ_CHECK(strcmp(dp_drop_name(pkt.drop), "unknown") != 0);

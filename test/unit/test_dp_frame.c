@@ -434,7 +434,7 @@ static uint8_t *build_and_parse(build_fn build, const struct fopts *o, enum ifac
 	*len = build(f, o);
 	cap = (uint32_t)plus(*len, cap_extra);
 	buf = guarded(f, *len, cap);
-	*v = dp_frame_parse(&ifc, buf, (uint32_t)*len, cap, rx_flags, pkt);
+	*v = dp_frame_answer(&ifc, buf, (uint32_t)*len, cap, rx_flags, pkt);
 	return buf;
 }
 
@@ -898,7 +898,7 @@ static void test_dp_frame_survives_every_truncation_of_valid_frames(void **state
 			struct dp_pkt pkt;
 			enum dp_verdict v;
 
-			v = dp_frame_parse(&ifc, buf, (uint32_t)n, (uint32_t)n, 0, &pkt);
+			v = dp_frame_answer(&ifc, buf, (uint32_t)n, (uint32_t)n, 0, &pkt);
 			if (n < 14)
 				assert_int_equal(v, DP_VERDICT_DROP);
 			if (n < 14)
@@ -929,7 +929,7 @@ static uint8_t *udp_reply(const struct fopts *o, bool v6, size_t payload_len, bo
 	uint8_t *buf;
 
 	buf = guarded(f, len, len);
-	assert_int_equal(dp_frame_parse(&ifc, buf, (uint32_t)len, (uint32_t)len, 0, pkt),
+	assert_int_equal(dp_frame_answer(&ifc, buf, (uint32_t)len, (uint32_t)len, 0, pkt),
 			 DP_VERDICT_UDP);
 	cap = pkt->payload_off + payload_len;
 	buf = guarded(f, len, cap);
@@ -1052,7 +1052,7 @@ static void test_dp_frame_sends_a_zero_udp_checksum_as_ffff(void **state)
 
 	(void)state;
 	buf = guarded(f, len, len);
-	assert_int_equal(dp_frame_parse(&ifc, buf, (uint32_t)len, (uint32_t)len, 0, &pkt),
+	assert_int_equal(dp_frame_answer(&ifc, buf, (uint32_t)len, (uint32_t)len, 0, &pkt),
 			 DP_VERDICT_UDP);
 	/* Choose the last payload word so the reply's sum is 0xffff: its
 	 * checksum is then 0, which must go out as 0xffff. */
@@ -1082,7 +1082,7 @@ static void test_dp_frame_udp_reply_returns_zero_when_cap_is_one_short(void **st
 		uint8_t *buf;
 
 		buf = guarded(f, len, len);
-		assert_int_equal(dp_frame_parse(&ifc, buf, (uint32_t)len, (uint32_t)len, 0, &pkt),
+		assert_int_equal(dp_frame_answer(&ifc, buf, (uint32_t)len, (uint32_t)len, 0, &pkt),
 				 DP_VERDICT_UDP);
 		memcpy(before, buf, len);
 		assert_int_equal(

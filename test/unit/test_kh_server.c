@@ -63,22 +63,29 @@ static uint16_t free_port(void)
 	return ntohs(a.sin_port);
 }
 
-static struct kh_server *start(unsigned max_connections, uint16_t port)
+/* threads HTTP threads on 127.0.0.1:port over the fixture's tracker. */
+static struct kh_params params(unsigned threads, unsigned max_connections, uint16_t port)
 {
 	struct kh_params p = {
 	    .n_listen = 1,
-	    .threads = 1,
+	    .threads = threads,
 	    .max_connections = max_connections,
 	    .idle_timeout = 60,
 	    .max_request_bytes = 4096,
 	    .tr = &fx.tr,
 	    .rng_seed = 1,
 	};
-	char err[256] = "";
 
 	p.listen[0].family = 4;
 	memcpy(p.listen[0].addr, (const uint8_t[]){127, 0, 0, 1}, 4);
 	p.listen[0].port = port;
+	return p;
+}
+
+static struct kh_server *start(unsigned max_connections, uint16_t port)
+{
+	struct kh_params p = params(1, max_connections, port);
+	char err[256] = "";
 	struct kh_server *s = kh_start(&p, err, sizeof(err));
 	if (s == NULL)
 		fail_msg("kh_start: %s", err);
@@ -426,19 +433,8 @@ static void test_kh_start_failing_a_thread_registration_leaves_nothing_behind(vo
 	assert_int_equal(hog.refused, 1);
 	hog_release(1); /* one id free: one HTTP thread of two registers */
 
-	struct kh_params p = {
-	    .n_listen = 1,
-	    .threads = 2,
-	    .max_connections = 64,
-	    .idle_timeout = 60,
-	    .max_request_bytes = 4096,
-	    .tr = &fx.tr,
-	    .rng_seed = 1,
-	};
+	struct kh_params p = params(2, 64, free_port());
 	char err[256] = "";
-	p.listen[0].family = 4;
-	memcpy(p.listen[0].addr, (const uint8_t[]){127, 0, 0, 1}, 4);
-	p.listen[0].port = free_port();
 	assert_null(kh_start(&p, err, sizeof(err)));
 	print_message("kh_start: %s\n", err);
 	assert_non_null(strstr(err, "rte_thread_register"));

@@ -366,31 +366,64 @@ mem_measure() {
 	echo "    bytes: at start $m0, $s1 torrents/$p1 peers $m1, $s2 torrents/$p2 peers $m2"
 	echo "    => $mem_peer bytes per peer, $mem_torrent bytes per torrent"
 }
-# dptrack's packet loop: busy and total TSC cycles, summed over lcores.
-dpt_busy() { echo "$(dpt_metric lcore_busy_cycles_total) $(dpt_metric lcore_cycles_total)"; }
-# busy_pct "BUSY0 ALL0" "BUSY1 ALL1": the busy share between two dpt_busy.
+# dptrack's packet loop: busy and total TSC cycles, and frames sent, summed
+# over lcores: the lcore's own account of its work.
+dpt_busy() {
+	echo "$(dpt_metric lcore_busy_cycles_total) $(dpt_metric lcore_cycles_total)" \
+		"$(dpt_metric lcore_tx_packets_total)"
+}
+# busy_pct "B0 L0 T0" "B1 L1 T1": the busy share between two dpt_busy.
 busy_pct() {
 	awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " ")
 		d = y[2] - x[2]; if (d <= 0) print "-"; else printf "%.1f", 100 * (y[1] - x[1]) / d }'
 }
-# dpt_udp NAME LOAD ARGS...: one UDP run against dptrack; sets dpt_rps and
-# dpt_busy_pct, the lcore's load over the whole run (all its phases).
+# cycles_per_reply "B0 L0 T0" "B1 L1 T1": busy TSC cycles per frame sent
+# between two dpt_busy: the cost figure the host's noise moves least.
+cycles_per_reply() {
+	awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " ")
+		d = y[3] - x[3]; if (d <= 0) print "-"; else printf "%.0f", (y[1] - x[1]) / d }'
+}
+# dpt_udp NAME LOAD ARGS...: one UDP run against dptrack; sets dpt_rps, and
+# over its measured phase (after any prefill, which the generator ends with
+# a "prefill:" line) dpt_busy_pct, the lcore's load, and dpt_cpr, its busy
+# cycles per reply.
 dpt_udp() {
-	local name=$1 b0
+	local name=$1 sampler
 	shift
-	b0=$(dpt_busy)
+	rm -f "$tmp/busy.start"
+	dpt_busy >"$tmp/busy.start.run"
+	# In the background: the sample at the end of the prefill, if any.
+	(
+		for ((i = 0; i < 6000; i++)); do
+			if grep -q '^prefill:' "$tmp/load.out" 2>/dev/null; then
+				dpt_busy >"$tmp/busy.start"
+				exit 0
+			fi
+			[ -e "$tmp/load.done" ] && exit 0
+			sleep 0.05
+		done
+	) &
+	sampler=$!
+	rm -f "$tmp/load.out" "$tmp/load.done"
 	load_memif "$@" --v6 "$v6"
+	touch "$tmp/load.done"
+	wait "$sampler" || true
 	check_result "$name" "$result"
 	dpt_rps=$(field rps_total "$result")
-	dpt_busy_pct=$(busy_pct "$b0" "$(dpt_busy)")
-	echo "    tracker lcore busy $dpt_busy_pct% of its loop over the run"
+	local b0 b1
+	b0=$(cat "$tmp/busy.start" 2>/dev/null || cat "$tmp/busy.start.run")
+	b1=$(dpt_busy)
+	dpt_busy_pct=$(busy_pct "$b0" "$b1")
+	dpt_cpr=$(cycles_per_reply "$b0" "$b1")
+	echo "    tracker lcore: busy $dpt_busy_pct% of its loop, $dpt_cpr busy cycles per reply" \
+		"(measured phase)"
 }
 # dptrack's table: bytes, peers, swarms.
 dpt_probe() { echo "$(dpt_metric memory_used_bytes) $(dpt_metric peers) $(dpt_metric swarms)"; }
 
 "$load" --write-hashes "$tmp/hashes.txt" --torrents "$torrents" --seed 7
 udp_dpt='' udp_ot='' http_dpt='' http_ot='' conn_dpt='' conn_ot=''
-busy_dpt='' conn_busy_dpt=''
+busy_dpt='' conn_busy_dpt='' cpr_dpt='' conn_cpr_dpt=''
 mem_dpt_peer='' mem_dpt_torrent='' mem_ot_peer='' mem_ot_torrent=''
 mem_dpt_large4='' mem_dpt_large6=''
 
@@ -400,11 +433,11 @@ if ! skipped udp || ! skipped http; then
 	if ! skipped udp; then
 		[ $profile = 0 ] || profile_start
 		dpt_udp "dptrack udp" "${workload[@]}"
-		udp_dpt=$dpt_rps busy_dpt=$dpt_busy_pct
+		udp_dpt=$dpt_rps busy_dpt=$dpt_busy_pct cpr_dpt=$dpt_cpr
 		[ $profile = 0 ] || profile_end
 		echo "== dptrack: UDP connects only"
 		dpt_udp "dptrack udp connects" "${connects[@]}"
-		conn_dpt=$dpt_rps conn_busy_dpt=$dpt_busy_pct
+		conn_dpt=$dpt_rps conn_busy_dpt=$dpt_busy_pct conn_cpr_dpt=$dpt_cpr
 	fi
 	if ! skipped http; then
 		echo "== dptrack: HTTP announces (wrk, keep-alive)"
@@ -511,8 +544,10 @@ echo "== summary (tracker CPU $tcpu, generator CPU $gcpu; load average $(cut -d'
 printf "  %-34s %14s %14s %8s\n" "" dptrack opentracker ratio
 printf "  %-34s %14s %14s %8s\n" "UDP replies/s" "${udp_dpt:--}" "${udp_ot:--}" "$(ratio "$udp_dpt" "$udp_ot")"
 printf "  %-34s %14s\n" "  tracker lcore busy %" "${busy_dpt:--}"
+printf "  %-34s %14s\n" "  busy cycles per reply" "${cpr_dpt:--}"
 printf "  %-34s %14s %14s %8s\n" "UDP connects/s (connects only)" "${conn_dpt:--}" "${conn_ot:--}" "$(ratio "$conn_dpt" "$conn_ot")"
 printf "  %-34s %14s\n" "  tracker lcore busy %" "${conn_busy_dpt:--}"
+printf "  %-34s %14s\n" "  busy cycles per reply" "${conn_cpr_dpt:--}"
 printf "  %-34s %14s %14s %8s\n" "HTTP announces/s" "${http_dpt:--}" "${http_ot:--}" "$(ratio "$http_dpt" "$http_ot")"
 printf "  %-34s %14s %14s\n" "bytes per peer" "${mem_dpt_peer:--}" "${mem_ot_peer:--}"
 printf "  %-34s %14s %14s\n" "bytes per torrent" "${mem_dpt_torrent:--}" "${mem_ot_torrent:--}"
@@ -520,8 +555,10 @@ printf "  %-34s %14s\n" "bytes per peer, large swarms IPv4" "${mem_dpt_large4:--
 printf "  %-34s %14s\n" "bytes per peer, large swarms IPv6" "${mem_dpt_large6:--}"
 echo "BENCH udp_dptrack_rps=${udp_dpt:--} udp_opentracker_rps=${udp_ot:--}" \
 	"udp_ratio=$(ratio "$udp_dpt" "$udp_ot") udp_dptrack_busy_pct=${busy_dpt:--}" \
+	"udp_dptrack_cycles_per_reply=${cpr_dpt:--}" \
 	"connect_dptrack_rps=${conn_dpt:--} connect_opentracker_rps=${conn_ot:--}" \
 	"connect_ratio=$(ratio "$conn_dpt" "$conn_ot") connect_dptrack_busy_pct=${conn_busy_dpt:--}" \
+	"connect_dptrack_cycles_per_reply=${conn_cpr_dpt:--}" \
 	"http_dptrack_rps=${http_dpt:--}" \
 	"http_opentracker_rps=${http_ot:--} http_ratio=$(ratio "$http_dpt" "$http_ot")" \
 	"dptrack_bytes_per_peer=${mem_dpt_peer:--} dptrack_bytes_per_torrent=${mem_dpt_torrent:--}" \

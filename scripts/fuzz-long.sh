@@ -5,7 +5,7 @@
 # harness: executions, seconds, exec/s, edges covered, corpus size, and any
 # crash file (DIR/art-NAME/); exits 1 if a harness found something.
 # Usage: sudo ./scripts/fuzz-long.sh [RUNS [DIR [HARNESS...]]]
-#   (DIR defaults to build-fuzz/long; harnesses: frame udp http cfg)
+#   (DIR defaults to build-fuzz/long; harnesses: frame udp http cfg sync)
 set -euo pipefail
 DPTRACK_SCRIPT=$(realpath "$0")
 cd "$(dirname "$DPTRACK_SCRIPT")/.."
@@ -17,7 +17,7 @@ runs=${1:-10000000}
 dir=$(realpath -m "${2:-build-fuzz/long}")
 shift 2 || shift $#
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(frame udp http cfg)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(frame udp http cfg sync)
 
 CC=clang build_dir build-fuzz
 mkdir -p "$dir"

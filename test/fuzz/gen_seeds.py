@@ -6,8 +6,9 @@ Usage: gen_seeds.py OUTDIR STAMP PCAP... --yaml config/dptrack.yaml
 
 Writes OUTDIR/frame (every frame of the pcap suite's input captures),
 OUTDIR/udp (their BEP 15 payloads in fuzz_udp.c's input layout), OUTDIR/http
-(requests and queries like the unit tables') and OUTDIR/cfg (the documented
-default and a few small overrides), one file per seed named by its SHA-1 as
+(requests and queries like the unit tables'), OUTDIR/cfg (the documented
+default and a few small overrides) and OUTDIR/sync (cluster batches, encoded
+here from core/sync.h's layout), one file per seed named by its SHA-1 as
 libFuzzer names its own, then touches STAMP. Python 3 standard library only.
 """
 
@@ -51,6 +52,41 @@ CFG_SEEDS = [
     "udp:\n  connection_id_secret: 000102030405060708090a0b0c0d0e0f\n",
     "tracker: {max_swarms: 1, memory_mb: 16}\nlog: {level: debug}\nstats: {allow: []}\n",
 ]
+
+
+# Cluster batches (core/sync.h), encoded here rather than by the C writer, so
+# the seeds are a second reading of the documented layout.
+SYNC_SEEDER, SYNC_STOPPED, SYNC_COMPLETED = 0x1, 0x2, 0x4
+SYNC_FLAGS = [0, SYNC_SEEDER, SYNC_STOPPED, SYNC_COMPLETED,
+              SYNC_SEEDER | SYNC_STOPPED, SYNC_SEEDER | SYNC_COMPLETED]
+BASE_MS = 1700000000000
+
+
+def sync_batch(instance, records, base_ms=BASE_MS, seq=1, epoch=0x5EED):
+    """Returns a batch: records are (ip bytes, port, flags, age_ms)."""
+    out = b"DPTS" + struct.pack("!BBHQQQB", 1, 0, len(records), epoch, seq, base_ms,
+                                len(instance)) + instance
+    for i, (ip, port, flags, age) in enumerate(records):
+        kind = (1 if len(ip) == 16 else 0) | flags << 1
+        ih = hashlib.sha1(b"%d" % i).digest()
+        out += struct.pack("!BI", kind, age) + ih + ip + struct.pack("!H", port)
+    return out
+
+
+def sync_seeds():
+    v4 = bytes([198, 18, 0, 10])
+    v6 = bytes.fromhex("fd00000d000000000000000000000010")
+    mixed = [(ip, 6881 + i, f, 1000 * i)
+             for i, (f, ip) in enumerate((f, ip) for f in SYNC_FLAGS for ip in (v4, v6))]
+    return [
+        sync_batch(b"dpt-1", [(v4, 6881, SYNC_SEEDER, 0)]),
+        sync_batch(b"eu_west-2", mixed, seq=42),
+        sync_batch(b"x" * 64, [(v6, 1 + i, SYNC_FLAGS[i % 6], i) for i in range(100)]),
+        sync_batch(b"a", [(v4, 65535, SYNC_STOPPED, 5)], base_ms=5, seq=2**64 - 1),
+        # refused ones, a byte away from valid: trailing, stopped and completed
+        sync_batch(b"dpt-1", [(v4, 6881, 0, 0)]) + b"\0",
+        sync_batch(b"dpt-1", [(v6, 6881, SYNC_STOPPED | SYNC_COMPLETED, 0)]),
+    ]
 
 
 def udp_of(frame):
@@ -114,6 +150,7 @@ def main():
         "http": write_corpus(os.path.join(a.outdir, "http"), [s.encode() for s in HTTP_SEEDS]),
         "cfg": write_corpus(os.path.join(a.outdir, "cfg"),
                             [default_yaml] + [s.encode() for s in CFG_SEEDS]),
+        "sync": write_corpus(os.path.join(a.outdir, "sync"), sync_seeds()),
     }
     with open(a.stamp, "w") as f:
         f.write("".join(f"{k} {v}\n" for k, v in counts.items()))

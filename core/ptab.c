@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_branch_prediction.h>
 #include <rte_common.h>
 #include <rte_errno.h>
 #include <rte_hash.h>
@@ -100,8 +101,9 @@ struct ptab {
 	struct rte_rcu_qsbr_dq *dq;
 	uint32_t dq_size;
 	uint32_t max_swarms, max_peers;
-	uint32_t tick;	    /* seconds per stamp tick (TR_PEER_TIMEOUT_TICKS) */
-	uint8_t max_age;    /* peer_timeout in ticks, <= TR_PEER_TIMEOUT_TICKS */
+	uint32_t tick;	       /* seconds per stamp tick (TR_PEER_TIMEOUT_TICKS) */
+	uint8_t max_age;       /* peer_timeout in ticks, <= TR_PEER_TIMEOUT_TICKS */
+	uint8_t refresh_shift; /* log2 of the refresh window in ticks (ptab_result.refresh) */
 	uint32_t retention; /* swarm_retention, seconds */
 	uint32_t crowded;   /* swarms_live from which empty swarms go at once */
 	int socket;
@@ -630,17 +632,21 @@ static __rte_always_inline int64_t swarm_find(const struct swarm *s, unsigned fa
 }
 
 /* Inserts or moves the announcer (lock held). Returns its role before this
- * announce through *was (-1 = new), and its slot now through *slot. */
+ * announce through *was (-1 = new), its stamp before it through *old (when
+ * it was there), and its slot now through *slot. */
 static __rte_always_inline enum ptab_err swarm_upsert(struct ptab *t, struct swarm *s, unsigned fam,
 						      const uint8_t *key, uint32_t h, bool seeder,
-						      uint8_t stamp, int *was, int64_t *slot)
+						      uint8_t stamp, int *was, int64_t *slot,
+						      uint8_t *old)
 {
 	unsigned klen = fam_klen(fam);
 	int64_t at = swarm_find(s, fam, key, h, seeder, was);
 
 	if (*was == (int)seeder) {
-		slot_set_stamp(slot_at(s->set[SET_IDX(fam, seeder)], fam_esz(fam), (uint32_t)at),
-			       klen, stamp);
+		uint8_t *e = slot_at(s->set[SET_IDX(fam, seeder)], fam_esz(fam), (uint32_t)at);
+
+		*old = slot_stamp(e, klen);
+		slot_set_stamp(e, klen, stamp);
 		*slot = at;
 		return PTAB_OK;
 	}
@@ -653,9 +659,27 @@ static __rte_always_inline enum ptab_err swarm_upsert(struct ptab *t, struct swa
 	memcpy(img, key, klen);
 	slot_set_stamp(img, klen, stamp);
 	*slot = pset_place(s->set[SET_IDX(fam, seeder)], fam, img, h);
-	if (*was >= 0)
-		pset_remove_at(t, s->set[SET_IDX(fam, *was)], fam, (uint32_t)at);
+	if (*was >= 0) {
+		struct pset *from = s->set[SET_IDX(fam, *was)];
+
+		*old = slot_stamp(slot_at(from, fam_esz(fam), (uint32_t)at), klen);
+		pset_remove_at(t, from, fam, (uint32_t)at);
+	}
 	return PTAB_OK;
+}
+
+/* Whether the table holds the peer key with a stamp later than `stamp`
+ * (lock held): a record from elsewhere that is older changes nothing. */
+static bool stale_here(const struct swarm *s, unsigned fam, const uint8_t *key, uint32_t h,
+		       uint8_t stamp)
+{
+	int role;
+	int64_t at = swarm_find(s, fam, key, h, false, &role);
+
+	if (at < 0)
+		return false;
+	const uint8_t *e = slot_at(s->set[SET_IDX(fam, role)], fam_esz(fam), (uint32_t)at);
+	return stamp_age(slot_stamp(e, fam_klen(fam)), stamp) > 0;
 }
 
 /* ptab_announce for one family, a constant in each of its two copies. */
@@ -665,12 +689,13 @@ static __rte_always_inline enum ptab_err announce_fam(struct ptab *t, const stru
 						      unsigned fam)
 {
 	struct ptab_lcore *lc = &t->lc[rte_lcore_id()];
-	uint8_t key[TR_PEER6_LEN];
+	uint8_t key[TR_PEER6_LEN], stamp = stamp_of(t, now), old = stamp;
 	enum ptab_err err;
 	int64_t slot = -1;
 	int was = -1;
 
 	memset(r, 0, sizeof(*r));
+	r->was = -1;
 	tr_addr_compact(&a->peer, key);
 	uint32_t h = peer_hash(t, key, fam_klen(fam));
 	bool stop = a->event == UDP_MSG_EV_STOPPED;
@@ -687,12 +712,18 @@ static __rte_always_inline enum ptab_err announce_fam(struct ptab *t, const stru
 		pset_pick_prefetch(s->set[SET_IDX(fam, 0)], fam, (uint32_t)(a->rnd >> 32),
 				   a->numwant);
 	}
+	if (unlikely(a->if_newer) && stale_here(s, fam, key, h, stamp)) {
+		r->was = -2; /* nothing changed: the table's copy is newer */
+		swarm_read_counts(s, &r->counts);
+		rte_spinlock_unlock(&s->lock);
+		return PTAB_OK;
+	}
 	if (stop) {
 		int64_t at = swarm_find(s, fam, key, h, a->seeder, &was);
 		if (at >= 0)
 			pset_remove_at(t, s->set[SET_IDX(fam, was)], fam, (uint32_t)at);
 	} else {
-		err = swarm_upsert(t, s, fam, key, h, a->seeder, stamp_of(t, now), &was, &slot);
+		err = swarm_upsert(t, s, fam, key, h, a->seeder, stamp, &was, &slot, &old);
 	}
 	if (err != PTAB_OK) {
 		swarm_read_counts(s, &r->counts);
@@ -700,7 +731,12 @@ static __rte_always_inline enum ptab_err announce_fam(struct ptab *t, const stru
 		LC_ADD(lc->refused[err], 1);
 		return err;
 	}
-	if (a->event == UDP_MSG_EV_COMPLETED && a->seeder && was != 1)
+	r->was = (int8_t)was;
+	/* Windows of refresh_ticks (a power of two, so they line up across
+	 * the stamp's wrap): see ptab_result.refresh. */
+	r->refresh = was >= 0 && (old >> t->refresh_shift) != (stamp >> t->refresh_shift);
+	r->completion = a->event == UDP_MSG_EV_COMPLETED && a->seeder && was != 1;
+	if (r->completion && !a->defer_completed)
 		__atomic_store_n(&s->completed, s->completed + 1, __ATOMIC_RELAXED);
 	swarm_publish_counts(s);
 
@@ -725,6 +761,20 @@ enum ptab_err ptab_announce(struct ptab *t, const struct ptab_announce *a, uint6
 	if (a->peer.family == TR_AF_INET6)
 		return announce_fam(t, a, now, out, out_other, r, 1);
 	return announce_fam(t, a, now, out, out_other, r, 0);
+}
+
+enum ptab_err ptab_completed_add(struct ptab *t, const uint8_t info_hash[TR_HASH_LEN])
+{
+	enum ptab_err err;
+	struct swarm *s = swarm_lock(t, info_hash, true, &err);
+
+	if (s == NULL) {
+		LC_ADD(t->lc[rte_lcore_id()].refused[err], 1);
+		return err;
+	}
+	__atomic_store_n(&s->completed, s->completed + 1, __ATOMIC_RELAXED);
+	rte_spinlock_unlock(&s->lock);
+	return PTAB_OK;
 }
 
 void ptab_prefetch(struct ptab *t, const struct ptab_hint *hints, unsigned n)
@@ -1058,8 +1108,10 @@ enum ptab_err ptab_restore(struct ptab *t, const struct ptab_dump *d, uint64_t n
 			if ((uint64_t)seen + (uint64_t)t->max_age * t->tick <= now ||
 			    seen > now + t->tick || (p[klen - 2] | p[klen - 1]) == 0)
 				continue;
+			uint8_t old;
+
 			err = swarm_upsert(t, s, fam, p, peer_hash(t, p, klen), i % 2,
-					   stamp_of(t, seen), &was, &slot);
+					   stamp_of(t, seen), &was, &slot, &old);
 			if (err != PTAB_OK) {
 				LC_ADD(lc->refused[err], 1);
 				break;
@@ -1128,6 +1180,12 @@ struct ptab *ptab_new(const struct ptab_params *p, char *err, size_t errlen)
 	t->tick = (uint32_t)RTE_MAX(1u, ((uint64_t)p->peer_timeout + TR_PEER_TIMEOUT_TICKS - 1) /
 					    TR_PEER_TIMEOUT_TICKS);
 	t->max_age = (uint8_t)(((uint64_t)p->peer_timeout + t->tick - 1) / t->tick);
+	/* The largest power of two of ticks in half the timeout (at least one
+	 * tick): a power of two divides the stamp's 256, so a window never
+	 * straddles its wrap. */
+	while ((2u << t->refresh_shift) * t->tick * 2 <= p->peer_timeout &&
+	       (2u << t->refresh_shift) <= TR_PEER_TIMEOUT_TICKS / 2)
+		t->refresh_shift++;
 	t->retention = p->swarm_retention;
 	t->crowded = p->max_swarms - p->max_swarms / 8;
 	t->socket = p->socket_id;

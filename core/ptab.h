@@ -105,6 +105,15 @@ struct ptab_announce {
 	struct tr_addr other_self; /* the announcer's address in the other family, never
 				    selected for it; family 0 = none */
 	uint64_t rnd;		   /* random bits; selection starts from them */
+	/* A cluster counts completions through its stream (ptab_completed_add
+	 * on every instance, the origin too): a completion is then only
+	 * reported in ptab_result.completion, not counted here. */
+	bool defer_completed;
+	/* A record from elsewhere, stamped with its own time (now): it changes
+	 * nothing if the table holds the peer with a later stamp (one tick or
+	 * more), such as an announce made here since. ptab_result.was is then
+	 * -2. */
+	bool if_newer;
 };
 
 struct ptab_counts {
@@ -115,6 +124,17 @@ struct ptab_result {
 	struct ptab_counts counts; /* the swarm after this announce */
 	uint32_t n;		   /* peers written to out (peer.family's compact form) */
 	uint32_t n_other;	   /* peers written to out_other (the other family's) */
+	/* What changed, for a cluster's publisher: */
+	int8_t was;	 /* the announcer's role before: -1 absent, 0 leecher, 1 seeder;
+			  * -2: nothing done (if_newer) */
+	bool completion; /* this announce completed a download (counted unless deferred) */
+	/* The announcer's previous announce fell in an earlier refresh window:
+	 * windows are the largest power of two of stamp ticks in half of
+	 * peer_timeout. A copy refreshed whenever this is set (and on every
+	 * change) is never more than a window older than the peer's latest
+	 * announce, so a peer announcing within peer_timeout / 2 never expires
+	 * elsewhere, and one announcing less often is refreshed each time. */
+	bool refresh;
 };
 
 /*
@@ -137,6 +157,14 @@ struct ptab_result {
  */
 enum ptab_err ptab_announce(struct ptab *t, const struct ptab_announce *a, uint64_t now,
 			    uint8_t *out, uint8_t *out_other, struct ptab_result *r);
+
+/*
+ * Counts one completed download of info_hash (a cluster's stream says
+ * one happened), creating the swarm if it has gone: it then stays, empty,
+ * for swarm_retention like any completed swarm. Returns PTAB_OK, or
+ * PTAB_ERR_SWARMS / PTAB_ERR_MEMORY when no swarm can be made.
+ */
+enum ptab_err ptab_completed_add(struct ptab *t, const uint8_t info_hash[TR_HASH_LEN]);
 
 /* An announce or scrape about to be made, for ptab_prefetch. */
 struct ptab_hint {

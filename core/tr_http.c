@@ -92,19 +92,27 @@ static size_t http_announce(struct tr_ctx *ctx, const char *query, size_t qlen,
 	    .numwant_other = naddr == 2 ? (v4_first ? want6 : want4) : 0,
 	    .other_self = naddr == 2 ? addr[1] : (struct tr_addr){0},
 	    .rnd = tr_rng_next(&ctx->rng),
+	    .defer_completed = ctx->sink != NULL,
 	};
 	struct ptab_result r;
 	enum ptab_err pe = ptab_announce(tr->ptab, &pa, now, v4_first ? peers4 : peers6,
 					 v4_first ? peers6 : peers4, &r);
+	if (pe == PTAB_OK && ctx->sink != NULL)
+		tr_publish(ctx, &pa, &r);
 	if (pe == PTAB_OK && naddr == 2) {
-		/* Register the second address too; it selects nothing. */
+		/* Register the second address too; it selects nothing, and one
+		 * announce completes one download: the first address counted it. */
 		struct ptab_result r2;
 
 		pa.peer = addr[1];
 		pa.numwant = pa.numwant_other = 0;
+		if (pa.event == UDP_MSG_EV_COMPLETED)
+			pa.event = UDP_MSG_EV_NONE;
 		pe = ptab_announce(tr->ptab, &pa, now, NULL, NULL, &r2);
 		if (pe == PTAB_OK)
 			r.counts = r2.counts;
+		if (pe == PTAB_OK && ctx->sink != NULL)
+			tr_publish(ctx, &pa, &r2);
 	}
 	if (pe != PTAB_OK) {
 		tr_count_refusal(ctx, STATS_HTTP, pe);

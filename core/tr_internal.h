@@ -5,9 +5,13 @@
 #ifndef DPTRACK_CORE_TR_INTERNAL_H
 #define DPTRACK_CORE_TR_INTERNAL_H
 
+#include <string.h>
+
 #include "acl.h"
 #include "ptab.h"
+#include "sync.h"
 #include "tracker.h"
+#include "udp_msg.h"
 
 /* The announce interval with jitter: uniform in [interval, interval + jitter],
  * so clients that started together drift apart instead of arriving in waves. */
@@ -47,6 +51,30 @@ static inline void tr_count_refusal(struct tr_ctx *ctx, enum stats_proto proto, 
 	};
 
 	STATS_INC(ctx->stats->err[proto][map[e]]);
+}
+
+/*
+ * A cluster's share of an announce the table took (pa, its result r): a
+ * record for the sync thread when the announce changed something or falls
+ * in a new refresh window, nothing for an announce that only refreshed its
+ * stamp within the window, nor for a stop of a peer that was not there.
+ * A completion whose record is dropped is counted here, since the stream
+ * that counts completions (pa->defer_completed) will never bring it back.
+ */
+static inline void tr_publish(struct tr_ctx *ctx, const struct ptab_announce *pa,
+			      const struct ptab_result *r)
+{
+	bool stop = pa->event == UDP_MSG_EV_STOPPED;
+	int now_role = stop ? -1 : (int)pa->seeder;
+
+	if (r->was == now_role && !r->completion && !r->refresh)
+		return;
+	struct sync_rec rec = {.peer = pa->peer};
+	memcpy(rec.info_hash, pa->info_hash, TR_HASH_LEN);
+	rec.flags = (uint8_t)((pa->seeder && !stop ? SYNC_F_SEEDER : 0) |
+			      (stop ? SYNC_F_STOPPED : 0) | (r->completion ? SYNC_F_COMPLETED : 0));
+	if (!ctx->sink->push(ctx->sink->arg, &rec) && r->completion)
+		ptab_completed_add(ctx->tr->ptab, pa->info_hash);
 }
 
 #endif

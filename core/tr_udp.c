@@ -40,7 +40,7 @@ static size_t udp_announce(struct tr_ctx *ctx, const struct tr_addr *src,
 	const struct udp_msg_announce *an = &m->announce;
 	struct stats_ctr *st = ctx->stats;
 
-	if (!connid_check(&tr->key, src, m->connection_id, now, tr->p.connid_ttl)) {
+	if (!tr_connid_ok(tr, src, m->connection_id, now)) {
 		STATS_INC(st->err[STATS_UDP][STATS_ERR_CONNID]);
 		return reply_unauthenticated_error(out, cap, len, m->transaction_id, MSG_CONNID);
 	}
@@ -63,6 +63,7 @@ static size_t udp_announce(struct tr_ctx *ctx, const struct tr_addr *src,
 	    .seeder = an->left == 0,
 	    .numwant = tr_numwant(&tr->p, an->num_want, fits),
 	    .rnd = tr_rng_next(&ctx->rng),
+	    .defer_completed = ctx->sink != NULL,
 	};
 
 	struct ptab_result r;
@@ -71,6 +72,8 @@ static size_t udp_announce(struct tr_ctx *ctx, const struct tr_addr *src,
 		tr_count_refusal(ctx, STATS_UDP, e);
 		return udp_msg_write_error(out, cap, m->transaction_id, ptab_err_msg(e));
 	}
+	if (ctx->sink != NULL)
+		tr_publish(ctx, &pa, &r);
 	STATS_INC(st->req[STATS_UDP][STATS_ANNOUNCE]);
 	if (udp_msg_write_announce(out, cap, m->transaction_id, tr_interval(ctx), r.counts.leechers,
 				   r.counts.seeders) == 0)
@@ -83,7 +86,7 @@ static size_t udp_scrape(struct tr_ctx *ctx, const struct tr_addr *src, const st
 {
 	const struct tracker *tr = ctx->tr;
 
-	if (!connid_check(&tr->key, src, m->connection_id, now, tr->p.connid_ttl)) {
+	if (!tr_connid_ok(tr, src, m->connection_id, now)) {
 		STATS_INC(ctx->stats->err[STATS_UDP][STATS_ERR_CONNID]);
 		return reply_unauthenticated_error(out, cap, len, m->transaction_id, MSG_CONNID);
 	}
@@ -145,7 +148,7 @@ size_t tr_udp_handle(struct tr_ctx *ctx, const struct tr_addr *src, const uint8_
 		STATS_INC(ctx->stats->req[STATS_UDP][STATS_CONNECT]);
 		/* 16 bytes back for 16 or more in: no amplification. */
 		return udp_msg_write_connect(out, cap, m.transaction_id,
-					     connid_issue(&ctx->tr->key, src, now));
+					     connid_issue(tr_key(ctx->tr), src, now));
 	case UDP_MSG_ANNOUNCE:
 		return udp_announce(ctx, src, &m, len, out, cap, now);
 	case UDP_MSG_SCRAPE:

@@ -23,8 +23,10 @@
 struct acl;
 struct ptab;
 struct ptab_hint;
+struct sync_rec;
 
 struct tr_params {
+	uint32_t peer_timeout;	    /* seconds; the table's, for records from a cluster */
 	uint32_t announce_interval; /* seconds */
 	uint32_t announce_jitter;   /* seconds added at random: [interval, interval + jitter] */
 	uint32_t min_interval;	    /* HTTP "min interval"; 0 = omit */
@@ -38,7 +40,12 @@ struct tr_params {
 struct tracker {
 	struct ptab *ptab;
 	struct tr_params p;
-	struct connid_key key;
+	/* Connection-ID keys: IDs are issued with keys[key_cur] (tr_key) and
+	 * accepted under the other one too while key_prev_valid. Set before
+	 * any reader starts; afterwards only tr_key_replace() changes them. */
+	struct connid_key keys[2];
+	unsigned key_cur;
+	bool key_prev_valid;
 	/* The access list (core/acl.h), NULL = off. Replaced whole by a
 	 * reload: readers load it once per request (acquire) as online RCU
 	 * readers of the table; the old list is freed after a grace period
@@ -46,11 +53,64 @@ struct tracker {
 	struct acl *acl;
 };
 
+/*
+ * Where a thread hands what its announces changed to a cluster's sync
+ * thread (cluster/). push() stamps r->ms with the thread's clock and queues
+ * the record; it never blocks and returns false when the record was
+ * dropped (its queue full), which the sink counts.
+ */
+struct tr_sink {
+	bool (*push)(void *arg, struct sync_rec *r);
+	void *arg;
+};
+
+/* The key connection IDs are issued with now. */
+static inline const struct connid_key *tr_key(const struct tracker *tr)
+{
+	return &tr->keys[__atomic_load_n(&tr->key_cur, __ATOMIC_ACQUIRE)];
+}
+
+/*
+ * Puts k in force for new connection IDs while threads run (a cluster's
+ * shared key arriving after start); IDs issued under the key it replaces
+ * stay valid for their lifetime. The key's 16 bytes are written into the
+ * slot no reader uses, then the slot index is published (release), so a
+ * reader sees a whole key. One writer; at most one replacement per
+ * process, or at least connid_ttl apart, so no reader can still be reading
+ * the slot the next replacement writes.
+ */
+static inline void tr_key_replace(struct tracker *tr, const struct connid_key *k)
+{
+	unsigned next = tr->key_cur ^ 1;
+
+	tr->keys[next] = *k;
+	__atomic_store_n(&tr->key_prev_valid, true, __ATOMIC_RELEASE);
+	__atomic_store_n(&tr->key_cur, next, __ATOMIC_RELEASE);
+}
+
+/* Whether cid is a valid connection ID for src at now under the key in
+ * force, or under the one it replaced. */
+static inline bool tr_connid_ok(const struct tracker *tr, const struct tr_addr *src, uint64_t cid,
+				uint64_t now)
+{
+	unsigned cur = __atomic_load_n(&tr->key_cur, __ATOMIC_ACQUIRE);
+
+	if (connid_check(&tr->keys[cur], src, cid, now, tr->p.connid_ttl))
+		return true;
+	return __atomic_load_n(&tr->key_prev_valid, __ATOMIC_ACQUIRE) &&
+	       connid_check(&tr->keys[cur ^ 1], src, cid, now, tr->p.connid_ttl);
+}
+
 /* One per thread, owned by it. */
 struct tr_ctx {
 	const struct tracker *tr;
 	struct stats_ctr *stats;
 	struct tr_rng rng;
+	/* NULL without a cluster. With one, announces that change the table
+	 * (a new peer, a role change, a completion, a stop) or that fall in a
+	 * new refresh window (ptab_result.refresh) are pushed here, and
+	 * completions are counted when the stream brings them back. */
+	const struct tr_sink *sink;
 };
 
 /*
@@ -89,6 +149,27 @@ static inline struct tr_addr tr_udp_peer(const struct tr_addr *src, uint16_t por
 	a.port = port;
 	return a;
 }
+
+/* What became of a record from a cluster's stream (tr_sync_apply). */
+enum tr_sync_result {
+	TR_SYNC_APPLIED,     /* the table has it */
+	TR_SYNC_STALE,	     /* older than peer_timeout: its peer left out (a completion counts) */
+	TR_SYNC_REFUSED_ACL, /* the access list in force refuses the torrent */
+	TR_SYNC_REFUSED,     /* the table refused it (a limit): see ptab's refusals */
+	TR_SYNC_RESULT_N,
+};
+
+/*
+ * Applies one record from a cluster's stream, at now (seconds), through the
+ * same table calls as an announce, with the record's own time, so the peer
+ * expires here when it does at its origin. own: the record is this
+ * instance's, come back (its peer change is already in the table; only a
+ * completion is counted, as every instance counts it from the stream). A
+ * record from the future is taken as now. The caller is an online RCU
+ * reader of the table.
+ */
+enum tr_sync_result tr_sync_apply(const struct tracker *tr, const struct sync_rec *r, bool own,
+				  uint64_t now);
 
 enum tr_http_route {
 	TR_HTTP_ANNOUNCE,

@@ -49,7 +49,7 @@ static void save(struct dp_app *app, const char *why, bool reader)
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	enum snap_result r =
-	    snap_save(app->ptab, path, app->tr.key.k, wall_now(), reader ? quiescent : NULL,
+	    snap_save(app->ptab, path, tr_key(&app->tr)->k, wall_now(), reader ? quiescent : NULL,
 		      app->ptab, &info, err, sizeof(err));
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	uint64_t ms = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000 +
@@ -96,7 +96,7 @@ int dp_snap_load(struct dp_app *app)
 	case SNAP_OK:
 		/* A configured secret wins; otherwise clients' IDs survive. */
 		if (!app->cfg->udp.has_secret)
-			memcpy(app->tr.key.k, key, sizeof(app->tr.key.k));
+			memcpy(app->tr.keys[0].k, key, sizeof(app->tr.keys[0].k));
 		DP_LOG(INFO,
 		       "snapshot %s loaded (taken %" PRIu64 " s ago): %" PRIu64 " swarms, %" PRIu64
 		       " of %" PRIu64 " peers still fresh%s\n",

@@ -38,6 +38,7 @@ int dp_tracker_init(struct dp_app *app, const char *name, char *err, size_t errl
 		return -1;
 	app->tr.ptab = app->ptab;
 	app->tr.p = (struct tr_params){
+	    .peer_timeout = cfg->tracker.peer_timeout,
 	    .announce_interval = cfg->tracker.announce_interval,
 	    .announce_jitter = cfg->tracker.announce_jitter,
 	    .min_interval = cfg->tracker.min_interval,
@@ -47,8 +48,8 @@ int dp_tracker_init(struct dp_app *app, const char *name, char *err, size_t errl
 	    .http_trust_ip_params = cfg->http.trust_ip_params,
 	};
 	if (cfg->udp.has_secret) {
-		memcpy(app->tr.key.k, cfg->udp.secret, sizeof(app->tr.key.k));
-	} else if (connid_key_random(&app->tr.key) != 0) {
+		memcpy(app->tr.keys[0].k, cfg->udp.secret, sizeof(app->tr.keys[0].k));
+	} else if (connid_key_random(&app->tr.keys[0]) != 0) {
 		snprintf(err, errlen, "connid_key_random: libsodium cannot initialise");
 		return -1;
 	}

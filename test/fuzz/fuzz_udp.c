@@ -96,8 +96,8 @@ static void tracker_up(struct fz_tracker *f, const char *name)
 	    .numwant_max = 200,
 	    .connid_ttl = 120,
 	};
-	for (unsigned i = 0; i < sizeof(f->tr.key.k); i++)
-		f->tr.key.k[i] = (uint8_t)(i * 29 + 7);
+	for (unsigned i = 0; i < sizeof(f->tr.keys[0].k); i++)
+		f->tr.keys[0].k[i] = (uint8_t)(i * 29 + 7);
 	f->ctx.tr = &f->tr;
 	f->ctx.stats = &f->st;
 	tr_rng_seed(&f->ctx.rng, 0x5eed5eedULL);
@@ -177,10 +177,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(req != NULL && out != NULL && frame != NULL);
 	memcpy(req, data + HDR_LEN, len);
 	if ((flags & FLAG_CONNID) && len >= 8)
-		put_be64(req, 0, connid_issue(&apart.tr.key, &src, now));
+		put_be64(req, 0, connid_issue(tr_key(&apart.tr), &src, now));
 	memcpy(frame, req, len);
 
-	bool authenticated = len >= 8 && connid_check(&apart.tr.key, &src, get_be64(req, 0), now,
+	bool authenticated = len >= 8 && connid_check(tr_key(&apart.tr), &src, get_be64(req, 0), now,
 						      apart.tr.p.connid_ttl);
 
 	/* The packet loop's burst prefetch sees each datagram first: it reads

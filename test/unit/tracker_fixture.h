@@ -66,8 +66,8 @@ static inline int tracker_fx_up(struct tracker_fx *f, const char *prefix, uint32
 	    .connid_ttl = 120,
 	    .http_trust_ip_params = false,
 	};
-	for (unsigned i = 0; i < sizeof(f->tr.key.k); i++)
-		f->tr.key.k[i] = (uint8_t)(i * 29 + 7);
+	for (unsigned i = 0; i < sizeof(f->tr.keys[0].k); i++)
+		f->tr.keys[0].k[i] = (uint8_t)(i * 29 + 7);
 	f->ctx.tr = &f->tr;
 	f->ctx.stats = &f->st;
 	tr_rng_seed(&f->ctx.rng, 0x5eed5eedULL);

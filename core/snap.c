@@ -33,6 +33,7 @@ static const uint8_t MAGIC[8] = {'D', 'P', 'T', 'S', 'N', 'A', 'P', 0};
 #define SEC_KEY	      1
 #define SEC_SWARMS    2
 #define SEC_END	      3
+#define SEC_STREAM    4
 /* A swarm holds at most this many peers in a file we accept (the table's
  * own max_peers_per_swarm is at most 10^8). */
 #define REC_PEERS_MAX 100000000u
@@ -125,6 +126,19 @@ static void header(uint8_t h[HDR_LEN], const struct snap_info *in, uint64_t body
 	put32(h + 60, snap_crc32c(0, h, 60));
 }
 
+/* The stream section: the name's length and bytes, then the sequence. */
+static void out_stream(struct out *o, const struct snap_stream *st)
+{
+	uint8_t p[1 + SNAP_STREAM_NAME_MAX + 8];
+	size_t n = st != NULL ? strnlen(st->name, SNAP_STREAM_NAME_MAX) : 0;
+
+	p[0] = (uint8_t)n;
+	if (n != 0)
+		memcpy(p + 1, st->name, n);
+	put64(p + 1 + n, st != NULL ? st->seq : 0);
+	out_section(o, SEC_STREAM, p, 1 + n + 8);
+}
+
 /* Writes the swarms section; returns 0, or -1 (errno set) on failure. */
 static int write_swarms(struct out *o, struct ptab *t, uint64_t now, void (*between)(void *),
 			void *arg, struct snap_info *in)
@@ -188,8 +202,8 @@ static int sync_dir(const char *path)
 }
 
 enum snap_result snap_save(struct ptab *t, const char *path, const uint8_t key[TR_CONNID_KEY_LEN],
-			   uint64_t now, void (*between)(void *), void *arg, struct snap_info *info,
-			   char *err, size_t errlen)
+			   const struct snap_stream *stream, uint64_t now, void (*between)(void *),
+			   void *arg, struct snap_info *info, char *err, size_t errlen)
 {
 	char tmp[4096];
 	uint8_t h[HDR_LEN];
@@ -210,6 +224,7 @@ enum snap_result snap_save(struct ptab *t, const char *path, const uint8_t key[T
 	header(h, &in, 0); /* counts and length are patched at the end */
 	out_bytes(&o, h, sizeof(h));
 	out_section(&o, SEC_KEY, key, TR_CONNID_KEY_LEN);
+	out_stream(&o, stream);
 	if (write_swarms(&o, t, now, between, arg, &in) != 0) {
 		what = errno == ENOMEM ? "out of memory copying a swarm" : "write";
 		goto fail;
@@ -392,8 +407,35 @@ out:
 }
 
 /* One pass over the file: checks it (t == NULL) or loads it. */
+/* The stream section of a version 2 file. */
+static bool read_stream(struct in *r, struct snap_stream *st)
+{
+	uint8_t p[1 + SNAP_STREAM_NAME_MAX + 8];
+	uint64_t len;
+
+	if (!sec_begin(r, SEC_STREAM, &len))
+		return false;
+	if (len < 9 || len > sizeof(p))
+		return corrupt(r, "stream section of a bad length");
+	if (!in_bytes(r, p, (size_t)len) || !sec_end(r, SEC_STREAM, len))
+		return false;
+	if ((uint64_t)p[0] + 9 != len)
+		return corrupt(r, "stream name length disagrees with its section");
+	for (unsigned i = 0; i < p[0]; i++) {
+		uint8_t ch = p[1 + i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'))
+			return corrupt(r, "stream name with a character a stream cannot have");
+	}
+	memcpy(st->name, p + 1, p[0]);
+	st->name[p[0]] = '\0';
+	st->seq = get64(p + 1 + p[0]);
+	return true;
+}
+
 static bool walk(struct in *r, struct ptab *t, uint64_t now, uint8_t key[TR_CONNID_KEY_LEN],
-		 struct snap_info *in)
+		 struct snap_stream *stream, struct snap_info *in)
 {
 	uint8_t h[HDR_LEN];
 	struct snap_info hdr = {0};
@@ -410,8 +452,9 @@ static bool walk(struct in *r, struct ptab *t, uint64_t now, uint8_t key[TR_CONN
 		return corrupt(r, "not a dptrack snapshot (bad magic)");
 	if (get32(h + 60) != snap_crc32c(0, h, 60))
 		return corrupt(r, "header checksum mismatch");
-	if (get32(h + 8) != SNAP_VERSION || get32(h + 12) != HDR_LEN) {
-		snprintf(what, sizeof(what), "version %u, this dptrack reads version %u",
+	uint32_t version = get32(h + 8);
+	if (version < 1 || version > SNAP_VERSION || get32(h + 12) != HDR_LEN) {
+		snprintf(what, sizeof(what), "version %u, this dptrack reads versions 1 to %u",
 			 get32(h + 8), SNAP_VERSION);
 		return corrupt(r, what);
 	}
@@ -432,6 +475,9 @@ static bool walk(struct in *r, struct ptab *t, uint64_t now, uint8_t key[TR_CONN
 		return corrupt(r, "key section of the wrong length");
 	if (!in_bytes(r, key, TR_CONNID_KEY_LEN) || !sec_end(r, SEC_KEY, len))
 		return false;
+	memset(stream, 0, sizeof(*stream));
+	if (version >= 2 && !read_stream(r, stream))
+		return false;
 	if (!read_swarms(r, t, now, &hdr, in))
 		return false;
 	if (!sec_begin(r, SEC_END, &len))
@@ -448,9 +494,10 @@ static bool walk(struct in *r, struct ptab *t, uint64_t now, uint8_t key[TR_CONN
 }
 
 enum snap_result snap_load(struct ptab *t, const char *path, uint64_t now,
-			   uint8_t key[TR_CONNID_KEY_LEN], struct snap_info *info, char *err,
-			   size_t errlen)
+			   uint8_t key[TR_CONNID_KEY_LEN], struct snap_stream *stream,
+			   struct snap_info *info, char *err, size_t errlen)
 {
+	struct snap_stream place;
 	struct in r = {.path = path, .err = err, .errlen = errlen};
 	struct snap_info in;
 	struct stat st;
@@ -471,8 +518,10 @@ enum snap_result snap_load(struct ptab *t, const char *path, uint64_t now,
 	}
 	r.size = (uint64_t)st.st_size;
 	setvbuf(r.f, NULL, _IOFBF, 1 << 20);
-	if (walk(&r, NULL, now, k, &in) && walk(&r, t, now, k, &in)) {
+	if (walk(&r, NULL, now, k, &place, &in) && walk(&r, t, now, k, &place, &in)) {
 		memcpy(key, k, sizeof(k));
+		if (stream != NULL)
+			*stream = place;
 		if (info != NULL)
 			*info = in;
 		ret = SNAP_OK;

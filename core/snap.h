@@ -5,12 +5,15 @@
  * connection IDs.
  *
  * File (all integers little-endian):
- *   header, 64 bytes: magic "DPTSNAP\0", version (u32, 1), header length
+ *   header, 64 bytes: magic "DPTSNAP\0", version (u32, 2; 1 is read too), header length
  *     (u32, 64), creation second (u64), swarms, IPv4 peers, IPv6 peers
  *     (u64 each), length of what follows (u64), reserved (u32, 0), CRC32C of
  *     the 60 bytes before it (u32);
- *   sections, in this order: KEY (1: the 16-byte key), SWARMS (2), END (3,
- *     empty). Each: type (u32), reserved (u32, 0), payload length (u64), the
+ *   sections, in this order: KEY (1: the 16-byte key), STREAM (4, from
+ *     version 2: a cluster's place in its stream: name length (u8, 0..32),
+ *     the name ([A-Za-z0-9_-]; empty without a cluster), then the stream
+ *     sequence the table holds up to (u64)), SWARMS (2), END (3, empty).
+ *     Each: type (u32), reserved (u32, 0), payload length (u64), the
  *     payload, CRC32C of the payload followed by those 16 bytes (u32);
  *   SWARMS payload: per swarm, the info hash (20 bytes), completed (u32),
  *     peers per set (4 x u32, IPv4 leechers, IPv4 seeders, IPv6 leechers,
@@ -34,7 +37,17 @@
 
 struct ptab;
 
-#define SNAP_VERSION 1
+#define SNAP_VERSION 2
+
+/* The longest stream name a snapshot records (cluster.name's bound). */
+#define SNAP_STREAM_NAME_MAX 32
+
+/* A cluster's place in its stream: the table saved holds every batch up to
+ * seq of the stream `name` ("" = no cluster, or a version 1 file). */
+struct snap_stream {
+	char name[SNAP_STREAM_NAME_MAX + 1];
+	uint64_t seq;
+};
 
 struct snap_info {
 	uint64_t created;	 /* the second it was taken */
@@ -53,24 +66,26 @@ enum snap_result {
 };
 
 /*
- * Writes the table and key to path as described above. between(arg), if
+ * Writes the table, key and stream place (NULL = none) to path as
+ * described above. between(arg), if
  * not NULL, runs after every swarm (an RCU quiescent report). Returns SNAP_OK
  * or SNAP_IO with err set; on failure PATH.tmp is removed and path is
  * untouched.
  */
 enum snap_result snap_save(struct ptab *t, const char *path, const uint8_t key[TR_CONNID_KEY_LEN],
-			   uint64_t now, void (*between)(void *), void *arg, struct snap_info *info,
-			   char *err, size_t errlen);
+			   const struct snap_stream *stream, uint64_t now, void (*between)(void *),
+			   void *arg, struct snap_info *info, char *err, size_t errlen);
 
 /*
  * Loads path into t (normally empty) at second now: peers whose last
  * announce is peer_timeout or more before now are left out. key receives
- * the saved connection-ID key. Returns SNAP_OK, SNAP_NONE, SNAP_CORRUPT
+ * the saved connection-ID key, stream (if not NULL) the stream place (an
+ * empty name when the file has none). Returns SNAP_OK, SNAP_NONE, SNAP_CORRUPT
  * (err says what is wrong and where) or SNAP_IO.
  */
 enum snap_result snap_load(struct ptab *t, const char *path, uint64_t now,
-			   uint8_t key[TR_CONNID_KEY_LEN], struct snap_info *info, char *err,
-			   size_t errlen);
+			   uint8_t key[TR_CONNID_KEY_LEN], struct snap_stream *stream,
+			   struct snap_info *info, char *err, size_t errlen);
 
 /*
  * Renames path to PATH.corrupt, or PATH.corrupt.N (N = 1..99) when that is

@@ -29,6 +29,7 @@
 #include "cfg.h"
 #include "core/metrics.h"
 #include "core/ptab.h"
+#include "core/snap.h"
 #include "core/stats.h"
 #include "core/tracker.h"
 #include "dp_frame.h"
@@ -95,6 +96,7 @@ struct dp_snap_state {
 	volatile sig_atomic_t requested;	 /* SIGUSR1: save now */
 	uint64_t saves, failures;		 /* snapshots written, failed */
 	uint64_t last_unix, last_ms, last_bytes; /* the latest one written */
+	struct snap_stream stream;		 /* what the one loaded at start recorded */
 };
 
 /* dp_acl.c's state: the list in force is app->tr.acl; a reload reads the

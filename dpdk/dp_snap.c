@@ -49,8 +49,8 @@ static void save(struct dp_app *app, const char *why, bool reader)
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	enum snap_result r =
-	    snap_save(app->ptab, path, tr_key(&app->tr)->k, wall_now(), reader ? quiescent : NULL,
-		      app->ptab, &info, err, sizeof(err));
+	    snap_save(app->ptab, path, tr_key(&app->tr)->k, NULL, wall_now(),
+		      reader ? quiescent : NULL, app->ptab, &info, err, sizeof(err));
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	uint64_t ms = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000 +
 		      (uint64_t)(t1.tv_nsec - t0.tv_nsec) / 1000000;
@@ -91,9 +91,13 @@ int dp_snap_load(struct dp_app *app)
 		       strerror(errno));
 		return -1;
 	}
-	enum snap_result r = snap_load(app->ptab, path, wall_now(), key, &info, err, sizeof(err));
+	enum snap_result r =
+	    snap_load(app->ptab, path, wall_now(), key, &app->snap.stream, &info, err, sizeof(err));
 	switch (r) {
 	case SNAP_OK:
+		if (app->snap.stream.name[0] != '\0')
+			DP_LOG(INFO, "snapshot %s holds stream %s up to sequence %" PRIu64 "\n",
+			       path, app->snap.stream.name, app->snap.stream.seq);
 		/* A configured secret wins; otherwise clients' IDs survive. */
 		if (!app->cfg->udp.has_secret)
 			memcpy(app->tr.keys[0].k, key, sizeof(app->tr.keys[0].k));

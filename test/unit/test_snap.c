@@ -174,7 +174,7 @@ static void test_snap_round_trip_keeps_every_peer_counter_and_the_key(void **sta
 	for (unsigned i = 0; i < 16; i++)
 		key[i] = (uint8_t)(i * 17 + 3);
 	path_of(path, sizeof(path), "round.snap");
-	assert_int_equal(snap_save(a, path, key, T0 + 10, NULL, NULL, &si, err, sizeof(err)),
+	assert_int_equal(snap_save(a, path, key, NULL, T0 + 10, NULL, NULL, &si, err, sizeof(err)),
 			 SNAP_OK);
 	assert_int_equal(si.swarms, 4);
 	assert_int_equal(si.bytes, file_size(path));
@@ -183,7 +183,7 @@ static void test_snap_round_trip_keeps_every_peer_counter_and_the_key(void **sta
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	assert_int_equal(access(tmp, F_OK), -1); /* renamed away */
 
-	if (snap_load(b, path, T0 + 20, back, &li, err, sizeof(err)) != SNAP_OK)
+	if (snap_load(b, path, T0 + 20, back, NULL, &li, err, sizeof(err)) != SNAP_OK)
 		fail_msg("snap_load: %s", err);
 	assert_memory_equal(back, key, 16);
 	assert_int_equal(li.swarms, 4);
@@ -231,9 +231,10 @@ static void test_snap_load_drops_peers_past_the_timeout(void **state)
 	announce(a, ih, peer(2, true), UDP_MSG_EV_STARTED, true, T0);
 	announce(a, old, peer(3, false), UDP_MSG_EV_STARTED, false, T0 - 2000);
 	path_of(path, sizeof(path), "expiry.snap");
-	assert_int_equal(snap_save(a, path, key, T0, NULL, NULL, NULL, err, sizeof(err)), SNAP_OK);
+	assert_int_equal(snap_save(a, path, key, NULL, T0, NULL, NULL, NULL, err, sizeof(err)),
+			 SNAP_OK);
 	/* 1000 s later the first and third peers are 3000 s old. */
-	assert_int_equal(snap_load(b, path, T0 + 1000, key, &li, err, sizeof(err)), SNAP_OK);
+	assert_int_equal(snap_load(b, path, T0 + 1000, key, NULL, &li, err, sizeof(err)), SNAP_OK);
 	assert_int_equal(li.peers4 + li.peers6, 3);
 	assert_int_equal(li.loaded_peers, 1);
 
@@ -257,7 +258,7 @@ static void assert_refused(struct ptab *t, const char *path, const uint8_t *img,
 	assert_non_null(f);
 	assert_int_equal(fwrite(img, 1, len, f), len);
 	assert_int_equal(fclose(f), 0);
-	enum snap_result r = snap_load(t, path, T0, key, NULL, err, sizeof(err));
+	enum snap_result r = snap_load(t, path, T0, key, NULL, NULL, err, sizeof(err));
 	if (r != SNAP_CORRUPT)
 		fail_msg("%s: snap_load returned %d, expected SNAP_CORRUPT", what, r);
 	if (strstr(err, path) == NULL)
@@ -275,8 +276,11 @@ static uint8_t *saved_image(size_t *len)
 	uint8_t key[16] = {1, 2, 3};
 	char path[128], err[256];
 
+	const struct snap_stream stream = {.name = "dptrack", .seq = 42};
+
 	path_of(path, sizeof(path), "image.snap");
-	assert_int_equal(snap_save(a, path, key, T0, NULL, NULL, NULL, err, sizeof(err)), SNAP_OK);
+	assert_int_equal(snap_save(a, path, key, &stream, T0, NULL, NULL, NULL, err, sizeof(err)),
+			 SNAP_OK);
 	table_free(a);
 	*len = file_size(path);
 	uint8_t *img = malloc(*len);
@@ -333,6 +337,88 @@ static void test_snap_every_flipped_byte_is_refused_and_loads_nothing(void **sta
 	table_free(t);
 }
 
+/* A cluster's place in its stream goes into the file and comes back; a
+ * table saved without a cluster comes back with an empty name. */
+static void test_snap_round_trip_keeps_the_stream_sequence(void **state)
+{
+	(void)state;
+	struct ptab *a = filled(T0), *b = table();
+	const struct snap_stream in = {.name = "dpt-site_1", .seq = 0x123456789abcull};
+	struct snap_stream out = {.name = "stale", .seq = 7};
+	uint8_t key[16] = {9}, back[16];
+	char path[128], err[256];
+
+	path_of(path, sizeof(path), "stream.snap");
+	assert_int_equal(snap_save(a, path, key, &in, T0, NULL, NULL, NULL, err, sizeof(err)),
+			 SNAP_OK);
+	assert_int_equal(snap_load(b, path, T0, back, &out, NULL, err, sizeof(err)), SNAP_OK);
+	assert_string_equal(out.name, in.name);
+	assert_int_equal(out.seq, in.seq);
+	table_free(b);
+
+	b = table();
+	assert_int_equal(snap_save(a, path, key, NULL, T0, NULL, NULL, NULL, err, sizeof(err)),
+			 SNAP_OK);
+	assert_int_equal(snap_load(b, path, T0, back, &out, NULL, err, sizeof(err)), SNAP_OK);
+	assert_string_equal(out.name, "");
+	assert_int_equal(out.seq, 0);
+	table_free(a);
+	table_free(b);
+}
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* A version 1 file (no stream section: what dptrack wrote before the
+ * cluster) still loads, every swarm and the key, with no stream place.
+ * Made from a version 2 image by cutting the section out and patching the
+ * header: version, body length, checksum. */
+static void test_snap_version_1_file_still_loads(void **state)
+{
+	(void)state;
+	size_t len;
+	uint8_t *img = saved_image(&len), key[16];
+	const size_t stream_at = 64 + 16 + 16 + 4, stream_len = 16 + 1 + 7 + 8 + 4; /* "dptrack" */
+	struct snap_stream out;
+	struct snap_info info;
+	char path[128], err[256];
+
+	memmove(img + stream_at, img + stream_at + stream_len, len - stream_at - stream_len);
+	len -= stream_len;
+	put_le32(img + 8, 1);
+	put_le32(img + 48, (uint32_t)(len - 64));
+	put_le32(img + 52, 0);
+	put_le32(img + 60, snap_crc32c(0, img, 60));
+	path_of(path, sizeof(path), "v1.snap");
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(img, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+
+	struct ptab *t = table();
+	if (snap_load(t, path, T0, key, &out, &info, err, sizeof(err)) != SNAP_OK)
+		fail_msg("version 1: %s", err);
+	assert_int_equal(info.swarms, 4);
+	assert_int_equal(key[0], 1);
+	assert_string_equal(out.name, "");
+	/* And the version after this one is refused, naming both. */
+	put_le32(img + 8, SNAP_VERSION + 1);
+	put_le32(img + 60, snap_crc32c(0, img, 60));
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(img, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+	table_free(t);
+	t = table();
+	assert_int_equal(snap_load(t, path, T0, key, NULL, NULL, err, sizeof(err)), SNAP_CORRUPT);
+	assert_non_null(strstr(err, "this dptrack reads version"));
+	table_free(t);
+	free(img);
+}
+
 static void test_snap_missing_file_and_setting_aside(void **state)
 {
 	(void)state;
@@ -341,7 +427,7 @@ static void test_snap_missing_file_and_setting_aside(void **state)
 	char path[128], aside[160], err[256];
 
 	path_of(path, sizeof(path), "none.snap");
-	assert_int_equal(snap_load(t, path, T0, key, NULL, err, sizeof(err)), SNAP_NONE);
+	assert_int_equal(snap_load(t, path, T0, key, NULL, NULL, err, sizeof(err)), SNAP_NONE);
 
 	/* Two bad files in turn: neither set-aside copy overwrites the other. */
 	for (int i = 0; i < 2; i++) {
@@ -373,22 +459,26 @@ static void test_snap_failed_save_leaves_the_old_file(void **state)
 
 	/* No such directory: an error naming the file, nothing written. */
 	path_of(path, sizeof(path), "missing/dir.snap");
-	assert_int_equal(snap_save(t, path, key, T0, NULL, NULL, NULL, err, sizeof(err)), SNAP_IO);
+	assert_int_equal(snap_save(t, path, key, NULL, T0, NULL, NULL, NULL, err, sizeof(err)),
+			 SNAP_IO);
 	assert_non_null(strstr(err, "missing/dir.snap.tmp"));
 
 	/* A full disk (/dev/full as the temporary file): the old snapshot stays. */
 	path_of(path, sizeof(path), "full.snap");
-	assert_int_equal(snap_save(t, path, key, T0, NULL, NULL, NULL, err, sizeof(err)), SNAP_OK);
+	assert_int_equal(snap_save(t, path, key, NULL, T0, NULL, NULL, NULL, err, sizeof(err)),
+			 SNAP_OK);
 	size_t before = file_size(path);
 	char tmp[160];
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	if (symlink("/dev/full", tmp) == 0) {
 		assert_int_equal(
-		    snap_save(t, path, key, T0 + 1, NULL, NULL, NULL, err, sizeof(err)), SNAP_IO);
+		    snap_save(t, path, key, NULL, T0 + 1, NULL, NULL, NULL, err, sizeof(err)),
+		    SNAP_IO);
 		assert_non_null(strstr(err, "full.snap.tmp"));
 		assert_int_equal(file_size(path), before);
 		struct ptab *b = table();
-		assert_int_equal(snap_load(b, path, T0, key, NULL, err, sizeof(err)), SNAP_OK);
+		assert_int_equal(snap_load(b, path, T0, key, NULL, NULL, err, sizeof(err)),
+				 SNAP_OK);
 		table_free(b);
 		unlink(tmp);
 	}
@@ -418,6 +508,8 @@ int main(void)
 	    cmocka_unit_test(test_snap_crc32c_is_castagnoli),
 	    cmocka_unit_test(test_snap_round_trip_keeps_every_peer_counter_and_the_key),
 	    cmocka_unit_test(test_snap_load_drops_peers_past_the_timeout),
+	    cmocka_unit_test(test_snap_round_trip_keeps_the_stream_sequence),
+	    cmocka_unit_test(test_snap_version_1_file_still_loads),
 	    cmocka_unit_test(test_snap_every_truncation_is_refused_and_loads_nothing),
 	    cmocka_unit_test(test_snap_every_flipped_byte_is_refused_and_loads_nothing),
 	    cmocka_unit_test(test_snap_missing_file_and_setting_aside),

@@ -28,7 +28,10 @@
 
 #define BUILTIN "(built-in)"
 
-const char *const cfg_sect_names[S_COUNT] = {"log", "tracker", "udp", "dpdk", "http", "stats"};
+const char *const cfg_sect_names[S_COUNT] = {
+    [S_LOG] = "log",   [S_TRACKER] = "tracker", [S_UDP] = "udp",	 [S_DPDK] = "dpdk",
+    [S_HTTP] = "http", [S_STATS] = "stats",	[S_CLUSTER] = "cluster",
+};
 
 static const char *const level_names[] = {"error", "warn", "info", "debug", NULL};
 static const char *const acl_mode_names[] = {"off", "allow", "deny", NULL};
@@ -47,6 +50,7 @@ _Static_assert(sizeof(enum cfg_log_level) == sizeof(unsigned) &&
 #define U32(s, n, f, lo, hi) SCALAR(s, n, K_U32, f, lo, hi)
 #define ENUM(s, n, f, words) \
 	{.name = (n), .off = F(f), .sect = (s), .kind = K_ENUM, .names = (words)}
+#define TOKEN(s, n, f, lo, hi) SCALAR(s, n, K_TOKEN, f, lo, hi)
 /* clang-format on */
 
 /* In the order of config/dptrack.yaml, which cfg_print follows. */
@@ -114,10 +118,36 @@ const struct cfg_key cfg_keys[] = {
 
     [KEY_STATS_ALLOW] =
 	LIST(S_STATS, "allow", K_CIDRS, stats.allow, stats.n_allow, 0, CFG_MAX_CIDRS),
+
+    [KEY_CLUSTER_ENABLED] = SCALAR(S_CLUSTER, "enabled", K_BOOL, cluster.enabled, 0, 0),
+    [KEY_CLUSTER_SERVERS] = LIST(S_CLUSTER, "servers", K_URLS, cluster.servers, cluster.n_servers,
+				 1, CFG_MAX_CLUSTER_SERVERS),
+    [KEY_CLUSTER_NAME] = TOKEN(S_CLUSTER, "name", cluster.name, 1, CFG_CLUSTER_NAME_LEN),
+    [KEY_CLUSTER_INSTANCE] =
+	TOKEN(S_CLUSTER, "instance", cluster.instance, 0, CFG_CLUSTER_INSTANCE_LEN),
+    [KEY_CLUSTER_FLUSH_MS] = U32(S_CLUSTER, "flush_ms", cluster.flush_ms, 1, 10000),
+    [KEY_CLUSTER_BATCH_RECORDS] = U32(S_CLUSTER, "batch_records", cluster.batch_records, 1, 4096),
+    [KEY_CLUSTER_RING_RECORDS] =
+	SCALAR(S_CLUSTER, "ring_records", K_POW2, cluster.ring_records, 1024, 4194304),
+    [KEY_CLUSTER_REPLICAS] = U32(S_CLUSTER, "replicas", cluster.replicas, 1, 5),
+    [KEY_CLUSTER_MAX_AGE] = U32(S_CLUSTER, "max_age", cluster.max_age, 60, 31536000),
+    [KEY_CLUSTER_BUFFER_MB] = U32(S_CLUSTER, "buffer_mb", cluster.buffer_mb, 1, 1024),
+    [KEY_CLUSTER_CONNECT_TIMEOUT_MS] =
+	U32(S_CLUSTER, "connect_timeout_ms", cluster.connect_timeout_ms, 100, 60000),
+    [KEY_CLUSTER_KEY_WAIT_MS] = U32(S_CLUSTER, "key_wait_ms", cluster.key_wait_ms, 0, 60000),
+    [KEY_CLUSTER_CREDENTIALS] = SCALAR(S_CLUSTER, "credentials", K_PATH, cluster.credentials, 0, 0),
+    [KEY_CLUSTER_TLS_CA] = SCALAR(S_CLUSTER, "tls.ca", K_PATH, cluster.tls_ca, 0, 0),
+    [KEY_CLUSTER_TLS_CERT] = SCALAR(S_CLUSTER, "tls.cert", K_PATH, cluster.tls_cert, 0, 0),
+    [KEY_CLUSTER_TLS_KEY] = SCALAR(S_CLUSTER, "tls.key", K_PATH, cluster.tls_key, 0, 0),
 };
 
 _Static_assert(sizeof(cfg_keys) / sizeof(cfg_keys[0]) == CFG_N_KEYS,
 	       "CFG_N_KEYS in cfg_keys.h counts cfg_keys[]");
+
+/* A K_TOKEN key's field holds max characters and the NUL. */
+_Static_assert(sizeof(((struct cfg *)0)->cluster.name) == CFG_CLUSTER_NAME_LEN + 1 &&
+		   sizeof(((struct cfg *)0)->cluster.instance) == CFG_CLUSTER_INSTANCE_LEN + 1,
+	       "K_TOKEN fields are max + 1 bytes");
 
 /* --- Errors ----------------------------------------------------------- */
 
@@ -349,6 +379,39 @@ static int set_enum(struct cfg_ld *ld, const struct cfg_key *k, unsigned line, c
 			sug ? sug : "", sug ? "'?)" : "");
 }
 
+/* Whether ch may be part of a K_TOKEN value: A-Z a-z 0-9 _ - (in any
+ * locale). */
+static bool is_token_char(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+	       ch == '_' || ch == '-';
+}
+
+/* A K_TOKEN value: k->min..k->max characters of A-Z a-z 0-9 _ -, stored with
+ * its NUL in the key's char[k->max + 1]. */
+static int set_token(struct cfg_ld *ld, const struct cfg_key *k, unsigned line, const char *s,
+		     size_t len)
+{
+	char *p = field(ld->c, k->off);
+	struct cfg_shown b;
+	size_t i;
+
+	if (len < k->min || len > k->max)
+		return cfg_fail(ld, line, "%s.%s: '%s' is %zu characters long, allowed %u..%u",
+				cfg_sect_names[k->sect], k->name, cfg_show(&b, s, len), len, k->min,
+				k->max);
+	for (i = 0; i < len; i++)
+		if (!is_token_char(s[i]))
+			return cfg_fail(ld, line,
+					"%s.%s: '%s' has a character other than A-Z, a-z, 0-9, "
+					"'_' and '-' at position %zu",
+					cfg_sect_names[k->sect], k->name, cfg_show(&b, s, len),
+					i + 1);
+	memcpy(p, s, len);
+	p[len] = '\0';
+	return 0;
+}
+
 int cfg_scalar_set(struct cfg_ld *ld, const struct cfg_key *k, unsigned line, const char *s,
 		   size_t len, bool null)
 {
@@ -381,6 +444,8 @@ int cfg_scalar_set(struct cfg_ld *ld, const struct cfg_key *k, unsigned line, co
 		memcpy(field(ld->c, k->off), s, len);
 		((char *)field(ld->c, k->off))[len] = '\0';
 		return 0;
+	case K_TOKEN:
+		return set_token(ld, k, line, s, len);
 	default:
 		return cfg_fail(ld, line, "%s.%s is a list; set it in a config file",
 				cfg_sect_names[k->sect], k->name);
@@ -402,6 +467,34 @@ static const struct cfg_origin *later(const struct cfg_origin *a, const struct c
 	if (a->layer != b->layer)
 		return a->layer > b->layer ? a : b;
 	return a->line > b->line ? a : b;
+}
+
+/* The cluster's checks across keys. The TLS pair is checked whether or not
+ * the cluster is enabled: half of it is a mistake either way. */
+static int check_cross_cluster(struct cfg_ld *ld)
+{
+	const struct cfg *c = ld->c;
+	const struct cfg_origin *on = origin_of(ld, KEY_CLUSTER_ENABLED);
+	bool cert = c->cluster.tls_cert[0] != '\0', key = c->cluster.tls_key[0] != '\0';
+
+	if (c->cluster.enabled && c->dpdk.replay)
+		return fail_o(ld, later(on, origin_of(ld, KEY_DPDK_REPLAY)),
+			      "cluster.enabled and dpdk.replay exclude each other: a replay's "
+			      "output must not depend on other instances");
+	if (c->cluster.enabled && c->cluster.max_age < c->tracker.peer_timeout)
+		return fail_o(ld,
+			      later(later(on, origin_of(ld, KEY_CLUSTER_MAX_AGE)),
+				    origin_of(ld, KEY_TRACKER_PEER_TIMEOUT)),
+			      "cluster.max_age (%u) must be at least tracker.peer_timeout (%u): "
+			      "a restart without a snapshot replays peer_timeout seconds",
+			      c->cluster.max_age, c->tracker.peer_timeout);
+	if (cert != key)
+		return fail_o(
+		    ld,
+		    later(origin_of(ld, KEY_CLUSTER_TLS_CERT), origin_of(ld, KEY_CLUSTER_TLS_KEY)),
+		    "cluster.tls.%s is set but cluster.tls.%s is empty: give both or neither",
+		    cert ? "cert" : "key", cert ? "key" : "cert");
+	return 0;
 }
 
 static int check_cross(struct cfg_ld *ld)
@@ -450,7 +543,7 @@ static int check_cross(struct cfg_ld *ld)
 		return fail_o(
 		    ld, later(origin_of(ld, KEY_HTTP_ENABLED), origin_of(ld, KEY_HTTP_LISTEN)),
 		    "http.listen is empty but http.enabled is true");
-	return 0;
+	return check_cross_cluster(ld);
 }
 
 /* The embedded default must set every key: it is the documentation. */
@@ -499,12 +592,23 @@ int cfg_load_buf(struct cfg *c, const char *name, const char *buf, size_t len, c
 	return cfg_load_layers(c, name ? name : "(buffer)", buf, len, envp, err, errlen);
 }
 
+/* Frees the strings of every list that owns them (cfg_kind_owns_strs); a
+ * list's count never exceeds its key's max, its array's length. */
 void cfg_fini(struct cfg *c)
 {
-	unsigned i;
+	unsigned n, i;
+	size_t ki;
 
-	for (i = 0; i < c->dpdk.n_eal_args && i < CFG_MAX_EAL_ARGS; i++)
-		free(c->dpdk.eal_args[i]);
+	for (ki = 0; ki < CFG_N_KEYS; ki++) {
+		const struct cfg_key *k = &cfg_keys[ki];
+		char **strs = field(c, k->off);
+
+		if (!cfg_kind_owns_strs(k->kind))
+			continue;
+		n = *(const unsigned *)field(c, k->noff);
+		for (i = 0; i < n && i < k->max; i++)
+			free(strs[i]);
+	}
 	memset(c, 0, sizeof(*c));
 }
 

@@ -25,6 +25,13 @@
 #define CFG_DEVICE_MAX	  64
 #define CFG_PATH_MAX	  4096
 
+/* cluster: its servers (URLs, each at most 266 bytes: the longer scheme,
+ * a 253-byte host name and a 5-digit port), and the lengths in characters
+ * of its name and this instance's, without the NUL. */
+#define CFG_MAX_CLUSTER_SERVERS	 16
+#define CFG_CLUSTER_NAME_LEN	 32
+#define CFG_CLUSTER_INSTANCE_LEN 64
+
 enum cfg_log_level {
 	CFG_LOG_ERROR,
 	CFG_LOG_WARN,
@@ -114,6 +121,24 @@ struct cfg {
 		struct cfg_cidr allow[CFG_MAX_CIDRS];
 		unsigned n_allow;
 	} stats;
+
+	/* Swarms shared with other instances through NATS JetStream; paths and
+	 * the instance are "" when not set. */
+	struct {
+		bool enabled;
+		char *servers[CFG_MAX_CLUSTER_SERVERS]; /* URLs, owned (strdup); cfg_fini frees */
+		unsigned n_servers;
+		char name[CFG_CLUSTER_NAME_LEN + 1];	     /* names stream, subjects, bucket */
+		char instance[CFG_CLUSTER_INSTANCE_LEN + 1]; /* "" = the host name */
+		uint32_t flush_ms, batch_records; /* a batch goes after flush_ms or when full */
+		uint32_t ring_records;		  /* per packet/HTTP thread; a power of two */
+		uint32_t replicas, max_age;	  /* of a stream dptrack creates; max_age in s */
+		uint32_t buffer_mb;		  /* NATS client buffer while disconnected */
+		uint32_t connect_timeout_ms, key_wait_ms;
+		char credentials[CFG_PATH_MAX]; /* NATS .creds file */
+		char tls_ca[CFG_PATH_MAX];
+		char tls_cert[CFG_PATH_MAX], tls_key[CFG_PATH_MAX]; /* both or neither */
+	} cluster;
 };
 
 /* The embedded config/dptrack.yaml, NUL-terminated, and its length. */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * cfg_addr.h - parses the addresses config values hold: IPv4/IPv6 addresses,
- * CIDR prefixes, listen addresses.
+ * CIDR prefixes, listen addresses, NATS server URLs.
  *
  * Pure: no allocation, no I/O, no loader state. Input is a pointer and a
  * length (not NUL-terminated; exactly len bytes are read), results go into
@@ -43,6 +43,17 @@ int cfg_addr_parse_cidr(const char *s, size_t len, bool bare_ok, struct cfg_cidr
  * *out partly filled, not to be used. *why is written on success too.
  */
 int cfg_addr_parse_listen(const char *s, size_t len, struct cfg_listen *out, const char **why);
+
+/*
+ * Checks a NATS server URL, "nats://HOST:PORT" or "tls://HOST:PORT" (the
+ * scheme in lower case). HOST is a DNS name (dot-separated labels of 1..63
+ * letters, digits and '-', no label starting or ending with '-', the last
+ * not all digits; 253 bytes at most), a dotted-quad IPv4 address or an IPv6
+ * address in brackets; PORT is 1..5 decimal digits, 1..65535. So a good URL
+ * is at most 266 bytes. User info, a path, a query or a fragment is refused.
+ * Returns 0, or -1 with *why set to a static, human-readable reason.
+ */
+int cfg_addr_check_url(const char *s, size_t len, const char **why);
 
 /*
  * Returns true if the bits of c past its prefix are all zero. If not, returns

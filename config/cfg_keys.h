@@ -12,6 +12,7 @@
 #ifndef DPTRACK_CONFIG_CFG_KEYS_H
 #define DPTRACK_CONFIG_CFG_KEYS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,15 +25,18 @@ enum cfg_kind {
 	K_ENUM,	  /* one of the key's names[], stored as its index (an enum) */
 	K_SECRET, /* 32 hex digits, or "" for a random key */
 	K_PATH,	  /* a path under CFG_PATH_MAX bytes, or "" for none */
-	/* Lists hold [min, max] entries; a list given replaces the previous one. */
+	K_TOKEN,  /* [min, max] characters of A-Z a-z 0-9 _ -, in a char[max + 1] */
+	/* Lists hold [min, max] entries, max being their array's length; a list
+	 * given replaces the previous one. */
 	K_UDP_PORTS, /* integers 1..65535, no repeats */
 	K_STRS,	     /* non-empty strings, strdup'ed */
+	K_URLS,	     /* nats://HOST:PORT, tls://HOST:PORT, strdup'ed, no repeats */
 	K_DEVS,	     /* dpdk port mappings */
 	K_LISTEN,    /* ADDR:PORT, [ADDR6]:PORT */
 	K_CIDRS,     /* ADDR[/LEN], host bits zero */
 };
 
-enum cfg_sect { S_LOG, S_TRACKER, S_UDP, S_DPDK, S_HTTP, S_STATS, S_COUNT };
+enum cfg_sect { S_LOG, S_TRACKER, S_UDP, S_DPDK, S_HTTP, S_STATS, S_CLUSTER, S_COUNT };
 
 /* Longest key name, "group.key" included, plus its NUL. */
 #define CFG_KEY_NAME_MAX 48
@@ -94,12 +98,35 @@ enum cfg_key_id {
 	KEY_HTTP_TRUST_IP_PARAMS,
 	KEY_HTTP_STATIC_DIR,
 	KEY_STATS_ALLOW,
+	KEY_CLUSTER_ENABLED,
+	KEY_CLUSTER_SERVERS,
+	KEY_CLUSTER_NAME,
+	KEY_CLUSTER_INSTANCE,
+	KEY_CLUSTER_FLUSH_MS,
+	KEY_CLUSTER_BATCH_RECORDS,
+	KEY_CLUSTER_RING_RECORDS,
+	KEY_CLUSTER_REPLICAS,
+	KEY_CLUSTER_MAX_AGE,
+	KEY_CLUSTER_BUFFER_MB,
+	KEY_CLUSTER_CONNECT_TIMEOUT_MS,
+	KEY_CLUSTER_KEY_WAIT_MS,
+	KEY_CLUSTER_CREDENTIALS,
+	KEY_CLUSTER_TLS_CA,
+	KEY_CLUSTER_TLS_CERT,
+	KEY_CLUSTER_TLS_KEY,
 	CFG_N_KEYS, /* entries in cfg_keys[]: the loader sizes per-key arrays by it */
 };
 
 /* Every key, in the order of config/dptrack.yaml, which cfg_print follows;
  * CFG_N_KEYS entries. */
 extern const struct cfg_key cfg_keys[];
+
+/* Whether a list of kind k holds strings that struct cfg owns: strdup'ed
+ * by the loader, freed when the list is replaced and by cfg_fini. */
+static inline bool cfg_kind_owns_strs(enum cfg_kind k)
+{
+	return k == K_STRS || k == K_URLS;
+}
 
 /* The member at byte offset off in c (a key's off or noff). */
 static inline void *field(struct cfg *c, size_t off)

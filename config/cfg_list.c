@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * cfg_list.c - list values: a YAML sequence replaces the key's list whole,
- * entry by entry, checking each (ports, strings, addresses) and, for
- * dpdk.ports, the mapping of device, ipv4 and ipv6 each entry is.
+ * entry by entry, checking each (ports, strings, addresses, server URLs)
+ * and, for dpdk.ports, the mapping of device, ipv4 and ipv6 each entry is.
  */
 #include "cfg_load.h"
 
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <yaml.h>
 
 #include "cfg_addr.h"
@@ -153,6 +154,30 @@ static int set_port(struct cfg_ld *ld, unsigned i, const yaml_node_t *n)
 	return 0;
 }
 
+/* Sets entry i of a K_URLS list k to s (len bytes): a server URL
+ * (cfg_addr_check_url) not listed before, strdup'ed. */
+static int set_url(struct cfg_ld *ld, const struct cfg_key *k, unsigned i, unsigned line,
+		   const char *s, size_t len)
+{
+	char **urls = field(ld->c, k->off);
+	struct cfg_shown b;
+	const char *why;
+	unsigned j;
+
+	if (cfg_addr_check_url(s, len, &why))
+		return cfg_fail(ld, line, "%s.%s[%u]: bad server URL '%s': %s",
+				cfg_sect_names[k->sect], k->name, i, cfg_show(&b, s, len), why);
+	for (j = 0; j < i; j++)
+		if (strlen(urls[j]) == len && !strncasecmp(urls[j], s, len))
+			return cfg_fail(ld, line, "%s.%s[%u]: '%s' is also entry %u",
+					cfg_sect_names[k->sect], k->name, i, cfg_show(&b, s, len),
+					j);
+	urls[i] = strndup(s, len);
+	if (!urls[i])
+		return cfg_fail(ld, line, "out of memory");
+	return 0;
+}
+
 /* Parses item i of list k from node n into the cfg. The count is the
  * caller's; entries before i are already set. */
 static int set_item(struct cfg_ld *ld, const struct cfg_key *k, unsigned i, const yaml_node_t *n)
@@ -196,6 +221,8 @@ static int set_item(struct cfg_ld *ld, const struct cfg_key *k, unsigned i, cons
 			return cfg_fail(ld, cfg_yaml_line(n), "out of memory");
 		return 0;
 	}
+	case K_URLS:
+		return set_url(ld, k, i, cfg_yaml_line(n), s, len);
 	case K_LISTEN:
 		if (cfg_addr_parse_listen(s, len, (struct cfg_listen *)field(ld->c, k->off) + i,
 					  &why))
@@ -220,12 +247,12 @@ static int set_item(struct cfg_ld *ld, const struct cfg_key *k, unsigned i, cons
 	}
 }
 
-/* Empties list k; string lists free their strings. */
+/* Empties list k; lists that own strings free them. */
 static void list_clear(struct cfg *c, const struct cfg_key *k)
 {
 	unsigned *n = field(c, k->noff), i;
 
-	if (k->kind == K_STRS) {
+	if (cfg_kind_owns_strs(k->kind)) {
 		char **strs = field(c, k->off);
 
 		for (i = 0; i < *n; i++) {

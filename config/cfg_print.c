@@ -98,7 +98,7 @@ static void put_list(FILE *f, const struct cfg *c, const struct cfg_key *k)
 			fputs(", ", f);
 		if (k->kind == K_UDP_PORTS)
 			fprintf(f, "%u", ((const uint16_t *)arr)[i]);
-		else if (k->kind == K_STRS)
+		else if (cfg_kind_owns_strs(k->kind))
 			put_quoted(f, ((char *const *)arr)[i] ? ((char *const *)arr)[i] : "");
 		else if (k->kind == K_LISTEN)
 			put_listen(f, (const struct cfg_listen *)arr + i);
@@ -143,6 +143,7 @@ static void put_key(FILE *f, const struct cfg *c, const struct cfg_key *k,
 		fputs("\"\n", f);
 		break;
 	case K_PATH:
+	case K_TOKEN:
 		fputc(' ', f);
 		put_quoted(f, (const char *)cfield(c, k->off));
 		fputc('\n', f);

@@ -181,7 +181,7 @@ static int apply_root(struct cfg_ld *ld, const yaml_node_t *root)
 	if (root->type != YAML_MAPPING_NODE)
 		return cfg_fail(ld, cfg_yaml_line(root),
 				"expected a mapping of sections (log, tracker, udp, "
-				"dpdk, http, stats), got %s",
+				"dpdk, http, stats, cluster), got %s",
 				cfg_yaml_kind(root));
 	for (p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
 		const yaml_node_t *kn = yaml_document_get_node(ld->doc, p->key);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The dptrack binary's configuration handling, as a user meets it:
 # a typo'd key is refused with FILE:LINE and exit status 2, env overrides
-# apply, --check-config prints a config that loads again.
+# apply, --check-config prints a config that loads again (the cluster
+# section included).
 # Usage: test_config.sh PATH_TO_DPTRACK
 set -u
 dptrack=$(realpath "$1")
@@ -64,6 +65,36 @@ check "printed config loads again" [ "$(rc)" = 0 ]
 check "printed config round-trips" \
 	cmp -s <(tail -n +2 "$tmp/out") <(tail -n +2 "$tmp/effective.yaml")
 check "printed config names its source" grep -q "effective.yaml" "$tmp/out"
+
+check "printed default has the cluster section, off" \
+	bash -c 'grep -q "^cluster:" "$0" && grep -q "^  enabled: false" "$0"' "$tmp/effective.yaml"
+
+# The cluster section: a file that enables it prints back the same, the
+# environment sets a grouped key, and a check across keys names its line.
+cat >"$tmp/cluster.yaml" <<'YAML'
+cluster:
+  enabled: true
+  servers: ["nats://n1.example:4222", "tls://[fd00::1]:4222"]
+  name: swarm_A-1
+  tls: { ca: /etc/dptrack/ca.pem, cert: /etc/dptrack/c.pem, key: /etc/dptrack/k.pem }
+YAML
+run -c "$tmp/cluster.yaml" --check-config
+check "cluster config is valid" [ "$(rc)" = 0 ]
+cp "$tmp/out" "$tmp/cluster-effective.yaml"
+run -c "$tmp/cluster-effective.yaml" --check-config
+check "printed cluster config round-trips" \
+	cmp -s <(tail -n +2 "$tmp/out") <(tail -n +2 "$tmp/cluster-effective.yaml")
+check "printed cluster config keeps the servers" \
+	grep -q 'servers: \["nats://n1.example:4222", "tls://\[fd00::1\]:4222"\]' "$tmp/out"
+(cd "$tmp" && HOME="$tmp/home" DPTRACK_CLUSTER_TLS_CA=/run/ca.pem "$dptrack" \
+	-c "$tmp/cluster.yaml" --check-config >"$tmp/out" 2>"$tmp/err")
+check "grouped cluster key from the environment applies" grep -q 'ca: "/run/ca.pem"' "$tmp/out"
+printf 'cluster:\n  enabled: true\n  max_age: 600\n' >"$tmp/age.yaml"
+run -c "$tmp/age.yaml" --check-config
+check "cluster.max_age under tracker.peer_timeout exits 2 with its line" \
+	bash -c '[ "$(cat "$0/rc")" = 2 ] &&
+		grep -q "age.yaml:3: cluster.max_age (600) must be at least tracker.peer_timeout" \
+		"$0/err"' "$tmp"
 
 (cd "$tmp" && HOME="$tmp/home" DPTRACK_HTTP_THREADS=4 "$dptrack" --check-config >"$tmp/out" 2>"$tmp/err")
 check "env override applies" grep -Eq "threads: *4" "$tmp/out"

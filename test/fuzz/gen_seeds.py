@@ -7,9 +7,10 @@ Usage: gen_seeds.py OUTDIR STAMP PCAP... --yaml config/dptrack.yaml
 Writes OUTDIR/frame (every frame of the pcap suite's input captures),
 OUTDIR/udp (their BEP 15 payloads in fuzz_udp.c's input layout), OUTDIR/http
 (requests and queries like the unit tables'), OUTDIR/cfg (the documented
-default and a few small overrides) and OUTDIR/sync (cluster batches, encoded
-here from core/sync.h's layout), one file per seed named by its SHA-1 as
-libFuzzer names its own, then touches STAMP. Python 3 standard library only.
+default and a few small overrides, the cluster section among them) and
+OUTDIR/sync (cluster batches, encoded here from core/sync.h's layout), one
+file per seed named by its SHA-1 as libFuzzer names its own, then touches
+STAMP. Python 3 standard library only.
 """
 
 import argparse
@@ -51,6 +52,14 @@ CFG_SEEDS = [
     "      ipv6: 'fd00:d::2/64'\n  eal_args: [--no-pci]\n  replay: true\n  rng_seed: 7\n"
     "udp:\n  connection_id_secret: 000102030405060708090a0b0c0d0e0f\n",
     "tracker: {max_swarms: 1, memory_mb: 16}\nlog: {level: debug}\nstats: {allow: []}\n",
+    # The cluster section: every kind it has (URL list, tokens, a power of
+    # two, paths in a group), enabled and in flow style.
+    "cluster:\n  enabled: true\n  servers: ['nats://n1.example:4222', 'tls://[fd00::1]:4222',"
+    " 'nats://198.18.0.1:1']\n  name: swarm_A-1\n  instance: ''\n  ring_records: 1024\n"
+    "  max_age: 2700\n  credentials: /etc/dptrack/nats.creds\n"
+    "  tls:\n    ca: /etc/ca.pem\n    cert: c.pem\n    key: k.pem\n",
+    "cluster: {enabled: yes, flush_ms: 1, batch_records: 4096, replicas: 5, key_wait_ms: 0,"
+    " instance: host-7, tls: {ca: ''}}\ntracker: {peer_timeout: 7200}\n",
 ]
 
 

@@ -54,6 +54,8 @@ static void expect_refused(const char *yaml, char *const *envp, const char *want
 		fail_msg("for:\n%.300s\ngot:      %s\nexpected: %s", yaml, err, want);
 	assert_int_equal(c.dpdk.n_eal_args, 0);
 	assert_null(c.dpdk.eal_args[0]);
+	assert_int_equal(c.cluster.n_servers, 0);
+	assert_null(c.cluster.servers[0]);
 }
 
 struct refusal {
@@ -112,6 +114,32 @@ static char *printed(const struct cfg *c)
 	return buf;
 }
 
+/* Asserts that a and b hold the same cluster section (its servers are
+ * pointers: compared as strings). */
+static void assert_cluster_equal(const struct cfg *a, const struct cfg *b)
+{
+	unsigned i;
+
+	assert_int_equal(a->cluster.enabled, b->cluster.enabled);
+	assert_int_equal(a->cluster.n_servers, b->cluster.n_servers);
+	for (i = 0; i < a->cluster.n_servers; i++)
+		assert_string_equal(a->cluster.servers[i], b->cluster.servers[i]);
+	assert_string_equal(a->cluster.name, b->cluster.name);
+	assert_string_equal(a->cluster.instance, b->cluster.instance);
+	assert_int_equal(a->cluster.flush_ms, b->cluster.flush_ms);
+	assert_int_equal(a->cluster.batch_records, b->cluster.batch_records);
+	assert_int_equal(a->cluster.ring_records, b->cluster.ring_records);
+	assert_int_equal(a->cluster.replicas, b->cluster.replicas);
+	assert_int_equal(a->cluster.max_age, b->cluster.max_age);
+	assert_int_equal(a->cluster.buffer_mb, b->cluster.buffer_mb);
+	assert_int_equal(a->cluster.connect_timeout_ms, b->cluster.connect_timeout_ms);
+	assert_int_equal(a->cluster.key_wait_ms, b->cluster.key_wait_ms);
+	assert_string_equal(a->cluster.credentials, b->cluster.credentials);
+	assert_string_equal(a->cluster.tls_ca, b->cluster.tls_ca);
+	assert_string_equal(a->cluster.tls_cert, b->cluster.tls_cert);
+	assert_string_equal(a->cluster.tls_key, b->cluster.tls_key);
+}
+
 /* Asserts that a and b hold the same configuration (sources aside). */
 static void assert_cfg_equal(const struct cfg *a, const struct cfg *b)
 {
@@ -134,6 +162,7 @@ static void assert_cfg_equal(const struct cfg *a, const struct cfg *b)
 	assert_int_equal(a->dpdk.burst, b->dpdk.burst);
 	assert_int_equal(a->dpdk.idle_sleep_us, b->dpdk.idle_sleep_us);
 	assert_int_equal(a->dpdk.exit_after_idle_ms, b->dpdk.exit_after_idle_ms);
+	assert_cluster_equal(a, b);
 	pa = printed(a);
 	pb = printed(b);
 	assert_string_equal(pa, pb);
@@ -720,6 +749,12 @@ static void test_cfg_print_output_loads_back_equal(void **state)
 	    "http:\n  enabled: no\n  listen: [\"127.0.0.1:80\", \"[fd00::1]:8080\"]\n"
 	    "  trusted_proxies: [\"10.0.0.0/8\", \"fd00::/8\", \"::/0\"]\n"
 	    "stats:\n  allow: []\n",
+	    "cluster:\n  enabled: yes\n"
+	    "  servers: [nats://n1.example:4222, \"tls://[fd00::1]:4222\", nats://198.18.0.1:1]\n"
+	    "  name: swarm_A-1\n  instance: host-7\n  flush_ms: 1\n  batch_records: 4096\n"
+	    "  ring_records: 4194304\n  replicas: 1\n  max_age: 31536000\n  buffer_mb: 1024\n"
+	    "  connect_timeout_ms: 100\n  key_wait_ms: 0\n  credentials: /etc/n a.creds\n"
+	    "  tls: {ca: \"/etc/ca\\\"s.pem\", cert: c.pem, key: k.pem}\n",
 	    /* fuzz_cfg's finding: NEL (\\N) was printed raw and read back as a
 	     * line break, folded to a space; so were LS and PS. */
 	    "dpdk:\n eal_args: [\"\\NULL\",]\n",
@@ -778,8 +813,13 @@ static void test_cfg_a_failed_load_frees_what_it_had_allocated(void **state)
 	expect_refused("dpdk:\n  eal_args: [a, b, c]\nhttp:\n  threads: 0\n", NULL,
 		       "t.yaml:4: http.threads: 0 is out of range");
 	expect_refused("dpdk:\n  eal_args: [a, b, c, \"\"]\n", NULL, "dpdk.eal_args[3]");
+	expect_refused("cluster:\n  servers: [nats://a:1, nats://b:2]\nhttp:\n  threads: 0\n", NULL,
+		       "t.yaml:4: http.threads: 0 is out of range");
+	expect_refused("cluster:\n  servers: [nats://a:1, nats://b:2, http://c:3]\n", NULL,
+		       "cluster.servers[2]");
 	/* A list given twice through the default and the file frees the first. */
-	assert_int_equal(load(&c, "dpdk:\n  eal_args: [x]\n", NULL), 0);
+	assert_int_equal(
+	    load(&c, "dpdk:\n  eal_args: [x]\ncluster:\n  servers: [nats://a:1]\n", NULL), 0);
 	cfg_fini(&c);
 }
 
@@ -923,6 +963,443 @@ static void test_cfg_oversized_file_is_refused(void **state)
 	free(buf);
 }
 
+/* --- The cluster section ---------------------------------------------- */
+
+/* Returns "cluster:\n  servers: [URL, ...]\n" with n distinct URLs; the
+ * caller frees. */
+static char *servers_doc(unsigned n)
+{
+	char *s = malloc(32 + (size_t)n * 32), *p;
+	unsigned i;
+
+	assert_non_null(s);
+	p = s + sprintf(s, "cluster:\n  servers: [");
+	for (i = 0; i < n; i++)
+		p += sprintf(p, "%snats://h%u:4222", i ? ", " : "", i);
+	sprintf(p, "]\n");
+	return s;
+}
+
+static void test_cfg_cluster_is_off_by_default_with_the_documented_values(void **state)
+{
+	struct cfg c;
+
+	(void)state;
+	assert_int_equal(load(&c, "", NULL), 0);
+	assert_false(c.cluster.enabled);
+	assert_int_equal(c.cluster.n_servers, 1);
+	assert_string_equal(c.cluster.servers[0], "nats://127.0.0.1:4222");
+	assert_null(c.cluster.servers[1]);
+	assert_string_equal(c.cluster.name, "dptrack");
+	assert_string_equal(c.cluster.instance, "");
+	assert_int_equal(c.cluster.flush_ms, 20);
+	assert_int_equal(c.cluster.batch_records, 512);
+	assert_int_equal(c.cluster.ring_records, 65536);
+	assert_int_equal(c.cluster.replicas, 3);
+	assert_int_equal(c.cluster.max_age, 7200);
+	assert_int_equal(c.cluster.buffer_mb, 8);
+	assert_int_equal(c.cluster.connect_timeout_ms, 2000);
+	assert_int_equal(c.cluster.key_wait_ms, 3000);
+	assert_string_equal(c.cluster.credentials, "");
+	assert_string_equal(c.cluster.tls_ca, "");
+	assert_string_equal(c.cluster.tls_cert, "");
+	assert_string_equal(c.cluster.tls_key, "");
+	cfg_fini(&c);
+	assert_int_equal(c.cluster.n_servers, 0);
+	assert_null(c.cluster.servers[0]);
+}
+
+static void test_cfg_cluster_servers_are_nats_or_tls_urls_to_a_host_and_port(void **state)
+{
+	static const char *const good[] = {
+	    "nats://h:4222",	   "tls://[fd00::1]:4222",
+	    "nats://198.18.0.1:1", "tls://nats-1.Example.org:65535",
+	    "nats://[::1]:04222",  "nats://9a.b-c.d9:4222",
+	};
+	char *many = servers_doc(CFG_MAX_CLUSTER_SERVERS), *yaml;
+	char doc[128];
+	struct cfg c;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < N(good); i++) {
+		snprintf(doc, sizeof(doc), "cluster:\n  servers: [\"%s\"]\n", good[i]);
+		if (load(&c, doc, NULL) != 0)
+			fail_msg("refused %s: %s", good[i], err);
+		assert_int_equal(c.cluster.n_servers, 1);
+		assert_string_equal(c.cluster.servers[0], good[i]);
+		cfg_fini(&c);
+	}
+	assert_int_equal(load(&c, many, NULL), 0);
+	assert_int_equal(c.cluster.n_servers, CFG_MAX_CLUSTER_SERVERS);
+	assert_string_equal(c.cluster.servers[CFG_MAX_CLUSTER_SERVERS - 1], "nats://h15:4222");
+	cfg_fini(&c);
+	free(many);
+	/* The longest host: 253 bytes, a label of 63 then 95 of ".a", in the
+	 * longest URL (266 bytes); one more label is too long. */
+	yaml = repeat("cluster:\n  servers: [\"nats://"
+		      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+		      ".a", 95, ":65535\"]\n");
+	assert_int_equal(load(&c, yaml, NULL), 0);
+	assert_int_equal(strlen(c.cluster.servers[0]), 266);
+	cfg_fini(&c);
+	free(yaml);
+	expect_repeat_refused("cluster:\n  servers: [\"tls://"
+			      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+			      ".a", 96, ":1\"]\n", "HOST must be a DNS name");
+	expect_repeat_refused("cluster:\n  servers: [\"nats://", "a", 64, ".b:1\"]\n",
+			      "t.yaml:2: cluster.servers[0]: bad server URL 'nats://aaaa");
+}
+
+static void test_cfg_cluster_servers_of_any_other_form_are_refused_naming_the_entry(void **state)
+{
+	static const struct refusal t[] = {
+	    {"cluster:\n  servers: [\"http://h:1\"]\n",
+	     "t.yaml:2: cluster.servers[0]: bad server URL 'http://h:1': expected nats://HOST:PORT "
+	     "or tls://HOST:PORT"},
+	    {"cluster:\n  servers:\n    - nats://a:1\n    - nats://h\n",
+	     "t.yaml:4: cluster.servers[1]: bad server URL 'nats://h': needs a port: HOST:PORT"},
+	    {"cluster:\n  servers: [\"nats://h:0\"]\n",
+	     "cluster.servers[0]: bad server URL 'nats://h:0': port must be 1..65535"},
+	    {"cluster:\n  servers: [\"nats://h:65536\"]\n",
+	     "'nats://h:65536': port must be 1..65535"},
+	    {"cluster:\n  servers: [\"nats://h:\"]\n", "'nats://h:': port must be 1..65535"},
+	    {"cluster:\n  servers: [\"nats://h:4222x\"]\n", "port must be 1..65535"},
+	    {"cluster:\n  servers: [\"nats://h:004222\"]\n", "port must be 1..65535"},
+	    {"cluster:\n  servers: [\"nats://h:-1\"]\n", "port must be 1..65535"},
+	    {"cluster:\n  servers: [\"nats://[fd00::1:4222\"]\n",
+	     "'nats://[fd00::1:4222': '[' without ']' around an IPv6 address"},
+	    {"cluster:\n  servers: [\"nats://fd00::1:4222\"]\n",
+	     "IPv6 addresses go in brackets: [ADDR6]:PORT"},
+	    {"cluster:\n  servers: [\"nats://[198.18.0.1]:1\"]\n",
+	     "not an IPv6 address inside [ ]"},
+	    {"cluster:\n  servers: [\"nats://[fd00::1]x:1\"]\n", "not an IPv6 address inside [ ]"},
+	    {"cluster:\n  servers: [\"nats://[]:1\"]\n", "not an IPv6 address inside [ ]"},
+	    {"cluster:\n  servers: [\"nats://h:4222/\"]\n",
+	     "'nats://h:4222/': a server URL has no path, query or fragment"},
+	    {"cluster:\n  servers: [\"nats://h:4222/js\"]\n", "has no path, query or fragment"},
+	    {"cluster:\n  servers: [\"nats://h:4222?x=1\"]\n", "has no path, query or fragment"},
+	    {"cluster:\n  servers: [\"nats://h:4222#x\"]\n", "has no path, query or fragment"},
+	    {"cluster:\n  servers: [\"nats://u:p@h:4222\"]\n",
+	     "'nats://u:p@h:4222': a server URL has no user info (see cluster.credentials)"},
+	    {"cluster:\n  servers: [\"tls://token@h:4222\"]\n", "has no user info"},
+	    {"cluster:\n  servers: [\"\"]\n",
+	     "t.yaml:2: cluster.servers[0]: bad server URL '': expected nats://HOST:PORT"},
+	    {"cluster:\n  servers: [\"NATS://h:1\"]\n", "expected nats://HOST:PORT"},
+	    {"cluster:\n  servers: [\"nats:/h:1\"]\n", "expected nats://HOST:PORT"},
+	    {"cluster:\n  servers: [\"h:4222\"]\n", "expected nats://HOST:PORT"},
+	    {"cluster:\n  servers: [\"nats://:4222\"]\n",
+	     "'nats://:4222': HOST must be a DNS name, an IPv4 address or [an IPv6 address]"},
+	    {"cluster:\n  servers: [\"nats://256.0.0.1:1\"]\n", "not an IPv4 address"},
+	    {"cluster:\n  servers: [\"nats://198.18.0:1\"]\n", "not an IPv4 address"},
+	    {"cluster:\n  servers: [\"nats://-h:1\"]\n", "HOST must be a DNS name"},
+	    {"cluster:\n  servers: [\"nats://h-:1\"]\n", "HOST must be a DNS name"},
+	    {"cluster:\n  servers: [\"nats://a-.b:1\"]\n", "HOST must be a DNS name"},
+	    {"cluster:\n  servers: [\"nats://a..b:1\"]\n", "HOST must be a DNS name"},
+	    {"cluster:\n  servers: [\"nats://h.:1\"]\n", "HOST must be a DNS name"},
+	    {"cluster:\n  servers: [\"nats://h_1:1\"]\n", "HOST must be a DNS name"},
+	    {"cluster:\n  servers: [\"nats://example.123:1\"]\n", "HOST must be a DNS name"},
+	    {"cluster:\n  servers: [\"nats://h :1\"]\n", "HOST must be a DNS name"},
+	    {"cluster:\n  servers: [\"nats://h\\tx:1\"]\n", "bad server URL 'nats://h?x:1'"},
+	    {"cluster:\n  servers: [\"nats://h\\0x:1\"]\n",
+	     "t.yaml:2: cluster.servers[0]: contains a NUL byte"},
+	    {"cluster:\n  servers: [nats://a:1, \"NATS://b:1\"]\n", "cluster.servers[1]"},
+	    {"cluster:\n  servers: [nats://h:1, nats://H:1]\n",
+	     "t.yaml:2: cluster.servers[1]: 'nats://H:1' is also entry 0"},
+	    {"cluster:\n  servers: []\n",
+	     "t.yaml:2: cluster.servers: has 0 entries, allowed 1..16"},
+	    {"cluster:\n  servers:\n", "t.yaml:2: cluster.servers: has 0 entries, allowed 1..16"},
+	    {"cluster:\n  servers: nats://h:1\n",
+	     "t.yaml:2: cluster.servers: expected a sequence, got a scalar"},
+	    {"cluster:\n  servers: [[nats://h:1]]\n",
+	     "t.yaml:2: cluster.servers[0]: expected a scalar, got a sequence"},
+	    {"cluster:\n  servers: [~]\n", "cluster.servers[0]: expected a scalar, got nothing"},
+	};
+	char *many = servers_doc(CFG_MAX_CLUSTER_SERVERS + 1);
+
+	(void)state;
+	expect_all_refused(t, N(t));
+	expect_refused(many, NULL, "t.yaml:2: cluster.servers: has 17 entries, allowed 1..16");
+	free(many);
+}
+
+static void test_cfg_cluster_name_and_instance_are_tokens_of_bounded_length(void **state)
+{
+	static const struct refusal t[] = {
+	    {"cluster:\n  name: \"\"\n",
+	     "t.yaml:2: cluster.name: '' is 0 characters long, allowed 1..32"},
+	    {"cluster:\n  name:\n", "t.yaml:2: cluster.name: '' is 0 characters long"},
+	    {"cluster:\n  name: a.b\n",
+	     "t.yaml:2: cluster.name: 'a.b' has a character other than A-Z, a-z, 0-9, '_' and '-' "
+	     "at position 2"},
+	    {"cluster:\n  name: a b\n", "'a b' has a character other than"},
+	    {"cluster:\n  name: \"a\\tb\"\n", "'a?b' has a character other than"},
+	    {"cluster:\n  name: \"\\u00e9\"\n", "at position 1"},
+	    {"cluster:\n  name: a*\n", "at position 2"},
+	    {"cluster:\n  name: [a]\n",
+	     "t.yaml:2: cluster.name: expected a scalar, got a sequence"},
+	    {"cluster:\n  instance: host.example\n",
+	     "t.yaml:2: cluster.instance: 'host.example' has a character other than A-Z, a-z, "
+	     "0-9, '_' and '-' at position 5"},
+	    {"cluster:\n  instance: \"a\\0b\"\n",
+	     "t.yaml:2: cluster.instance: contains a NUL byte"},
+	};
+	char name32[CFG_CLUSTER_NAME_LEN + 1], inst64[CFG_CLUSTER_INSTANCE_LEN + 1];
+	char doc[256];
+	struct cfg c;
+
+	(void)state;
+	memset(name32, 'N', CFG_CLUSTER_NAME_LEN);
+	name32[CFG_CLUSTER_NAME_LEN] = '\0';
+	memset(inst64, '-', CFG_CLUSTER_INSTANCE_LEN);
+	inst64[CFG_CLUSTER_INSTANCE_LEN] = '\0';
+	snprintf(doc, sizeof(doc), "cluster:\n  name: %s\n  instance: \"%s\"\n", name32, inst64);
+	assert_int_equal(load(&c, doc, NULL), 0);
+	assert_string_equal(c.cluster.name, name32);
+	assert_string_equal(c.cluster.instance, inst64);
+	cfg_fini(&c);
+	assert_int_equal(load(&c, "cluster:\n  name: a\n  instance: Az09_-\n", NULL), 0);
+	assert_string_equal(c.cluster.name, "a");
+	assert_string_equal(c.cluster.instance, "Az09_-");
+	cfg_fini(&c);
+	assert_int_equal(load(&c, "cluster:\n  instance:\n", NULL), 0); /* null: the host name */
+	assert_string_equal(c.cluster.instance, "");
+	cfg_fini(&c);
+
+	expect_all_refused(t, N(t));
+	expect_repeat_refused("cluster:\n  name: ", "n", CFG_CLUSTER_NAME_LEN + 1, "\n",
+			      "t.yaml:2: cluster.name: 'nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn' is 33 "
+			      "characters long, allowed 1..32");
+	expect_repeat_refused("cluster:\n  instance: ", "i", CFG_CLUSTER_INSTANCE_LEN + 1, "\n",
+			      "is 65 characters long, allowed 0..64");
+	expect_repeat_refused("cluster:\n  instance: ", "i", 100000, "\n",
+			      "is 100000 characters long, allowed 0..64");
+}
+
+static void test_cfg_cluster_numbers_are_refused_outside_their_ranges(void **state)
+{
+	static const struct refusal t[] = {
+	    {"cluster:\n  flush_ms: 0\n", "t.yaml:2: cluster.flush_ms: 0 is out of range 1..10000"},
+	    {"cluster:\n  flush_ms: 10001\n", "cluster.flush_ms: 10001 is out of range 1..10000"},
+	    {"cluster:\n  batch_records: 0\n", "cluster.batch_records: 0 is out of range 1..4096"},
+	    {"cluster:\n  batch_records: 4097\n", "batch_records: 4097 is out of range 1..4096"},
+	    {"cluster:\n  ring_records: 512\n",
+	     "t.yaml:2: cluster.ring_records: 512 is out of range 1024..4194304"},
+	    {"cluster:\n  ring_records: 8388608\n", "8388608 is out of range 1024..4194304"},
+	    {"cluster:\n  ring_records: 65535\n",
+	     "t.yaml:2: cluster.ring_records: 65535 is not a power of two (1024, 2048, ... "
+	     "4194304)"},
+	    {"cluster:\n  ring_records: 3000\n", "3000 is not a power of two"},
+	    {"cluster:\n  replicas: 0\n", "cluster.replicas: 0 is out of range 1..5"},
+	    {"cluster:\n  replicas: 6\n", "cluster.replicas: 6 is out of range 1..5"},
+	    {"cluster:\n  max_age: 59\n", "cluster.max_age: 59 is out of range 60..31536000"},
+	    {"cluster:\n  max_age: 31536001\n", "max_age: 31536001 is out of range 60..31536000"},
+	    {"cluster:\n  buffer_mb: 0\n", "cluster.buffer_mb: 0 is out of range 1..1024"},
+	    {"cluster:\n  buffer_mb: 1025\n", "cluster.buffer_mb: 1025 is out of range 1..1024"},
+	    {"cluster:\n  connect_timeout_ms: 99\n",
+	     "cluster.connect_timeout_ms: 99 is out of range 100..60000"},
+	    {"cluster:\n  connect_timeout_ms: 60001\n", "60001 is out of range 100..60000"},
+	    {"cluster:\n  key_wait_ms: 60001\n",
+	     "cluster.key_wait_ms: 60001 is out of range 0..60000"},
+	    {"cluster:\n  key_wait_ms: -1\n", "cluster.key_wait_ms: -1 is out of range 0..60000"},
+	    {"cluster:\n  flush_ms: 20ms\n", "cluster.flush_ms: expected an integer, got '20ms'"},
+	    {"cluster:\n  enabled: sometimes\n",
+	     "t.yaml:2: cluster.enabled: expected true or false, got 'sometimes'"},
+	};
+	struct cfg c;
+
+	(void)state;
+	expect_all_refused(t, N(t));
+	/* Every bound itself is in range. */
+	assert_int_equal(load(&c,
+			      "cluster:\n  flush_ms: 10000\n  batch_records: 1\n"
+			      "  ring_records: 1024\n  replicas: 5\n  max_age: 60\n"
+			      "  buffer_mb: 1\n  connect_timeout_ms: 60000\n  key_wait_ms: 0\n",
+			      NULL),
+			 0);
+	assert_int_equal(c.cluster.flush_ms, 10000);
+	assert_int_equal(c.cluster.batch_records, 1);
+	assert_int_equal(c.cluster.ring_records, 1024);
+	assert_int_equal(c.cluster.replicas, 5);
+	assert_int_equal(c.cluster.max_age, 60); /* off: not held against peer_timeout */
+	assert_int_equal(c.cluster.buffer_mb, 1);
+	assert_int_equal(c.cluster.connect_timeout_ms, 60000);
+	assert_int_equal(c.cluster.key_wait_ms, 0);
+	cfg_fini(&c);
+	assert_int_equal(
+	    load(&c,
+		 "cluster:\n  flush_ms: 1\n  batch_records: 4096\n"
+		 "  ring_records: 4194304\n  replicas: 1\n  max_age: 31536000\n"
+		 "  buffer_mb: 1024\n  connect_timeout_ms: 100\n  key_wait_ms: 60000\n",
+		 NULL),
+	    0);
+	assert_int_equal(c.cluster.ring_records, 4194304);
+	assert_int_equal(c.cluster.max_age, 31536000);
+	assert_int_equal(c.cluster.key_wait_ms, 60000);
+	cfg_fini(&c);
+}
+
+static void test_cfg_cluster_misspelt_and_repeated_keys_are_refused_naming_the_line(void **state)
+{
+	static const struct refusal t[] = {
+	    {"clustr:\n  enabled: true\n",
+	     "t.yaml:1: unknown key 'clustr' (did you mean 'cluster'?)"},
+	    {"cluster:\n  enabled: true\n  flush_msec: 5\n",
+	     "t.yaml:3: unknown key 'cluster.flush_msec' (did you mean 'cluster.flush_ms'?)"},
+	    {"cluster:\n  replica: 3\n",
+	     "t.yaml:2: unknown key 'cluster.replica' (did you mean 'cluster.replicas'?)"},
+	    {"cluster:\n  tls:\n    ca: x\n    cer: y\n",
+	     "t.yaml:4: unknown key 'cluster.tls.cer' (did you mean 'cluster.tls.cert'?)"},
+	    {"http:\n  flush_ms: 5\n",
+	     "t.yaml:2: unknown key 'http.flush_ms' (did you mean 'cluster.flush_ms'?)"},
+	    {"cluster:\n  tls: /etc/ca.pem\n",
+	     "t.yaml:2: cluster.tls: expected a mapping, got a scalar"},
+	    {"cluster:\n  tls:\n    ca: a\n  tls:\n    ca: b\n",
+	     "t.yaml:4: duplicate key 'cluster.tls' (first at line 2)"},
+	    {"cluster:\n  name: a\n  name: b\n",
+	     "t.yaml:3: duplicate key 'cluster.name' (first at line 2)"},
+	    {"cluster:\n  tls:\n    cert: c.pem\n    key: k.pem\n    cert: \"\"\n",
+	     "t.yaml:5: duplicate key 'cluster.tls.cert' (first at line 3)"},
+	    {"cluster: true\n", "t.yaml:1: cluster: expected a mapping, got a scalar"},
+	};
+
+	(void)state;
+	expect_all_refused(t, N(t));
+}
+
+static void test_cfg_cluster_cross_key_checks_name_the_key_the_user_changed(void **state)
+{
+	static const struct refusal t[] = {
+	    /* max_age against peer_timeout, while enabled: the later of the three. */
+	    {"tracker:\n  peer_timeout: 7201\ncluster:\n  enabled: true\n",
+	     "t.yaml:4: cluster.max_age (7200) must be at least tracker.peer_timeout (7201): a "
+	     "restart without a snapshot replays peer_timeout seconds"},
+	    {"cluster:\n  enabled: true\n  max_age: 2699\n",
+	     "t.yaml:3: cluster.max_age (2699) must be at least tracker.peer_timeout (2700)"},
+	    {"cluster:\n  max_age: 60\n  enabled: true\n", "t.yaml:3: cluster.max_age (60)"},
+	    {"cluster:\n  enabled: true\ntracker:\n  peer_timeout: 9000\n",
+	     "t.yaml:4: cluster.max_age (7200) must be at least tracker.peer_timeout (9000)"},
+	    /* The TLS pair, enabled or not. */
+	    {"cluster:\n  tls:\n    cert: /etc/c.pem\n",
+	     "t.yaml:3: cluster.tls.cert is set but cluster.tls.key is empty: give both or "
+	     "neither"},
+	    {"cluster:\n  tls: {key: /etc/k.pem}\n",
+	     "t.yaml:2: cluster.tls.key is set but cluster.tls.cert is empty: give both or "
+	     "neither"},
+	    {"cluster:\n  tls:\n    key: k.pem\n    cert: \"\"\n",
+	     "t.yaml:4: cluster.tls.key is set but cluster.tls.cert is empty"},
+	    /* A replay must not depend on other instances. */
+	    {"udp:\n  connection_id_secret: 00112233445566778899aabbccddeeff\n"
+	     "dpdk:\n  replay: true\n  rng_seed: 7\ncluster:\n  enabled: true\n",
+	     "t.yaml:7: cluster.enabled and dpdk.replay exclude each other: a replay's output "
+	     "must not depend on other instances"},
+	    {"cluster:\n  enabled: true\nudp:\n  connection_id_secret: "
+	     "00112233445566778899aabbccddeeff\ndpdk:\n  rng_seed: 7\n  replay: true\n",
+	     "t.yaml:7: cluster.enabled and dpdk.replay exclude each other"},
+	};
+	char *peer_env[] = {"DPTRACK_TRACKER_PEER_TIMEOUT=9000", NULL};
+	char *on_env[] = {"DPTRACK_CLUSTER_ENABLED=true", NULL};
+	char *key_env[] = {"DPTRACK_CLUSTER_TLS_KEY=/etc/k.pem", NULL};
+	struct cfg c;
+
+	(void)state;
+	expect_all_refused(t, N(t));
+	expect_refused("cluster:\n  enabled: true\n", peer_env,
+		       "DPTRACK_TRACKER_PEER_TIMEOUT: cluster.max_age (7200) must be at least "
+		       "tracker.peer_timeout (9000)");
+	expect_refused("cluster:\n  max_age: 60\n", on_env,
+		       "DPTRACK_CLUSTER_ENABLED: cluster.max_age (60) must be at least");
+	expect_refused("", key_env,
+		       "DPTRACK_CLUSTER_TLS_KEY: cluster.tls.key is set but cluster.tls.cert is "
+		       "empty");
+	/* Off, max_age is not held against peer_timeout, nor replay against the cluster. */
+	assert_int_equal(load(&c,
+			      "udp:\n  connection_id_secret: 00112233445566778899aabbccddeeff\n"
+			      "dpdk:\n  replay: true\n  rng_seed: 7\ncluster:\n  max_age: 60\n",
+			      NULL),
+			 0);
+	cfg_fini(&c);
+	/* max_age may equal peer_timeout; a fixed connection-ID key is fine; both TLS files. */
+	assert_int_equal(load(&c,
+			      "udp:\n  connection_id_secret: 00112233445566778899aabbccddeeff\n"
+			      "cluster:\n  enabled: true\n  max_age: 2700\n"
+			      "  tls: {cert: /etc/c.pem, key: /etc/k.pem}\n",
+			      NULL),
+			 0);
+	assert_true(c.cluster.enabled);
+	assert_true(c.udp.has_secret);
+	assert_int_equal(c.cluster.max_age, c.tracker.peer_timeout);
+	assert_string_equal(c.cluster.tls_cert, "/etc/c.pem");
+	assert_string_equal(c.cluster.tls_key, "/etc/k.pem");
+	cfg_fini(&c);
+}
+
+static void
+test_cfg_cluster_scalar_and_grouped_keys_are_overridden_from_the_environment(void **state)
+{
+	static const struct refusal bad[] = {
+	    {"DPTRACK_CLUSTER_SERVERS=nats://h:1",
+	     "DPTRACK_CLUSTER_SERVERS: cluster.servers is a list; set it in a config file"},
+	    {"DPTRACK_CLUSTER_NAME=a.b",
+	     "DPTRACK_CLUSTER_NAME: cluster.name: 'a.b' has a character other than"},
+	    {"DPTRACK_CLUSTER_NAME=", "DPTRACK_CLUSTER_NAME: cluster.name: '' is 0 characters"},
+	    {"DPTRACK_CLUSTER_RING_RECORDS=3000",
+	     "DPTRACK_CLUSTER_RING_RECORDS: cluster.ring_records: 3000 is not a power of two"},
+	    {"DPTRACK_CLUSTER_ENABLED=1",
+	     "DPTRACK_CLUSTER_ENABLED: cluster.enabled: expected true or false, got '1'"},
+	    {"DPTRACK_CLUSTER_TLS_CAA=x",
+	     "DPTRACK_CLUSTER_TLS_CAA: no config key "
+	     "'cluster.tls_caa' (did you mean DPTRACK_CLUSTER_TLS_CA?)"},
+	    {"DPTRACK_CLUSTER_FLUSHMS=5",
+	     "DPTRACK_CLUSTER_FLUSHMS: no config key "
+	     "'cluster.flushms' (did you mean DPTRACK_CLUSTER_FLUSH_MS?)"},
+	};
+	char *env[] = {
+	    "DPTRACK_CLUSTER_ENABLED=on",
+	    "DPTRACK_CLUSTER_FLUSH_MS=5",
+	    "DPTRACK_CLUSTER_NAME=blue",
+	    "DPTRACK_CLUSTER_INSTANCE=",
+	    "DPTRACK_CLUSTER_TLS_CA=/etc/dptrack/ca.pem",
+	    "DPTRACK_CLUSTER_TLS_CERT=/etc/dptrack/c.pem",
+	    "DPTRACK_CLUSTER_TLS_KEY=/etc/dptrack/k.pem",
+	    NULL,
+	};
+	char *one[2] = {NULL, NULL};
+	struct cfg c;
+	char *text;
+	size_t i;
+
+	(void)state;
+	/* The environment wins over the file; lists stay the file's. */
+	assert_int_equal(load(&c,
+			      "cluster:\n  flush_ms: 50\n  instance: from-file\n"
+			      "  servers: [\"tls://n1.example:4222\"]\n  tls: {ca: /file/ca.pem}\n",
+			      env),
+			 0);
+	assert_true(c.cluster.enabled);
+	assert_int_equal(c.cluster.flush_ms, 5);
+	assert_string_equal(c.cluster.name, "blue");
+	assert_string_equal(c.cluster.instance, "");
+	assert_string_equal(c.cluster.tls_ca, "/etc/dptrack/ca.pem");
+	assert_string_equal(c.cluster.tls_cert, "/etc/dptrack/c.pem");
+	assert_string_equal(c.cluster.tls_key, "/etc/dptrack/k.pem");
+	assert_int_equal(c.cluster.n_servers, 1);
+	assert_string_equal(c.cluster.servers[0], "tls://n1.example:4222");
+	text = printed(&c);
+	assert_non_null(strstr(text, "\ncluster:\n  enabled: true\n"
+				     "  servers: [\"tls://n1.example:4222\"]\n"
+				     "  name: \"blue\"\n  instance: \"\"\n  flush_ms: 5\n"));
+	assert_non_null(strstr(text, "  tls:\n    ca: \"/etc/dptrack/ca.pem\"\n"
+				     "    cert: \"/etc/dptrack/c.pem\"\n"
+				     "    key: \"/etc/dptrack/k.pem\"\n"));
+	free(text);
+	cfg_fini(&c);
+	for (i = 0; i < N(bad); i++) {
+		one[0] = (char *)bad[i].yaml;
+		expect_refused("", one, bad[i].want);
+	}
+}
+
 /* cfg_keys[] is indexed by enum cfg_key_id, which checks across keys use:
  * every id has its row, found again by its section and name, and ids name
  * the rows they say. */
@@ -940,6 +1417,12 @@ static void test_cfg_every_key_id_names_its_own_row(void **state)
 	    {KEY_DPDK_RNG_SEED, S_DPDK, "rng_seed"},
 	    {KEY_HTTP_LISTEN, S_HTTP, "listen"},
 	    {KEY_STATS_ALLOW, S_STATS, "allow"},
+	    {KEY_CLUSTER_ENABLED, S_CLUSTER, "enabled"},
+	    {KEY_CLUSTER_SERVERS, S_CLUSTER, "servers"},
+	    {KEY_CLUSTER_RING_RECORDS, S_CLUSTER, "ring_records"},
+	    {KEY_CLUSTER_MAX_AGE, S_CLUSTER, "max_age"},
+	    {KEY_CLUSTER_TLS_CA, S_CLUSTER, "tls.ca"},
+	    {KEY_CLUSTER_TLS_KEY, S_CLUSTER, "tls.key"},
 	};
 
 	(void)state;
@@ -953,7 +1436,7 @@ static void test_cfg_every_key_id_names_its_own_row(void **state)
 		assert_int_equal(cfg_keys[some[i].id].sect, some[i].sect);
 		assert_string_equal(cfg_keys[some[i].id].name, some[i].name);
 	}
-	assert_int_equal(KEY_STATS_ALLOW, CFG_N_KEYS - 1);
+	assert_int_equal(KEY_CLUSTER_TLS_KEY, CFG_N_KEYS - 1);
 }
 
 int main(void)
@@ -984,6 +1467,17 @@ int main(void)
 	    cmocka_unit_test(test_cfg_empty_and_comment_only_files_give_the_defaults),
 	    cmocka_unit_test(test_cfg_search_order_is_explicit_then_cwd_then_home),
 	    cmocka_unit_test(test_cfg_oversized_file_is_refused),
+	    cmocka_unit_test(test_cfg_cluster_is_off_by_default_with_the_documented_values),
+	    cmocka_unit_test(test_cfg_cluster_servers_are_nats_or_tls_urls_to_a_host_and_port),
+	    cmocka_unit_test(
+		test_cfg_cluster_servers_of_any_other_form_are_refused_naming_the_entry),
+	    cmocka_unit_test(test_cfg_cluster_name_and_instance_are_tokens_of_bounded_length),
+	    cmocka_unit_test(test_cfg_cluster_numbers_are_refused_outside_their_ranges),
+	    cmocka_unit_test(
+		test_cfg_cluster_misspelt_and_repeated_keys_are_refused_naming_the_line),
+	    cmocka_unit_test(test_cfg_cluster_cross_key_checks_name_the_key_the_user_changed),
+	    cmocka_unit_test(
+		test_cfg_cluster_scalar_and_grouped_keys_are_overridden_from_the_environment),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

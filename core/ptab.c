@@ -104,8 +104,8 @@ struct ptab {
 	uint32_t tick;	       /* seconds per stamp tick (TR_PEER_TIMEOUT_TICKS) */
 	uint8_t max_age;       /* peer_timeout in ticks, <= TR_PEER_TIMEOUT_TICKS */
 	uint8_t refresh_shift; /* log2 of the refresh window in ticks (ptab_result.refresh) */
-	uint32_t retention; /* swarm_retention, seconds */
-	uint32_t crowded;   /* swarms_live from which empty swarms go at once */
+	uint32_t retention;    /* swarm_retention, seconds */
+	uint32_t crowded;      /* swarms_live from which empty swarms go at once */
 	int socket;
 	uint64_t budget;
 	uint64_t mem_used;    /* atomic: bytes charged against budget */

@@ -180,8 +180,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		put_be64(req, 0, connid_issue(tr_key(&apart.tr), &src, now));
 	memcpy(frame, req, len);
 
-	bool authenticated = len >= 8 && connid_check(tr_key(&apart.tr), &src, get_be64(req, 0), now,
-						      apart.tr.p.connid_ttl);
+	bool authenticated = len >= 8 && connid_check(tr_key(&apart.tr), &src, get_be64(req, 0),
+						      now, apart.tr.p.connid_ttl);
 
 	/* The packet loop's burst prefetch sees each datagram first: it reads
 	 * only within len and, a hint, leaves the answer as the other table

@@ -66,8 +66,7 @@ static void put_be(uint8_t *p, uint64_t v, unsigned n)
 }
 
 /* A BEP 15 announce from src (its own port) through tr_udp_handle. */
-static void udp_announce(const struct tr_addr *src, const uint8_t *ih, bool seeder,
-			 uint32_t event)
+static void udp_announce(const struct tr_addr *src, const uint8_t *ih, bool seeder, uint32_t event)
 {
 	uint8_t req[98] = {0}, out[TR_UDP_PAYLOAD_MAX_V6];
 

@@ -125,6 +125,9 @@ const struct cfg_key cfg_keys[] = {
     [KEY_CLUSTER_NAME] = TOKEN(S_CLUSTER, "name", cluster.name, 1, CFG_CLUSTER_NAME_LEN),
     [KEY_CLUSTER_INSTANCE] =
 	TOKEN(S_CLUSTER, "instance", cluster.instance, 0, CFG_CLUSTER_INSTANCE_LEN),
+    [KEY_CLUSTER_SITE] = TOKEN(S_CLUSTER, "site", cluster.site, 1, CFG_CLUSTER_NAME_LEN),
+    [KEY_CLUSTER_SOURCES] = LIST(S_CLUSTER, "sources", K_TOKENS, cluster.sources, cluster.n_sources,
+				 0, CFG_MAX_CLUSTER_SOURCES),
     [KEY_CLUSTER_FLUSH_MS] = U32(S_CLUSTER, "flush_ms", cluster.flush_ms, 1, 10000),
     [KEY_CLUSTER_BATCH_RECORDS] = U32(S_CLUSTER, "batch_records", cluster.batch_records, 1, 4096),
     [KEY_CLUSTER_RING_RECORDS] =
@@ -379,9 +382,7 @@ static int set_enum(struct cfg_ld *ld, const struct cfg_key *k, unsigned line, c
 			sug ? sug : "", sug ? "'?)" : "");
 }
 
-/* Whether ch may be part of a K_TOKEN value: A-Z a-z 0-9 _ - (in any
- * locale). */
-static bool is_token_char(char ch)
+bool cfg_is_token_char(char ch)
 {
 	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
 	       ch == '_' || ch == '-';
@@ -401,7 +402,7 @@ static int set_token(struct cfg_ld *ld, const struct cfg_key *k, unsigned line, 
 				cfg_sect_names[k->sect], k->name, cfg_show(&b, s, len), len, k->min,
 				k->max);
 	for (i = 0; i < len; i++)
-		if (!is_token_char(s[i]))
+		if (!cfg_is_token_char(s[i]))
 			return cfg_fail(ld, line,
 					"%s.%s: '%s' has a character other than A-Z, a-z, 0-9, "
 					"'_' and '-' at position %zu",
@@ -494,6 +495,14 @@ static int check_cross_cluster(struct cfg_ld *ld)
 		    later(origin_of(ld, KEY_CLUSTER_TLS_CERT), origin_of(ld, KEY_CLUSTER_TLS_KEY)),
 		    "cluster.tls.%s is set but cluster.tls.%s is empty: give both or neither",
 		    cert ? "cert" : "key", cert ? "key" : "cert");
+	for (unsigned i = 0; i < c->cluster.n_sources; i++)
+		if (strcmp(c->cluster.sources[i], c->cluster.site) == 0)
+			return fail_o(ld,
+				      later(origin_of(ld, KEY_CLUSTER_SITE),
+					    origin_of(ld, KEY_CLUSTER_SOURCES)),
+				      "cluster.sources[%u] is this site (cluster.site '%s'): a "
+				      "stream would source itself",
+				      i, c->cluster.site);
 	return 0;
 }
 

@@ -31,6 +31,8 @@
 #define CFG_MAX_CLUSTER_SERVERS	 16
 #define CFG_CLUSTER_NAME_LEN	 32
 #define CFG_CLUSTER_INSTANCE_LEN 64
+/* Other sites whose streams this site's stream sources. */
+#define CFG_MAX_CLUSTER_SOURCES	 15
 
 enum cfg_log_level {
 	CFG_LOG_ERROR,
@@ -130,6 +132,9 @@ struct cfg {
 		unsigned n_servers;
 		char name[CFG_CLUSTER_NAME_LEN + 1];	     /* names stream, subjects, bucket */
 		char instance[CFG_CLUSTER_INSTANCE_LEN + 1]; /* "" = the host name */
+		char site[CFG_CLUSTER_NAME_LEN + 1];	     /* this site: a subject token */
+		char *sources[CFG_MAX_CLUSTER_SOURCES];	     /* other sites; owned, like servers */
+		unsigned n_sources;
 		uint32_t flush_ms, batch_records; /* a batch goes after flush_ms or when full */
 		uint32_t ring_records;		  /* per packet/HTTP thread; a power of two */
 		uint32_t replicas, max_age;	  /* of a stream dptrack creates; max_age in s */

@@ -31,9 +31,10 @@ enum cfg_kind {
 	K_UDP_PORTS, /* integers 1..65535, no repeats */
 	K_STRS,	     /* non-empty strings, strdup'ed */
 	K_URLS,	     /* nats://HOST:PORT, tls://HOST:PORT, strdup'ed, no repeats */
-	K_DEVS,	     /* dpdk port mappings */
-	K_LISTEN,    /* ADDR:PORT, [ADDR6]:PORT */
-	K_CIDRS,     /* ADDR[/LEN], host bits zero */
+	K_TOKENS, /* K_TOKEN values of 1..CFG_CLUSTER_NAME_LEN characters, strdup'ed, no repeats */
+	K_DEVS,	  /* dpdk port mappings */
+	K_LISTEN, /* ADDR:PORT, [ADDR6]:PORT */
+	K_CIDRS,  /* ADDR[/LEN], host bits zero */
 };
 
 enum cfg_sect { S_LOG, S_TRACKER, S_UDP, S_DPDK, S_HTTP, S_STATS, S_CLUSTER, S_COUNT };
@@ -102,6 +103,8 @@ enum cfg_key_id {
 	KEY_CLUSTER_SERVERS,
 	KEY_CLUSTER_NAME,
 	KEY_CLUSTER_INSTANCE,
+	KEY_CLUSTER_SITE,
+	KEY_CLUSTER_SOURCES,
 	KEY_CLUSTER_FLUSH_MS,
 	KEY_CLUSTER_BATCH_RECORDS,
 	KEY_CLUSTER_RING_RECORDS,
@@ -125,7 +128,7 @@ extern const struct cfg_key cfg_keys[];
  * by the loader, freed when the list is replaced and by cfg_fini. */
 static inline bool cfg_kind_owns_strs(enum cfg_kind k)
 {
-	return k == K_STRS || k == K_URLS;
+	return k == K_STRS || k == K_URLS || k == K_TOKENS;
 }
 
 /* The member at byte offset off in c (a key's off or noff). */

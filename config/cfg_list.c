@@ -178,6 +178,36 @@ static int set_url(struct cfg_ld *ld, const struct cfg_key *k, unsigned i, unsig
 	return 0;
 }
 
+/* Sets entry i of a K_TOKENS list k to s (len bytes): a token of
+ * 1..CFG_CLUSTER_NAME_LEN characters not listed before, strdup'ed. */
+static int set_token_item(struct cfg_ld *ld, const struct cfg_key *k, unsigned i, unsigned line,
+			  const char *s, size_t len)
+{
+	char **toks = field(ld->c, k->off);
+	struct cfg_shown b;
+
+	if (len == 0 || len > CFG_CLUSTER_NAME_LEN)
+		return cfg_fail(ld, line, "%s.%s[%u]: '%s' is %zu characters long, allowed 1..%u",
+				cfg_sect_names[k->sect], k->name, i, cfg_show(&b, s, len), len,
+				CFG_CLUSTER_NAME_LEN);
+	for (size_t c = 0; c < len; c++)
+		if (!cfg_is_token_char(s[c]))
+			return cfg_fail(ld, line,
+					"%s.%s[%u]: '%s' has a character other than A-Z, a-z, "
+					"0-9, '_' and '-' at position %zu",
+					cfg_sect_names[k->sect], k->name, i, cfg_show(&b, s, len),
+					c + 1);
+	for (unsigned j = 0; j < i; j++)
+		if (strlen(toks[j]) == len && !strncmp(toks[j], s, len))
+			return cfg_fail(ld, line, "%s.%s[%u]: '%s' is also entry %u",
+					cfg_sect_names[k->sect], k->name, i, cfg_show(&b, s, len),
+					j);
+	toks[i] = strndup(s, len);
+	if (!toks[i])
+		return cfg_fail(ld, line, "out of memory");
+	return 0;
+}
+
 /* Parses item i of list k from node n into the cfg. The count is the
  * caller's; entries before i are already set. */
 static int set_item(struct cfg_ld *ld, const struct cfg_key *k, unsigned i, const yaml_node_t *n)
@@ -223,6 +253,8 @@ static int set_item(struct cfg_ld *ld, const struct cfg_key *k, unsigned i, cons
 	}
 	case K_URLS:
 		return set_url(ld, k, i, cfg_yaml_line(n), s, len);
+	case K_TOKENS:
+		return set_token_item(ld, k, i, cfg_yaml_line(n), s, len);
 	case K_LISTEN:
 		if (cfg_addr_parse_listen(s, len, (struct cfg_listen *)field(ld->c, k->off) + i,
 					  &why))

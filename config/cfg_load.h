@@ -78,6 +78,10 @@ int cfg_key_lookup(enum cfg_sect s, const char *name, size_t len);
  * null), by the same rules for a YAML scalar and an environment variable.
  * line is where s is (0: none). Returns 0, or -1 after cfg_fail (a list key
  * is refused). */
+/* Whether ch may be part of a token (K_TOKEN, K_TOKENS): A-Z a-z 0-9 _ -,
+ * in any locale. */
+bool cfg_is_token_char(char ch);
+
 int cfg_scalar_set(struct cfg_ld *ld, const struct cfg_key *k, unsigned line, const char *s,
 		   size_t len, bool null);
 

@@ -1388,7 +1388,8 @@ test_cfg_cluster_scalar_and_grouped_keys_are_overridden_from_the_environment(voi
 	text = printed(&c);
 	assert_non_null(strstr(text, "\ncluster:\n  enabled: true\n"
 				     "  servers: [\"tls://n1.example:4222\"]\n"
-				     "  name: \"blue\"\n  instance: \"\"\n  flush_ms: 5\n"));
+				     "  name: \"blue\"\n  instance: \"\"\n  site: \"main\"\n"
+				     "  sources: []\n  flush_ms: 5\n"));
 	assert_non_null(strstr(text, "  tls:\n    ca: \"/etc/dptrack/ca.pem\"\n"
 				     "    cert: \"/etc/dptrack/c.pem\"\n"
 				     "    key: \"/etc/dptrack/k.pem\"\n"));
@@ -1439,11 +1440,50 @@ static void test_cfg_every_key_id_names_its_own_row(void **state)
 	assert_int_equal(KEY_CLUSTER_TLS_KEY, CFG_N_KEYS - 1);
 }
 
+/* cluster.site and cluster.sources: tokens, sources a file-only list
+ * without repeats that never names this site. */
+static void test_cfg_cluster_sources_are_other_sites(void **state)
+{
+	struct cfg c;
+	static const struct {
+		const char *yaml, *msg;
+	} bad[] = {
+	    {"cluster:\n  sources: [east, \"we.st\"]\n",
+	     "x.yaml:2: cluster.sources[1]: 'we.st' has a character other than"},
+	    {"cluster:\n  sources: [east, east]\n",
+	     "x.yaml:2: cluster.sources[1]: 'east' is also entry 0"},
+	    {"cluster:\n  sources: [\"\"]\n", "x.yaml:2: cluster.sources[0]: '' is 0 characters"},
+	    {"cluster:\n  site: east\n  sources: [west, east]\n",
+	     "x.yaml:3: cluster.sources[1] is this site (cluster.site 'east')"},
+	    {"cluster:\n  site: \"\"\n", "x.yaml:2: cluster.site: '' is 0 characters long"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(cfg_load_buf(&c, "x.yaml", bad[i].yaml, strlen(bad[i].yaml), NULL,
+					      err, sizeof(err)),
+				 -1);
+		if (strstr(err, bad[i].msg) == NULL)
+			fail_msg("%s: got '%s'", bad[i].msg, err);
+	}
+	const char *good = "cluster:\n  site: east\n  sources: [west, north-2]\n";
+	assert_int_equal(cfg_load_buf(&c, "x.yaml", good, strlen(good), NULL, err, sizeof(err)), 0);
+	assert_string_equal(c.cluster.site, "east");
+	assert_int_equal(c.cluster.n_sources, 2);
+	assert_string_equal(c.cluster.sources[1], "north-2");
+	cfg_fini(&c);
+	assert_int_equal(cfg_load_buf(&c, NULL, NULL, 0, NULL, err, sizeof(err)), 0);
+	assert_string_equal(c.cluster.site, "main");
+	assert_int_equal(c.cluster.n_sources, 0);
+	cfg_fini(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_cfg_default_loads_with_the_documented_values),
 	    cmocka_unit_test(test_cfg_every_key_id_names_its_own_row),
+	    cmocka_unit_test(test_cfg_cluster_sources_are_other_sites),
 	    cmocka_unit_test(test_cfg_embedded_default_is_the_nul_terminated_yaml_file),
 	    cmocka_unit_test(test_cfg_log_level_names_are_the_yaml_words),
 	    cmocka_unit_test(test_cfg_typo_key_is_refused_naming_its_line_and_the_closest_key),

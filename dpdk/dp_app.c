@@ -18,6 +18,7 @@
 #include <rte_log.h>
 #include <sodium.h>
 
+#include "cluster/cl.h"
 #include "kernel-http/kh_server.h"
 
 /* Named, so --log-level=dptrack:debug reaches it. */
@@ -127,6 +128,8 @@ static int http_start(struct dp_app *app, char *err, size_t errlen)
 		memcpy(kp.listen[i].addr, cfg->http.listen[i].addr, 16);
 		kp.listen[i].port = cfg->http.listen[i].port;
 	}
+	for (unsigned i = 0; i < kp.threads && app->cl != NULL; i++)
+		kp.sinks[i] = cl_sink(app->cl, app->n_workers + i);
 	for (unsigned i = 0; i < cfg->http.n_trusted_proxies; i++)
 		trusted[i] = cidr_of(&cfg->http.trusted_proxies[i]);
 	for (unsigned i = 0; i < cfg->stats.n_allow; i++)
@@ -144,6 +147,35 @@ static int http_start(struct dp_app *app, char *err, size_t errlen)
 		DP_LOG(INFO, "HTTP on http://%s%s%s:%u/announce\n", v6 ? "[" : "", ip,
 		       v6 ? "]" : "", kp.listen[i].port);
 	}
+	return 0;
+}
+
+/* The cluster's sync thread, a sink for every packet lcore and HTTP
+ * thread, and the shared connection-ID key (a bounded wait). */
+static int cluster_start(struct dp_app *app, char *err, size_t errlen)
+{
+	const struct cfg *cfg = app->cfg;
+	struct cl_params cp = {
+	    .cfg = cfg,
+	    .tr = &app->tr,
+	    .n_producers = app->n_workers + (cfg->http.enabled ? cfg->http.threads : 0),
+	    .socket_id = (int)rte_socket_id(),
+	    .resume_seq = app->snap.stream.seq,
+	    .resume_stream = app->snap.stream.name,
+	};
+
+	app->cl = cl_start(&cp, err, errlen);
+	if (app->cl == NULL)
+		return -1;
+	for (unsigned i = 0; i < app->n_workers; i++)
+		app->workers[i].ctx.sink = cl_sink(app->cl, i);
+	if (cl_wait_key(app->cl))
+		DP_LOG(INFO, "connection IDs: the cluster's shared key\n");
+	else if (!cfg->udp.has_secret)
+		DP_LOG(WARNING,
+		       "connection IDs: the cluster's shared key did not come within %u ms "
+		       "(cluster.key_wait_ms); serving with this instance's own until it does\n",
+		       cfg->cluster.key_wait_ms);
 	return 0;
 }
 
@@ -178,12 +210,16 @@ int dp_app_init(struct dp_app *app, struct cfg *cfg, const char *name, bool tele
 	rte_log_set_level(dp_logtype, dp_log_level(cfg->log.level));
 	clock_init(app);
 	workers_init(app);
-	if (dp_tracker_init(app, name, err, errlen) != 0 || dp_ports_init(app, err, errlen) != 0)
+	if (dp_tracker_init(app, name, err, errlen) != 0)
 		return -1;
 	if (dp_snap_load(app) != 0) {
 		snprintf(err, errlen, "the snapshot could not be loaded (see the log)");
 		return -1;
 	}
+	if (cfg->cluster.enabled && cluster_start(app, err, errlen) != 0)
+		return -1;
+	if (dp_ports_init(app, err, errlen) != 0)
+		return -1;
 	if (telemetry) {
 		app->telemetry = true;
 		if (dp_stats_telemetry_init(app) != 0)
@@ -250,6 +286,7 @@ void dp_app_stop(struct dp_app *app)
 	__atomic_store_n(&app->stop, 1, __ATOMIC_RELAXED);
 	wait_lcores(app);
 	kh_stop(app->kh);	 /* threads gone, counters kept for the exit lines */
+	cl_stop(app->cl);	 /* what the producers left, published; applying stops */
 	dp_snap_stop(app, true); /* the last snapshot, of a table at rest */
 }
 
@@ -258,6 +295,7 @@ void dp_app_fini(struct dp_app *app, FILE *counters)
 	__atomic_store_n(&app->stop, 1, __ATOMIC_RELAXED);
 	wait_lcores(app);
 	kh_stop(app->kh);	  /* before the table goes: its threads read it */
+	cl_stop(app->cl);	  /* likewise */
 	dp_snap_stop(app, false); /* likewise */
 	dp_ports_fini(app);	  /* net_pcap writes its last frames here */
 	if (counters != NULL)
@@ -267,6 +305,8 @@ void dp_app_fini(struct dp_app *app, FILE *counters)
 	app->telemetry = false;
 	kh_free(app->kh);
 	app->kh = NULL;
+	cl_free(app->cl);
+	app->cl = NULL;
 	dp_acl_fini(app); /* every reader has stopped */
 	ptab_free(app->ptab);
 	app->ptab = NULL;

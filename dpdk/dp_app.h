@@ -74,6 +74,7 @@ struct dp_counters {
 };
 
 struct dp_app;
+struct cl;
 
 struct dp_worker {
 	struct stats_ctr tr_stats; /* first: it is cache-aligned */
@@ -129,6 +130,7 @@ struct dp_app {
 	struct ptab *ptab;
 	struct tracker tr;
 	struct kh_server *kh; /* the HTTP path, NULL when http.enabled is false */
+	struct cl *cl;	      /* the cluster, NULL when cluster.enabled is false */
 	uint16_t burst;
 	uint64_t tsc_hz;
 	uint64_t start_tsc, start_unix; /* the clock outside replay: TSC at start_unix.0 */
@@ -156,9 +158,10 @@ struct dp_app {
  * dp_app_init: after rte_eal_init. The clock (on a wall-clock second, so the
  *   lcores' time matches the HTTP threads'), one worker per EAL lcore (the
  *   main lcore is one only when alone), the peer table and the tracker
- *   (table named `name`), the ports, the snapshot load, the telemetry
- *   command (if `telemetry`), and the HTTP threads (http.enabled): all that
- *   may need root. Returns 0, or -1 with the failing step in err; then, as
+ *   (table named `name`), the snapshot load, the cluster (cluster.enabled:
+ *   its sync thread, and a bounded wait for the shared connection-ID key),
+ *   the ports, the telemetry command (if `telemetry`), and the HTTP threads
+ *   (http.enabled): all that may need root. Returns 0, or -1 with the failing step in err; then, as
  *   after any init, dp_app_fini releases what was set up.
  * dp_app_start: the snapshot thread, then every worker not on the calling
  *   (main) lcore is launched. Returns 0, or -1 with err set.
@@ -166,7 +169,8 @@ struct dp_app {
  *   when it is the one lcore, else control ticks. Then waits for the
  *   launched lcores.
  * dp_app_stop: a clean stop: stop set, lcores waited for, HTTP threads
- *   stopped (their counters kept), the final snapshot of a table at rest.
+ *   stopped (their counters kept), the cluster's last records published,
+ *   the final snapshot of a table at rest.
  * dp_app_fini: stops what still runs (without a final snapshot), closes the
  *   ports (net_pcap writes its last frames; mbufs still out are counted as
  *   leaked), then prints every counter to `counters` if it is not NULL,

@@ -22,6 +22,7 @@
 #include <rte_log.h>
 
 #include "core/ptab.h"
+#include "cluster/cl.h"
 #include "core/snap.h"
 
 static uint64_t wall_now(void)
@@ -47,10 +48,19 @@ static void save(struct dp_app *app, const char *why, bool reader)
 	struct snap_info info;
 	char err[512];
 
+	struct snap_stream stream = {.name = ""};
+	const char *name = NULL;
+
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* With a cluster, no batch is applied while the table is copied, so
+	 * the file holds exactly the stream up to the sequence it records. */
+	stream.seq = cl_apply_pause(app->cl, &name);
+	if (name != NULL)
+		snprintf(stream.name, sizeof(stream.name), "%s", name);
 	enum snap_result r =
-	    snap_save(app->ptab, path, tr_key(&app->tr)->k, NULL, wall_now(),
+	    snap_save(app->ptab, path, tr_key(&app->tr)->k, &stream, wall_now(),
 		      reader ? quiescent : NULL, app->ptab, &info, err, sizeof(err));
+	cl_apply_resume(app->cl);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	uint64_t ms = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000 +
 		      (uint64_t)(t1.tv_nsec - t0.tv_nsec) / 1000000;

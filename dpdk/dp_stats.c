@@ -16,6 +16,7 @@
 #include <rte_ethdev.h>
 #include <rte_telemetry.h>
 
+#include "cluster/cl.h"
 #include "core/ptab.h"
 #include "kernel-http/kh_server.h"
 
@@ -227,6 +228,7 @@ void dp_metrics_each(void *ctx, tr_metric_fn fn, void *arg)
 	each_tracker(app, fn, arg);
 	each_table(app, fn, arg);
 	kh_metrics(app->kh, fn, arg);
+	cl_metrics(app->cl, fn, arg);
 	each_lcore(app, fn, arg);
 	emit(fn, arg, "uptime_seconds", "Seconds since dptrack started", TR_METRIC_GAUGE, NULL,
 	     "uptime_seconds", (rte_rdtsc() - app->started_tsc) / app->tsc_hz);

@@ -275,6 +275,38 @@ static void by_reason(FILE *f, const struct dp_status_sample *a, const struct dp
 		fprintf(f, "  (none)\n");
 }
 
+static const char *const cluster_rows[][2] = {
+    {"cluster_records_published", "records published"},
+    {"cluster_records_applied", "records applied"},
+    {"cluster_batches_published", "batches published"},
+    {"cluster_batches_applied", "batches applied"},
+};
+
+/* The cluster (cluster.enabled): its state, what went out and came in, and
+ * what was lost. */
+static void cluster(FILE *f, const struct dp_status_sample *a, const struct dp_status_sample *b,
+		    double dt)
+{
+	uint64_t connected = 0, catching = 0, seq = 0, p50 = 0, p99 = 0;
+
+	dp_status_get(b, "cluster_connected", &connected);
+	dp_status_get(b, "cluster_catching_up", &catching);
+	dp_status_get(b, "cluster_stream_sequence", &seq);
+	dp_status_get(b, "cluster_lag_p50_us", &p50);
+	dp_status_get(b, "cluster_lag_p99_us", &p99);
+	fprintf(f, "\n%-30s\n", "cluster");
+	fprintf(f, "  %-28s %16s\n", "nats", connected ? "connected" : "DISCONNECTED");
+	fprintf(f, "  %-28s %16s\n", "stream", catching ? "CATCHING UP" : "caught up");
+	fprintf(f, "  %-28s %16" PRIu64 "\n", "stream sequence applied", seq);
+	fprintf(f, "  %-28s %12.1f ms / %.1f ms\n", "lag p50 / p99 (10 s)", (double)p50 / 1000,
+		(double)p99 / 1000);
+	section(f, "cluster records", a != NULL);
+	for (size_t i = 0; i < sizeof(cluster_rows) / sizeof(cluster_rows[0]); i++)
+		row(f, cluster_rows[i][1], a, b, dt, cluster_rows[i][0]);
+	section(f, "cluster drops by reason", a != NULL);
+	by_reason(f, a, b, dt, "cluster_drop_");
+}
+
 static void mib(char *out, size_t len, uint64_t bytes)
 {
 	snprintf(out, len, "%.1f MiB", (double)bytes / (1024.0 * 1024.0));
@@ -321,6 +353,8 @@ int dp_status_print(FILE *f, const char *head, const struct dp_status_sample *a,
 	by_reason(f, rates ? a : NULL, b, dt, "udp_err_");
 	section(f, "refused http requests", rates);
 	by_reason(f, rates ? a : NULL, b, dt, "http_err_");
+	if (dp_status_get(b, "cluster_connected", &v))
+		cluster(f, rates ? a : NULL, b, dt);
 	if (rates)
 		fprintf(f, "\nper s: over the last %.1f s\n", dt);
 	return 0;

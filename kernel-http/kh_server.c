@@ -546,6 +546,7 @@ static int thread_init(struct kh_server *s, struct kh_thread *t, unsigned idx, c
 	t->idx = idx;
 	t->ctx.tr = s->sh.p.tr;
 	t->ctx.stats = &t->st;
+	t->ctx.sink = s->sh.p.sinks[idx];
 	tr_rng_seed(&t->ctx.rng, s->sh.p.rng_seed + idx);
 	t->ep = epoll_create1(EPOLL_CLOEXEC);
 	if (t->ep < 0) {
@@ -606,7 +607,7 @@ void kh_stop(struct kh_server *s)
 	/* Level-triggered and never read: one write wakes every thread. */
 	if (s->stop.fd >= 0 && write(s->stop.fd, &one, sizeof(one)) != sizeof(one))
 		perror("dptrack: kh_stop: write(eventfd)");
-	for (unsigned i = 0; i < s->n_threads; i++)
+	for (unsigned i = 0; s->th != NULL && i < s->n_threads; i++)
 		if (s->th[i].joinable) {
 			pthread_join(s->th[i].tid, NULL);
 			s->th[i].joinable = false;
@@ -680,7 +681,7 @@ struct kh_server *kh_start(const struct kh_params *p, char *err, size_t errlen)
 	/* From here every failure takes the one way out: kh_free() stops and
 	 * joins the threads that started and closes what was opened. */
 	s->stop.fd = -1;
-	if (p->threads == 0 || p->n_listen == 0 || p->n_listen > KH_MAX_LISTEN ||
+	if (p->threads == 0 || p->threads > 64 || p->n_listen == 0 || p->n_listen > KH_MAX_LISTEN ||
 	    p->n_trusted_proxies > 64 || p->n_stats_allow > 64) {
 		snprintf(err, errlen, "kh_start: bad parameters");
 		goto fail;

@@ -45,6 +45,9 @@ struct kh_params {
 	const struct tracker *tr;	 /* shared, read-only */
 	uint64_t rng_seed;		 /* thread i seeds its generator with rng_seed + i */
 	struct tr_metric_source metrics; /* the whole stream /stats and /metrics show */
+	/* Thread i hands its announces' changes to a cluster through sinks[i]
+	 * (tr_ctx.sink); NULL entries (and all, without a cluster) = none. */
+	const struct tr_sink *sinks[64];
 };
 
 struct kh_server;

@@ -8,6 +8,7 @@ DPTRACK_PACKAGES=(
 	libdpdk-dev dpdk dpdk-dev                # DPDK 22.11: EAL, PMDs, devbind, dpdk-telemetry.py
 	libyaml-dev                              # config loader
 	libsodium-dev                            # SipHash for connection ids and table keys
+	libnats-dev nats-server                  # the cluster: NATS JetStream client; servers for its tests
 	libcmocka-dev                            # unit tests
 	clang-format clang-tidy                  # style suite
 	valgrind                                 # memcheck test setup

@@ -11,6 +11,6 @@ while IFS= read -r f; do
 		echo "needs clang-format: $f"
 		bad=$((bad + 1))
 	fi
-done < <(find core config dpdk kernel-http test -name '*.[ch]' | sort)
+done < <(find core config cluster dpdk kernel-http test -name '*.[ch]' | sort)
 echo "$((n - bad)) passed, $bad failed"
 [ "$bad" -eq 0 ]

@@ -6,7 +6,7 @@ set -u
 src=$1
 build=$2
 cd "$src" || exit 1
-files=$(find core config dpdk kernel-http test/bench -name '*.c' | sort)
+files=$(find core config cluster dpdk kernel-http test/bench -name '*.c' | sort)
 n=$(echo "$files" | wc -l)
 out=$(echo "$files" | xargs -P"$(nproc)" -n1 clang-tidy -p "$build" --quiet 2>&1)
 bad=$(echo "$out" | grep -E '^[^ ]+:[0-9]+:[0-9]+: (warning|error):' | cut -d: -f1 | sort -u)

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * cl_internal.h - what the cluster's files share: struct cl, the
+ * producers' rings, the counters, and the NATS side's functions. Private
+ * to cluster/.
+ */
+#ifndef DPTRACK_CLUSTER_CL_INTERNAL_H
+#define DPTRACK_CLUSTER_CL_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <nats/nats.h>
+#include <rte_log.h>
+
+#include "cl.h"
+#include "core/sync.h"
+
+struct rte_ring;
+
+/* Batches the client may have in flight unacknowledged; more wait (up to
+ * CL_STALL_MS) and the batch is tried again on the next turn. */
+#define CL_MAX_PENDING 256
+#define CL_STALL_MS    20
+
+/* A batch whose publication keeps failing is dropped after this long: its
+ * records are then counted as lost, and their peers come back at their
+ * next announce. */
+#define CL_RETRY_MAX_MS 60000
+
+/* Acknowledgement timeout of one batch (jsPubOptions.MaxWait; without it
+ * a lost acknowledgement stalls the publisher for good). */
+#define CL_ACK_WAIT_MS 5000
+
+/* Batches whose acknowledgement failed, kept to be published again. */
+#define CL_RETRY_SLOTS 1024
+
+/* The longest the thread's loop waits for a message, so it drains the
+ * rings at least this often. */
+#define CL_POLL_MS 2
+
+/* Instances (and their boot epochs) whose last batch number is kept, to
+ * drop a batch published twice. */
+#define CL_ORIGINS 64
+
+/* Lag histogram buckets, in ms (upper bounds); one more for +Inf. */
+#define CL_LAG_BUCKETS 20
+
+/* One producer: its ring and the sink that pushes into it. */
+struct cl_prod {
+	struct rte_ring *ring;
+	struct tr_sink sink;
+	uint64_t dropped; /* written by the producer only */
+} __attribute__((aligned(64)));
+
+struct cl_origin {
+	char instance[SYNC_INSTANCE_MAX + 1];
+	uint64_t epoch, seq; /* the last batch applied from it */
+	uint64_t used;	     /* when it was last seen (batches applied), for eviction */
+};
+
+/* Drops, by reason. */
+enum cl_drop {
+	CL_DROP_RING_FULL,   /* a producer's ring was full */
+	CL_DROP_BUFFER,	     /* the client's reconnect buffer was full */
+	CL_DROP_GAVE_UP,     /* a batch kept failing for CL_RETRY_MAX_MS */
+	CL_DROP_BAD_BATCH,   /* a batch from the stream failed to decode */
+	CL_DROP_REFUSED,     /* the table refused a record (a limit) */
+	CL_DROP_NOT_ALLOWED, /* the access list refused a record's torrent */
+	CL_DROP_STALE,	     /* a record older than peer_timeout (a completion still counts) */
+	CL_DROP_N,
+};
+
+/* The counters: written by the sync thread (and the ack handler, atomics),
+ * read by cl_metrics from any thread with relaxed loads. */
+struct cl_stats {
+	uint64_t records_published, batches_published;
+	uint64_t records_applied, batches_applied;
+	uint64_t own_batches;	    /* own batches come back: completions counted */
+	uint64_t duplicate_batches; /* published twice: skipped */
+	uint64_t drops[CL_DROP_N];
+	uint64_t publish_retries, acks_failed;
+	uint64_t async_errors; /* the client's asynchronous errors (on_async_error) */
+	uint64_t connects, disconnects, reconnects;
+	uint64_t lag_p50_us, lag_p99_us; /* over the last full window */
+};
+
+/* A batch failed at the acknowledgement, handed back to be sent again. */
+struct cl_retry {
+	natsMsg *msg;
+	uint64_t first_ms; /* when it was first published */
+};
+
+struct cl {
+	const struct cfg *cfg;
+	struct tracker *tr;
+	char instance[SYNC_INSTANCE_MAX + 1];
+	char subject[160];   /* NAME.peers.SITE.INSTANCE */
+	char wildcard[64];   /* NAME.peers.> */
+	char bucket[64];     /* NAME_keys */
+	uint64_t epoch;	     /* this process's boot, ns */
+	uint64_t resume_seq; /* from the snapshot, 0 = by time */
+
+	unsigned n_prod;
+	struct cl_prod *prod;
+
+	pthread_t tid;
+	bool running;
+	int stop;
+
+	/* NATS: the sync thread's alone (callbacks only touch atomics). */
+	natsConnection *nc;
+	jsCtx *js;
+	natsSubscription *sub;
+	bool ready;		/* stream, key and consumer set up */
+	const char *fail_step;	/* the setup step that failed last, and how: */
+	natsStatus fail_status; /* logged once until it changes */
+	uint64_t next_try_ms;	/* next setup attempt while not ready */
+	int connected;		/* atomic, set by the callbacks */
+	int async_err_last;	/* atomic: the last asynchronous error logged */
+	uint64_t sub_last_seq;	/* the stream's last sequence when subscribed */
+	uint64_t sub_fail_ms;	/* since when the consumer fails; 0 = it works */
+	uint64_t idle_check_ms; /* next ask whether catching up is over */
+
+	/* Publishing: records taken from the rings, and a batch in hand. */
+	struct sync_rec *pending;
+	unsigned n_pending;
+	uint64_t pending_since_ms; /* the oldest pending record's arrival */
+	uint8_t *buf;		   /* one encoded batch */
+	size_t buf_len;		   /* 0 = no batch in hand */
+	uint64_t buf_seq, buf_first_ms, buf_next_ms;
+	unsigned buf_records;
+	uint64_t batch_seq;
+	pthread_mutex_t retry_lock; /* the ack handler's queue */
+	struct cl_retry retry[CL_RETRY_SLOTS];
+	unsigned n_retry;
+
+	/* Consuming. */
+	pthread_mutex_t apply_lock; /* held around each batch; cl_apply_pause */
+	uint64_t applied_seq;	    /* atomic: the stream sequence applied last */
+	int catching_up;	    /* atomic */
+	struct cl_origin origins[CL_ORIGINS];
+	uint64_t origin_clock;
+	uint64_t lag_window[CL_LAG_BUCKETS + 1];
+	uint64_t lag_window_end_ms;
+
+	/* The shared connection-ID key. */
+	pthread_mutex_t key_lock;
+	pthread_cond_t key_cond;
+	int key_state; /* 0 waiting, 1 in force, -1 not shared (a secret is set) */
+
+	struct cl_stats st;
+};
+
+/* Unix time in ms (CLOCK_REALTIME). */
+uint64_t cl_now_ms(void);
+
+/* cl_nats.c: one setup step while not ready (connect, stream, key,
+ * consumer), retried by the caller every so often; returns true once all
+ * is up. */
+bool cl_nats_setup(struct cl *c);
+
+/* Closes the consumer, the JetStream context and the connection. */
+void cl_nats_close(struct cl *c);
+
+/* cl_pub.c: drains the rings into the pending records and publishes a
+ * batch when one is full or old enough, or retries the one in hand.
+ * flush: publish whatever is pending now. */
+void cl_pub_turn(struct cl *c, bool flush);
+
+/* cl_sub.c: takes the messages the consumer has ready, at most waiting
+ * wait_ms for the first, and applies them. */
+void cl_sub_turn(struct cl *c, int64_t wait_ms);
+
+/* cl_stats.c: the lag of one applied record; cl_lag_roll: closes the
+ * window once it is over (p50 and p99 are the last full window's), also
+ * when no record came. */
+void cl_lag_add(struct cl *c, uint64_t lag_ms, uint64_t now_ms);
+void cl_lag_roll(struct cl *c, uint64_t now_ms);
+
+#define CL_LOG(level, ...) rte_log(RTE_LOG_##level, cl_logtype, "dptrack: cluster: " __VA_ARGS__)
+extern int cl_logtype;
+
+#endif

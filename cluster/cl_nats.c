@@ -1,0 +1,472 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * cl_nats.c - the cluster's setup on NATS JetStream, one step per call:
+ * the connection, the stream, the shared connection-ID key, the consumer.
+ * Every call here is bounded (connect timeout, JetStream API wait); the
+ * sync thread retries a failed step a second later and serves meanwhile.
+ *
+ * Options that matter (measured on libnats 3.4, nats-server 2.9): a ping
+ * every second, two missed, finds a stopped server in about 3 s (the
+ * default is two minutes); a write deadline bounds a send() into a full
+ * socket (the default blocks, holding the connection lock); reconnection
+ * is forever, through the client's reconnect buffer (cluster.buffer_mb).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_log.h>
+#include <sodium.h>
+
+#include "cl_internal.h"
+#include "core/connid.h"
+#include "core/limits.h"
+
+/* JetStream API requests (stream info, key-value): at most this long. */
+#define CL_API_WAIT_MS 2000
+
+/* The key under which the connection-ID key is kept in the bucket. */
+#define CL_KEY_NAME "connid"
+
+/* Duplicate window of the stream: a batch published again (same
+ * Nats-Msg-Id) within it is stored once. Longer than CL_RETRY_MAX_MS. */
+#define CL_DUP_WINDOW_S 120
+
+static void on_disconnected(natsConnection *nc, void *closure)
+{
+	struct cl *c = closure;
+
+	(void)nc;
+	__atomic_store_n(&c->connected, 0, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&c->st.disconnects, 1, __ATOMIC_RELAXED);
+}
+
+static void on_reconnected(natsConnection *nc, void *closure)
+{
+	struct cl *c = closure;
+
+	(void)nc;
+	__atomic_store_n(&c->connected, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&c->st.reconnects, 1, __ATOMIC_RELAXED);
+}
+
+/* Asynchronous errors of the client (a consumer that missed heartbeats
+ * and is being made anew, a slow consumer, a reset that failed): counted,
+ * and logged when the error differs from the last one logged. Runs on the
+ * client's callback thread. */
+static void on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus err, void *closure)
+{
+	struct cl *c = closure;
+	int last = __atomic_exchange_n(&c->async_err_last, (int)err, __ATOMIC_RELAXED);
+
+	(void)nc;
+	(void)sub;
+	__atomic_fetch_add(&c->st.async_errors, 1, __ATOMIC_RELAXED);
+	if (last != (int)err)
+		CL_LOG(WARNING, "NATS client: %s\n", natsStatus_GetText(err));
+}
+
+/* A batch whose acknowledgement failed (timed out, no responders while a
+ * leader is elected): kept, to be published again by the sync thread with
+ * the same message id, which the stream stores once. Runs on the client's
+ * thread of the JetStream context; never publishes from here (a stalled
+ * publish would wait for acknowledgements only this thread handles). */
+static void on_ack_error(jsCtx *js, jsPubAckErr *pae, void *closure)
+{
+	struct cl *c = closure;
+
+	(void)js;
+	__atomic_fetch_add(&c->st.acks_failed, 1, __ATOMIC_RELAXED);
+	pthread_mutex_lock(&c->retry_lock);
+	if (c->n_retry < CL_RETRY_SLOTS && pae->Msg != NULL) {
+		c->retry[c->n_retry++] = (struct cl_retry){pae->Msg, cl_now_ms()};
+		pae->Msg = NULL; /* ours now */
+	}
+	pthread_mutex_unlock(&c->retry_lock);
+}
+
+/* Logs a failed step with the client's own words, once per step and
+ * status, so a server down for hours does not fill the log. */
+static void step_failed(struct cl *c, const char *step, natsStatus s, jsErrCode je)
+{
+	if (step == c->fail_step && s == c->fail_status)
+		return;
+	c->fail_step = step;
+	c->fail_status = s;
+	CL_LOG(WARNING, "%s: %s (%s, JetStream error %d); retrying every second\n", step,
+	       nats_GetLastError(NULL) ? nats_GetLastError(NULL) : "", natsStatus_GetText(s),
+	       (int)je);
+}
+
+static natsStatus options_set(struct cl *c, natsOptions *o)
+{
+	const struct cfg *cfg = c->cfg;
+	char name[96];
+	bool tls = false;
+	natsStatus s;
+
+	for (unsigned i = 0; i < cfg->cluster.n_servers; i++)
+		tls |= strncmp(cfg->cluster.servers[i], "tls://", 6) == 0;
+	snprintf(name, sizeof(name), "dptrack-%s", c->instance);
+	s = natsOptions_SetServers(o, (const char **)cfg->cluster.servers,
+				   (int)cfg->cluster.n_servers);
+	if (s == NATS_OK)
+		s = natsOptions_SetName(o, name);
+	if (s == NATS_OK)
+		s = natsOptions_SetMaxReconnect(o, -1);
+	if (s == NATS_OK)
+		s = natsOptions_SetReconnectWait(o, 500);
+	if (s == NATS_OK)
+		s = natsOptions_SetReconnectJitter(o, 100, 1000);
+	if (s == NATS_OK)
+		s = natsOptions_SetReconnectBufSize(o, (int)(cfg->cluster.buffer_mb << 20));
+	if (s == NATS_OK)
+		s = natsOptions_SetTimeout(o, cfg->cluster.connect_timeout_ms);
+	if (s == NATS_OK)
+		s = natsOptions_SetPingInterval(o, 1000);
+	if (s == NATS_OK)
+		s = natsOptions_SetMaxPingsOut(o, 2);
+	if (s == NATS_OK)
+		s = natsOptions_SetWriteDeadline(o, 1000);
+	if (s == NATS_OK)
+		s = natsOptions_SetDisconnectedCB(o, on_disconnected, c);
+	if (s == NATS_OK)
+		s = natsOptions_SetReconnectedCB(o, on_reconnected, c);
+	if (s == NATS_OK)
+		s = natsOptions_SetErrorHandler(o, on_async_error, c);
+	if (s == NATS_OK && cfg->cluster.credentials[0] != '\0')
+		s = natsOptions_SetUserCredentialsFromFiles(o, cfg->cluster.credentials, NULL);
+	if (s == NATS_OK && tls)
+		s = natsOptions_SetSecure(o, true);
+	if (s == NATS_OK && cfg->cluster.tls_ca[0] != '\0')
+		s = natsOptions_LoadCATrustedCertificates(o, cfg->cluster.tls_ca);
+	if (s == NATS_OK && cfg->cluster.tls_cert[0] != '\0')
+		s = natsOptions_LoadCertificatesChain(o, cfg->cluster.tls_cert,
+						      cfg->cluster.tls_key);
+	return s;
+}
+
+static bool connect_step(struct cl *c)
+{
+	natsOptions *o = NULL;
+	natsStatus s = natsOptions_Create(&o);
+
+	if (s == NATS_OK)
+		s = options_set(c, o);
+	if (s == NATS_OK)
+		s = natsConnection_Connect(&c->nc, o);
+	natsOptions_Destroy(o);
+	if (s != NATS_OK) {
+		c->nc = NULL;
+		step_failed(c, "connect", s, 0);
+		return false;
+	}
+	char url[256] = "";
+	natsConnection_GetConnectedUrl(c->nc, url, sizeof(url));
+	__atomic_store_n(&c->connected, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&c->st.connects, 1, __ATOMIC_RELAXED);
+	CL_LOG(INFO, "connected to %s\n", url);
+	return true;
+}
+
+static bool js_step(struct cl *c)
+{
+	jsOptions jo;
+	natsStatus s;
+
+	jsOptions_Init(&jo);
+	jo.Wait = CL_API_WAIT_MS;
+	jo.PublishAsync.MaxPending = CL_MAX_PENDING;
+	jo.PublishAsync.StallWait = CL_STALL_MS;
+	jo.PublishAsync.ErrHandler = on_ack_error;
+	jo.PublishAsync.ErrHandlerClosure = c;
+	s = natsConnection_JetStream(&c->js, c->nc, &jo);
+	if (s != NATS_OK) {
+		step_failed(c, "JetStream context", s, 0);
+		c->js = NULL;
+		return false;
+	}
+	return true;
+}
+
+/* The stream of each other site (cluster.sources), as a source of this
+ * site's: reached through that site's JetStream domain, and filtered to
+ * what that site's own instances published, so a record crosses once and
+ * never comes back the way it went. */
+struct cl_sources {
+	jsStreamSource src[CFG_MAX_CLUSTER_SOURCES];
+	jsStreamSource *list[CFG_MAX_CLUSTER_SOURCES];
+	jsExternalStream ext[CFG_MAX_CLUSTER_SOURCES];
+	char api[CFG_MAX_CLUSTER_SOURCES][CFG_CLUSTER_NAME_LEN + 16];
+	char filter[CFG_MAX_CLUSTER_SOURCES][2 * CFG_CLUSTER_NAME_LEN + 16];
+};
+
+static void sources_of(const struct cl *c, struct cl_sources *s)
+{
+	const struct cfg *cfg = c->cfg;
+
+	memset(s, 0, sizeof(*s));
+	for (unsigned i = 0; i < cfg->cluster.n_sources; i++) {
+		const char *site = cfg->cluster.sources[i];
+
+		snprintf(s->api[i], sizeof(s->api[i]), "$JS.%s.API", site);
+		snprintf(s->filter[i], sizeof(s->filter[i]), "%s.peers.%s.>", cfg->cluster.name,
+			 site);
+		s->ext[i].APIPrefix = s->api[i];
+		s->src[i].Name = cfg->cluster.name;
+		s->src[i].FilterSubject = s->filter[i];
+		s->src[i].External = &s->ext[i];
+		s->list[i] = &s->src[i];
+	}
+}
+
+/* The stream, made if missing (only then: a timeout is not "missing"). */
+static bool stream_step(struct cl *c)
+{
+	const struct cfg *cfg = c->cfg;
+	jsStreamInfo *si = NULL;
+	jsErrCode je = 0;
+	natsStatus s = js_GetStreamInfo(&si, c->js, cfg->cluster.name, NULL, &je);
+
+	if (s == NATS_NOT_FOUND) {
+		jsStreamConfig sc;
+		const char *subjects[1] = {c->wildcard};
+		struct cl_sources src;
+
+		jsStreamConfig_Init(&sc);
+		sc.Name = cfg->cluster.name;
+		sc.Subjects = subjects;
+		sc.SubjectsLen = 1;
+		sources_of(c, &src);
+		sc.Sources = src.list;
+		sc.SourcesLen = (int)cfg->cluster.n_sources;
+		sc.MaxAge = (int64_t)cfg->cluster.max_age * 1000000000;
+		sc.Storage = js_FileStorage;
+		sc.Replicas = cfg->cluster.replicas;
+		sc.Duplicates = (int64_t)CL_DUP_WINDOW_S * 1000000000;
+		s = js_AddStream(&si, c->js, &sc, NULL, &je);
+		if (s == NATS_OK)
+			CL_LOG(INFO,
+			       "stream %s created: subjects %s, %u replicas, max age %u s, "
+			       "sourcing %u other sites\n",
+			       cfg->cluster.name, c->wildcard, cfg->cluster.replicas,
+			       cfg->cluster.max_age, cfg->cluster.n_sources);
+		else if (je == JSStreamNameExistErr) /* another instance was first */
+			s = js_GetStreamInfo(&si, c->js, cfg->cluster.name, NULL, &je);
+	}
+	if (s != NATS_OK) {
+		step_failed(c, "stream", s, je);
+		return false;
+	}
+	int64_t age_s = si->Config->MaxAge / 1000000000;
+	if (age_s != 0 && age_s < (int64_t)cfg->tracker.peer_timeout)
+		CL_LOG(WARNING,
+		       "stream %s keeps %" PRId64 " s, less than tracker.peer_timeout (%u s): a "
+		       "restart without a snapshot cannot get back every peer\n",
+		       cfg->cluster.name, age_s, cfg->tracker.peer_timeout);
+	c->sub_last_seq = si->State.LastSeq;
+	jsStreamInfo_Destroy(si);
+	return true;
+}
+
+/* Puts the shared key in force and wakes cl_wait_key. */
+static void key_adopt(struct cl *c, const uint8_t *k)
+{
+	struct connid_key key;
+
+	memcpy(key.k, k, sizeof(key.k));
+	if (memcmp(tr_key(c->tr)->k, key.k, sizeof(key.k)) != 0)
+		tr_key_replace(c->tr, &key);
+	pthread_mutex_lock(&c->key_lock);
+	c->key_state = 1;
+	pthread_cond_broadcast(&c->key_cond);
+	pthread_mutex_unlock(&c->key_lock);
+	CL_LOG(INFO, "connection-ID key shared through bucket %s\n", c->bucket);
+}
+
+/* The key: created at random by the first instance (kvStore_Create fails
+ * for every later one, which then reads it). */
+static bool key_step(struct cl *c)
+{
+	const struct cfg *cfg = c->cfg;
+	kvStore *kv = NULL;
+	kvEntry *e = NULL;
+	uint8_t k[TR_CONNID_KEY_LEN];
+	uint64_t rev;
+	natsStatus s = js_KeyValue(&kv, c->js, c->bucket);
+
+	if (s == NATS_NOT_FOUND) {
+		kvConfig kc;
+
+		kvConfig_Init(&kc);
+		kc.Bucket = c->bucket;
+		kc.History = 1;
+		kc.Replicas = (int)cfg->cluster.replicas;
+		kc.StorageType = js_FileStorage;
+		s = js_CreateKeyValue(&kv, c->js, &kc);
+	}
+	if (s != NATS_OK) {
+		step_failed(c, "key-value bucket", s, 0);
+		return false;
+	}
+	randombytes_buf(k, sizeof(k));
+	if (kvStore_Create(&rev, kv, CL_KEY_NAME, k, sizeof(k)) != NATS_OK) {
+		s = kvStore_Get(&e, kv, CL_KEY_NAME);
+		if (s == NATS_OK && kvEntry_ValueLen(e) != (int)sizeof(k)) {
+			CL_LOG(ERR, "bucket %s: key %s holds %d bytes, not %zu: not used\n",
+			       c->bucket, CL_KEY_NAME, kvEntry_ValueLen(e), sizeof(k));
+			s = NATS_ERR;
+		}
+		if (s == NATS_OK)
+			memcpy(k, kvEntry_Value(e), sizeof(k));
+		kvEntry_Destroy(e);
+	}
+	kvStore_Destroy(kv);
+	if (s != NATS_OK) {
+		step_failed(c, "connection-ID key", s, 0);
+		return false;
+	}
+	key_adopt(c, k);
+	return true;
+}
+
+/*
+ * The stream sequence of the first record at or after unix second t, for
+ * a start by time; 0 when the stream holds none (start after its end).
+ *
+ * The ordered consumer itself always starts by sequence: libnats 3.4, when
+ * it makes an ordered consumer anew (after missed heartbeats, a restarted
+ * server), keeps the first one's start time beside the new start sequence,
+ * which the server refuses, so a consumer started by time never recovers.
+ * A short-lived one started by time tells the sequence instead. The start
+ * time is a whole second: libnats 3.4 writes the fraction of a second
+ * without its leading zeros, so below 100 ms it would ask for a later time.
+ */
+static int first_seq_since(struct cl *c, uint64_t t, uint64_t *seq)
+{
+	natsSubscription *sub = NULL;
+	jsConsumerInfo *ci = NULL;
+	natsMsg *m = NULL;
+	jsSubOptions so;
+	jsErrCode je = 0;
+	natsStatus s;
+
+	*seq = 0;
+	jsSubOptions_Init(&so);
+	so.Ordered = true;
+	so.Config.DeliverPolicy = js_DeliverByStartTime;
+	so.Config.OptStartTime = (int64_t)t * 1000000000;
+	s = js_SubscribeSync(&sub, c->js, c->wildcard, NULL, &so, &je);
+	if (s == NATS_OK)
+		s = natsSubscription_GetConsumerInfo(&ci, sub, NULL, &je);
+	if (s == NATS_OK && ci->NumPending + ci->NumAckPending + ci->Delivered.Stream != 0)
+		s = natsSubscription_NextMsg(&m, sub, CL_API_WAIT_MS);
+	if (s == NATS_OK && m != NULL) {
+		jsMsgMetaData *md = NULL;
+
+		s = natsMsg_GetMetaData(&md, m);
+		if (s == NATS_OK)
+			*seq = md->Sequence.Stream;
+		jsMsgMetaData_Destroy(md);
+	}
+	natsMsg_Destroy(m);
+	jsConsumerInfo_Destroy(ci);
+	if (sub != NULL) {
+		natsSubscription_Unsubscribe(sub);
+		natsSubscription_Destroy(sub);
+	}
+	if (s != NATS_OK) {
+		step_failed(c, "finding the start of the replay", s, je);
+		return -1;
+	}
+	return 0;
+}
+
+/* The ordered consumer of every instance's subjects: after the sequence
+ * applied last (this process's, or the snapshot's), or from peer_timeout
+ * ago. */
+static bool consumer_step(struct cl *c)
+{
+	uint64_t applied = __atomic_load_n(&c->applied_seq, __ATOMIC_RELAXED);
+	jsSubOptions so;
+	jsErrCode je = 0;
+	natsStatus s;
+
+	if (applied == 0)
+		applied = c->resume_seq;
+	if (applied > c->sub_last_seq) {
+		CL_LOG(WARNING,
+		       "the stream ends at %" PRIu64 ", before the %" PRIu64
+		       " applied last: it was made anew; replaying by time\n",
+		       c->sub_last_seq, applied);
+		applied = 0;
+	}
+	uint64_t start = applied + 1, since = 0;
+	if (applied == 0) {
+		since = cl_now_ms() / 1000 - c->cfg->tracker.peer_timeout;
+		if (first_seq_since(c, since, &start) != 0)
+			return false;
+		if (start == 0) /* nothing to replay: from the next record on */
+			start = c->sub_last_seq + 1;
+		applied = start - 1;
+	}
+	jsSubOptions_Init(&so);
+	so.Ordered = true;
+	so.Config.Heartbeat = 1000000000; /* a lost consumer is found in seconds */
+	so.Config.DeliverPolicy = js_DeliverByStartSequence;
+	so.Config.OptStartSeq = start;
+	s = js_SubscribeSync(&c->sub, c->js, c->wildcard, NULL, &so, &je);
+	if (s != NATS_OK) {
+		c->sub = NULL;
+		step_failed(c, "consumer", s, je);
+		return false;
+	}
+	/* Room for the backlog a snapshot's pause lets pile up. */
+	natsSubscription_SetPendingLimits(c->sub, 1 << 20, 256 << 20);
+	__atomic_store_n(&c->applied_seq, applied, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->catching_up, c->sub_last_seq > applied, __ATOMIC_RELAXED);
+	if (since != 0)
+		CL_LOG(INFO,
+		       "consuming %s from sequence %" PRIu64 " (the first of unix time %" PRIu64
+		       ", peer_timeout ago); the stream holds up to %" PRIu64 "\n",
+		       c->wildcard, start, since, c->sub_last_seq);
+	else
+		CL_LOG(INFO,
+		       "consuming %s from sequence %" PRIu64 "; the stream holds up to %" PRIu64
+		       "\n",
+		       c->wildcard, start, c->sub_last_seq);
+	return true;
+}
+
+bool cl_nats_setup(struct cl *c)
+{
+	if (c->nc == NULL && !connect_step(c))
+		return false;
+	if (c->js == NULL && !js_step(c))
+		return false;
+	if (!stream_step(c))
+		return false;
+	if (__atomic_load_n(&c->key_state, __ATOMIC_ACQUIRE) == 0 && !key_step(c))
+		return false;
+	if (c->sub == NULL && !consumer_step(c))
+		return false;
+	return true;
+}
+
+void cl_nats_close(struct cl *c)
+{
+	if (c->sub != NULL) {
+		natsSubscription_Unsubscribe(c->sub); /* deletes the ephemeral consumer */
+		natsSubscription_Destroy(c->sub);
+	}
+	c->sub = NULL;
+	jsCtx_Destroy(c->js);
+	c->js = NULL;
+	if (c->nc != NULL) {
+		natsConnection_Close(c->nc);
+		natsConnection_Destroy(c->nc);
+	}
+	c->nc = NULL;
+	c->ready = false;
+	c->fail_step = NULL;
+}

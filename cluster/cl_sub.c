@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * cl_sub.c - the sync thread's consuming half: batches from the stream,
+ * in stream order, into the table (tr_sync_apply).
+ *
+ * A batch from the network is untrusted: sync_batch_parse checks all of it
+ * before a record is applied, and one that fails is counted and skipped.
+ * Each batch is applied under apply_lock and its stream sequence recorded
+ * after, so a snapshot taken under the lock holds exactly the batches up
+ * to the sequence it records. This instance's own batches come back too:
+ * only their completions are counted then (tr_sync_apply, own).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cl_internal.h"
+#include "core/ptab.h"
+
+/* Messages applied per turn at most, so publishing keeps its pace. */
+#define CL_MSGS_PER_TURN 64
+
+/* Looks up (instance, epoch) among the origins seen, making room for it
+ * (the least recently used goes) if new. */
+static struct cl_origin *origin_of(struct cl *c, const struct sync_batch_hdr *h)
+{
+	struct cl_origin *o = NULL, *lru = &c->origins[0];
+
+	for (unsigned i = 0; i < CL_ORIGINS && o == NULL; i++) {
+		struct cl_origin *x = &c->origins[i];
+
+		if (x->epoch == h->epoch && strcmp(x->instance, h->instance) == 0)
+			o = x;
+		else if (x->used < lru->used)
+			lru = x;
+	}
+	if (o == NULL) {
+		o = lru;
+		memcpy(o->instance, h->instance, sizeof(o->instance));
+		o->epoch = h->epoch;
+		o->seq = 0;
+	}
+	o->used = ++c->origin_clock;
+	return o;
+}
+
+/* Applies the records of a parsed batch (apply_lock held). */
+static void apply_records(struct cl *c, struct sync_batch_iter *it, bool own, bool lag)
+{
+	static const enum cl_drop drop_of[TR_SYNC_RESULT_N] = {
+	    [TR_SYNC_STALE] = CL_DROP_STALE,
+	    [TR_SYNC_REFUSED_ACL] = CL_DROP_NOT_ALLOWED,
+	    [TR_SYNC_REFUSED] = CL_DROP_REFUSED,
+	};
+	uint64_t now = cl_now_ms(), applied = 0;
+	struct sync_rec r;
+
+	while (sync_batch_next(it, &r)) {
+		enum tr_sync_result res = tr_sync_apply(c->tr, &r, own, now / 1000);
+
+		if (res != TR_SYNC_APPLIED) {
+			__atomic_fetch_add(&c->st.drops[drop_of[res]], 1, __ATOMIC_RELAXED);
+			continue;
+		}
+		applied++;
+		if (lag && !own)
+			cl_lag_add(c, now > r.ms ? now - r.ms : 0, now);
+	}
+	if (!own)
+		__atomic_fetch_add(&c->st.records_applied, applied, __ATOMIC_RELAXED);
+}
+
+/* One message: its stream sequence, then its batch. */
+static void apply_msg(struct cl *c, natsMsg *m)
+{
+	jsMsgMetaData *md = NULL;
+	uint64_t seq, left;
+	struct sync_batch_hdr h;
+	struct sync_batch_iter it;
+
+	if (natsMsg_GetMetaData(&md, m) != NATS_OK)
+		return; /* not from JetStream: nothing to order it by */
+	seq = md->Sequence.Stream;
+	left = md->NumPending;
+	jsMsgMetaData_Destroy(md);
+	if (seq <= __atomic_load_n(&c->applied_seq, __ATOMIC_RELAXED))
+		return; /* delivered again after a consumer reset */
+
+	enum sync_err e = sync_batch_parse((const uint8_t *)natsMsg_GetData(m),
+					   (size_t)natsMsg_GetDataLength(m), &h, &it);
+	bool own = e == SYNC_OK && h.epoch == c->epoch && strcmp(h.instance, c->instance) == 0;
+	bool catching = __atomic_load_n(&c->catching_up, __ATOMIC_RELAXED);
+
+	pthread_mutex_lock(&c->apply_lock);
+	if (e != SYNC_OK) {
+		__atomic_fetch_add(&c->st.drops[CL_DROP_BAD_BATCH], 1, __ATOMIC_RELAXED);
+		CL_LOG(WARNING, "stream sequence %" PRIu64 " (subject %s): batch refused: %s\n",
+		       seq, natsMsg_GetSubject(m), sync_err_name(e));
+	} else if (own) {
+		apply_records(c, &it, true, false);
+		__atomic_fetch_add(&c->st.own_batches, 1, __ATOMIC_RELAXED);
+	} else {
+		struct cl_origin *o = origin_of(c, &h);
+
+		if (h.seq <= o->seq) {
+			__atomic_fetch_add(&c->st.duplicate_batches, 1, __ATOMIC_RELAXED);
+		} else {
+			o->seq = h.seq;
+			apply_records(c, &it, false, !catching);
+			__atomic_fetch_add(&c->st.batches_applied, 1, __ATOMIC_RELAXED);
+		}
+	}
+	__atomic_store_n(&c->applied_seq, seq, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&c->apply_lock);
+	if (catching && (left == 0 || seq >= c->sub_last_seq)) {
+		__atomic_store_n(&c->catching_up, 0, __ATOMIC_RELAXED);
+		CL_LOG(INFO, "caught up at stream sequence %" PRIu64 "\n", seq);
+	}
+}
+
+/* Catching up with nothing delivered (what the stream held is all older
+ * than the start): once the consumer has nothing pending, it is done. At
+ * most once a second: it asks the server. */
+static void idle_check(struct cl *c)
+{
+	jsConsumerInfo *ci = NULL;
+	jsErrCode je = 0;
+	uint64_t now = cl_now_ms();
+	int msgs = 0, bytes = 0;
+
+	if (now < c->idle_check_ms)
+		return;
+	c->idle_check_ms = now + 1000;
+	ptab_reader_offline(c->tr->ptab);
+	natsStatus s = natsSubscription_GetConsumerInfo(&ci, c->sub, NULL, &je);
+	ptab_reader_online(c->tr->ptab);
+	if (s == NATS_OK && ci->NumPending == 0 &&
+	    natsSubscription_GetPending(c->sub, &msgs, &bytes) == NATS_OK && msgs == 0) {
+		__atomic_store_n(&c->catching_up, 0, __ATOMIC_RELAXED);
+		CL_LOG(INFO, "caught up: nothing left to replay\n");
+	}
+	jsConsumerInfo_Destroy(ci);
+}
+
+/* A consumer that keeps failing for this long (its stream deleted, say)
+ * is dropped, and set up again from the sequence applied last. */
+#define CL_SUB_FAIL_MS 10000
+
+void cl_sub_turn(struct cl *c, int64_t wait_ms)
+{
+	for (int n = 0; n < CL_MSGS_PER_TURN; n++) {
+		natsMsg *m = NULL;
+		int64_t w = n == 0 ? wait_ms : 0;
+
+		if (w > 0)
+			ptab_reader_offline(c->tr->ptab);
+		natsStatus s = natsSubscription_NextMsg(&m, c->sub, w);
+		if (w > 0)
+			ptab_reader_online(c->tr->ptab);
+		if (s == NATS_OK) {
+			c->sub_fail_ms = 0;
+			apply_msg(c, m);
+			natsMsg_Destroy(m);
+			continue;
+		}
+		if (s == NATS_TIMEOUT) {
+			c->sub_fail_ms = 0;
+			if (__atomic_load_n(&c->catching_up, __ATOMIC_RELAXED))
+				idle_check(c);
+			break;
+		}
+		/* The ordered consumer mends itself after a leader or node is
+		 * lost; one that stays broken is made anew. */
+		uint64_t now = cl_now_ms();
+		if (c->sub_fail_ms == 0) {
+			c->sub_fail_ms = now;
+			CL_LOG(WARNING, "consumer: %s\n", natsStatus_GetText(s));
+		} else if (now - c->sub_fail_ms >= CL_SUB_FAIL_MS) {
+			CL_LOG(WARNING, "consumer failing for %u s (%s): setting it up again\n",
+			       CL_SUB_FAIL_MS / 1000, natsStatus_GetText(s));
+			natsSubscription_Destroy(c->sub);
+			c->sub = NULL;
+			c->ready = false;
+			c->sub_fail_ms = 0;
+		}
+		break;
+	}
+}

@@ -213,6 +213,8 @@ static void sources_of(const struct cl *c, struct cl_sources *s)
 		snprintf(s->filter[i], sizeof(s->filter[i]), "%s.peers.%s.>", cfg->cluster.name,
 			 site);
 		s->ext[i].APIPrefix = s->api[i];
+		s->ext[i].DeliverPrefix =
+		    ""; /* the same account: none (libnats 3.4 needs a string) */
 		s->src[i].Name = cfg->cluster.name;
 		s->src[i].FilterSubject = s->filter[i];
 		s->src[i].External = &s->ext[i];

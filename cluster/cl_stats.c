@@ -8,6 +8,7 @@
  * window of CL_LAG_WINDOW_MS, from which p50 and p99 are read, interpolated
  * within their bucket; records replayed while catching up are left out.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -67,6 +68,8 @@ void cl_lag_add(struct cl *c, uint64_t lag_ms, uint64_t now_ms)
 	while (b < CL_LAG_BUCKETS && lag_ms > lag_le[b])
 		b++;
 	c->lag_window[b]++;
+	__atomic_store_n(&c->st.lag[b], c->st.lag[b] + 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->st.lag_ms_sum, c->st.lag_ms_sum + lag_ms, __ATOMIC_RELAXED);
 }
 
 static uint64_t ld(const uint64_t *v)
@@ -166,6 +169,34 @@ static void each_drop(const struct cl *c, tr_metric_fn fn, void *arg)
 	}
 }
 
+/* The lag histogram as Prometheus buckets (cumulative, in ms), so any
+ * interval's quantiles come from two samples (histogram_quantile). */
+static void each_lag(const struct cl *c, tr_metric_fn fn, void *arg)
+{
+	static const char help[] =
+	    "Records applied with a replication lag of at most le ms (announce at its origin "
+	    "to applied here), cumulative";
+	char labels[32], key[48];
+	uint64_t sum = 0;
+
+	for (unsigned b = 0; b <= CL_LAG_BUCKETS; b++) {
+		sum += ld(&c->st.lag[b]);
+		if (b < CL_LAG_BUCKETS) {
+			snprintf(labels, sizeof(labels), "le=\"%" PRIu64 "\"", lag_le[b]);
+			snprintf(key, sizeof(key), "cluster_lag_le_%" PRIu64 "ms", lag_le[b]);
+		} else {
+			snprintf(labels, sizeof(labels), "le=\"+Inf\"");
+			snprintf(key, sizeof(key), "cluster_lag_le_inf");
+		}
+		emit(fn, arg, "cluster_lag_milliseconds_bucket", help, TR_METRIC_COUNTER, labels,
+		     key, sum);
+	}
+	emit(fn, arg, "cluster_lag_milliseconds_count", "Records applied with a lag measured",
+	     TR_METRIC_COUNTER, NULL, "cluster_lag_count", sum);
+	emit(fn, arg, "cluster_lag_milliseconds_sum", "Their lags added up, ms", TR_METRIC_COUNTER,
+	     NULL, "cluster_lag_sum_ms", ld(&c->st.lag_ms_sum));
+}
+
 void cl_metrics(const struct cl *c, tr_metric_fn fn, void *arg)
 {
 	if (c == NULL)
@@ -173,4 +204,5 @@ void cl_metrics(const struct cl *c, tr_metric_fn fn, void *arg)
 	each_state(c, fn, arg);
 	each_count(c, fn, arg);
 	each_drop(c, fn, arg);
+	each_lag(c, fn, arg);
 }

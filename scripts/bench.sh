@@ -21,9 +21,15 @@
 #   large  dptrack only: bytes per peer in large swarms, IPv4 then IPv6, the
 #          same two prefills of --large-torrents and --large-peers on a
 #          Zipf 0.5 curve (1,000 torrents, 10M peers: swarms of ~5k to ~160k).
+#   cluster dptrack only: the UDP workload again with the cluster on (one
+#          nats-server with JetStream on loopback, replicas 1), beside the
+#          run with it off: replies/s and cycles per reply, and their ratio;
+#          the prefill's records (every peer new) published by the loaded
+#          instance's sync thread and applied by a second instance (no
+#          traffic of its own), per second, and the replication lag to it.
 #
 # Usage: sudo scripts/bench.sh [--tiny] [--check] [--build-dir DIR] [--no-build]
-#            [--skip udp,http,memory,large,opentracker] [--cpus A,B]
+#            [--skip udp,http,memory,large,cluster,opentracker] [--cpus A,B]
 #            [--duration S] [--torrents N] [--peers N] [--window N]
 #            [--mem-torrents N] [--mem-peers N] [--large-torrents N]
 #            [--large-peers N] [--v6 PCT] [--profile]
@@ -160,8 +166,10 @@ restore_rmem() {
 cleanup() {
 	[ -z "$prof_pid" ] || kill -TERM "$prof_pid" 2>/dev/null || true
 	stop_tracker
+	stop_cluster
 	restore_rmem
-	rm -rf "$tmp" "/var/run/dpdk/$tr_prefix" "/var/run/dpdk/$gen_prefix"
+	rm -rf "$tmp" "/var/run/dpdk/$tr_prefix" "/var/run/dpdk/$gen_prefix" \
+		"/var/run/dpdk/$tr_prefix-b"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -199,7 +207,9 @@ connects=(--torrents "$torrents" --peers "$peers" --window "$window" --duration 
 
 # --- dptrack ------------------------------------------------------------------
 # start_dptrack MEMORY_MB: dptrack on CPU tcpu, memif server, HTTP on
-# 127.0.0.1:http_port; waits until it serves.
+# 127.0.0.1:http_port; waits until it serves. $extra_yaml (if set) is
+# appended to its configuration.
+extra_yaml=
 start_dptrack() {
 	local mb=$1 i swarms
 	# The table's hash is sized for max_swarms up front: twice the most
@@ -227,6 +237,7 @@ http:
   listen: ["127.0.0.1:$http_port"]
   max_connections: 10000
 stats: { allow: ["127.0.0.0/8"] }
+$extra_yaml
 EOF
 	: >"$tmp/dptrack.out"
 	"$dptrack" -c "$tmp/dptrack.yaml" >"$tmp/dptrack.out" 2>&1 &
@@ -314,9 +325,11 @@ profile_end() {
 }
 
 # dptrack's metric NAME from /metrics (the unlabelled sample, or the sum).
-dpt_metric() {
-	curl -s "http://127.0.0.1:$http_port/metrics" |
-		awk -v n="dptrack_$1" '$1 == n || index($1, n "{") == 1 { s += $2 } END { print s + 0 }'
+dpt_metric() { dpt_metric_at "$http_port" "$1"; }
+# dpt_metric_at PORT NAME: the same from the dptrack whose HTTP is on PORT.
+dpt_metric_at() {
+	curl -s "http://127.0.0.1:$1/metrics" |
+		awk -v n="dptrack_$2" '$1 == n || index($1, n "{") == 1 { s += $2 } END { print s + 0 }'
 }
 
 # wrk_run URL: announces for the duration on CPU gcpu; sets $wrk_rps.
@@ -470,6 +483,153 @@ if ! skipped large; then
 	done
 fi
 
+# --- the cluster ------------------------------------------------------------------
+# One nats-server with JetStream on loopback (store in $tmp), and a second
+# dptrack, B, with no traffic of its own (a net_null port, its lcore asleep
+# on the generator's CPU), that only applies what the loaded one publishes.
+nats_port=$((30000 + $$ % 20000))
+http_port_b=$((http_port + 1))
+nats_pid= trb_pid=
+stop_cluster() {
+	local p
+	for p in $trb_pid $nats_pid; do
+		kill -TERM "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	trb_pid= nats_pid=
+}
+cluster_yaml() {
+	echo "cluster: { enabled: true, servers: [\"nats://127.0.0.1:$nats_port\"], instance: $1, replicas: 1 }"
+}
+start_cluster() {
+	local i
+	mkdir -p "$tmp/nats"
+	nats-server -a 127.0.0.1 -p "$nats_port" -js -sd "$tmp/nats" >"$tmp/nats.out" 2>&1 &
+	nats_pid=$!
+	for ((i = 0; i < 100; i++)); do
+		grep -q "Server is ready" "$tmp/nats.out" && break
+		kill -0 "$nats_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	grep -q "Server is ready" "$tmp/nats.out" || { cat "$tmp/nats.out"; die "nats-server did not start"; }
+	cat >"$tmp/dptrack-b.yaml" <<EOF
+log: { level: info }
+tracker: { max_swarms: $(((mem_torrents > torrents ? mem_torrents : torrents) * 2)), max_peers_per_swarm: 100000000, memory_mb: 2048 }
+dpdk:
+  eal_args: ["--no-huge", "-m", "2560", "--no-pci", "-l", "$gcpu", "--file-prefix", "$tr_prefix-b",
+             "--vdev", "net_null0"]
+  ports: [ { device: net_null0, ipv4: 198.18.9.2/24 } ]
+  idle_sleep_us: 1000
+http: { listen: ["127.0.0.1:$http_port_b"] }
+stats: { allow: ["127.0.0.0/8"] }
+$(cluster_yaml bench-b)
+EOF
+	"$dptrack" -c "$tmp/dptrack-b.yaml" >"$tmp/dptrack-b.out" 2>&1 &
+	trb_pid=$!
+	for ((i = 0; i < 300; i++)); do
+		grep -q "serving on" "$tmp/dptrack-b.out" && return 0
+		kill -0 "$trb_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$tmp/dptrack-b.out"
+	die "the second dptrack did not start"
+}
+# cl_sample FILE: "seconds published(A) applied(B) dropped(A)" into FILE,
+# B's lag histogram ("LE COUNT" lines, cumulative) into FILE.lag.
+cl_sample() {
+	echo "$(date +%s.%N) $(dpt_metric cluster_records_published_total)" \
+		"$(dpt_metric_at "$http_port_b" cluster_records_applied_total)" \
+		"$(dpt_metric cluster_drops_total)" >"$1"
+	curl -s "http://127.0.0.1:$http_port_b/metrics" | awk -F'[" ]' \
+		'/^dptrack_cluster_lag_milliseconds_bucket/ { print ($2 == "+Inf" ? 1e12 : $2), $NF }' >"$1.lag"
+}
+# lag_quantile Q BEFORE AFTER: the Q-quantile (ms) of the lags applied
+# between two cl_sample histograms, linear within its bucket, as
+# Prometheus' histogram_quantile; "-" when none.
+lag_quantile() {
+	paste -d' ' "$2" "$3" | awk -v q="$1" '{ le[NR] = $1; n[NR] = $4 - $2 }
+		END { tot = n[NR]; if (tot <= 0) { print "-"; exit }
+			want = q * tot; prev = 0; lo = 0
+			for (i = 1; i <= NR; i++) {
+				if (n[i] >= want) {
+					if (le[i] >= 1e12) { printf "%.1f\n", lo; exit }
+					c = n[i] - prev
+					printf "%.1f\n", lo + (le[i] - lo) * (c > 0 ? (want - prev) / c : 1); exit }
+				prev = n[i]; lo = le[i] } }'
+}
+udp_cl='' cpr_cl='' cl_pub_rps='' cl_apply_rps='' cl_lag50='' cl_lag99='' cl_dropped=''
+if ! skipped cluster; then
+	echo "== dptrack: the UDP workload with the cluster on (nats-server on loopback, replicas 1)"
+	start_cluster
+	extra_yaml=$(cluster_yaml bench-a)
+	start_dptrack 2048
+	extra_yaml=
+	cl_sample "$tmp/cl.0"
+	(
+		for ((i = 0; i < 6000; i++)); do
+			if grep -q '^prefill:' "$tmp/load.out" 2>/dev/null; then
+				cl_sample "$tmp/cl.1"
+				exit 0
+			fi
+			sleep 0.05
+		done
+	) &
+	cl_sampler=$!
+	dpt_udp "dptrack udp, cluster on" "${workload[@]}"
+	wait "$cl_sampler" || true
+	udp_cl=$dpt_rps cpr_cl=$dpt_cpr
+	# B, following live, applies what A published: wait (at most 120 s)
+	# until it has it all; its lag histogram covers the whole run.
+	for ((i = 0; i < 1200; i++)); do
+		cl_sample "$tmp/cl.2"
+		read -r _ pub app _ <"$tmp/cl.2"
+		[ "$app" -ge "$pub" ] && break
+		sleep 0.1
+	done
+	read -r t0 p0 a0 _ <"$tmp/cl.0"
+	read -r t1 p1 _ _ <"$tmp/cl.1" 2>/dev/null || { t1=$t0 p1=$p0; }
+	read -r _ p2 a2 cl_dropped <"$tmp/cl.2"
+	cl_pub_rps=$(awk -v t0="$t0" -v t1="$t1" -v p0="$p0" -v p1="$p1" \
+		'BEGIN { printf "%.0f", (t1 > t0 ? (p1 - p0) / (t1 - t0) : 0) }')
+	cl_lag50=$(lag_quantile 0.50 "$tmp/cl.0.lag" "$tmp/cl.2.lag")
+	cl_lag99=$(lag_quantile 0.99 "$tmp/cl.0.lag" "$tmp/cl.2.lag")
+	echo "    prefill: $((p1 - p0)) records published in" \
+		"$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s ($cl_pub_rps/s);" \
+		"the live second instance applied $((a2 - a0)) of $((p2 - p0)), lag p50 $cl_lag50 ms," \
+		"p99 $cl_lag99 ms; records dropped $cl_dropped"
+	[ "$check" = 0 ] || [ "$a2" -ge "$p2" ] || fail "cluster: the second instance applied $a2 of $p2 records"
+	# A fresh B replays the stream from peer_timeout ago: its apply rate
+	# with a backlog, until it says it has caught up (at most 300 s).
+	kill -TERM "$trb_pid" 2>/dev/null || true
+	wait "$trb_pid" 2>/dev/null || true
+	rm -rf "/var/run/dpdk/$tr_prefix-b"
+	b0=$(date +%s.%N)
+	"$dptrack" -c "$tmp/dptrack-b.yaml" >"$tmp/dptrack-b.out" 2>&1 &
+	trb_pid=$!
+	caught=
+	for ((i = 0; i < 3000; i++)); do
+		sleep 0.1
+		grep -q "caught up" "$tmp/dptrack-b.out" && { caught=$(date +%s.%N); break; }
+		kill -0 "$trb_pid" 2>/dev/null || break
+	done
+	for ((i = 0; i < 100; i++)); do # /metrics answers once HTTP is up
+		grep -q "serving on" "$tmp/dptrack-b.out" && break
+		sleep 0.1
+	done
+	if [ -n "$caught" ]; then
+		a3=$(dpt_metric_at "$http_port_b" cluster_records_applied_total)
+		cl_apply_rps=$(awk -v a="$a3" -v t0="$b0" -v t1="$caught" \
+			'BEGIN { printf "%.0f", (t1 > t0 ? a / (t1 - t0) : 0) }')
+		echo "    a fresh second instance replayed $a3 records and caught up" \
+			"$(awk -v a="$b0" -v b="$caught" 'BEGIN { printf "%.1f", b - a }') s after it" \
+			"started: $cl_apply_rps/s, start-up included"
+	else
+		fail "cluster: a fresh second instance did not catch up within 300 s"
+	fi
+	stop_tracker
+	stop_cluster
+fi
+
 # --- opentracker ----------------------------------------------------------------
 # start_ot HASHFILE: opentracker on CPU tcpu, UDP and TCP on 127.0.0.1:ot_port,
 # chrooted into $tmp/ot with HASHFILE as its whitelist; waits until an
@@ -553,6 +713,11 @@ printf "  %-34s %14s %14s\n" "bytes per peer" "${mem_dpt_peer:--}" "${mem_ot_pee
 printf "  %-34s %14s %14s\n" "bytes per torrent" "${mem_dpt_torrent:--}" "${mem_ot_torrent:--}"
 printf "  %-34s %14s\n" "bytes per peer, large swarms IPv4" "${mem_dpt_large4:--}"
 printf "  %-34s %14s\n" "bytes per peer, large swarms IPv6" "${mem_dpt_large6:--}"
+printf "  %-34s %14s %14s %8s\n" "UDP replies/s, cluster on / off" "${udp_cl:--}" "${udp_dpt:--}" "$(ratio "$udp_cl" "$udp_dpt")"
+printf "  %-34s %14s %14s\n" "  busy cycles per reply, on / off" "${cpr_cl:--}" "${cpr_dpt:--}"
+printf "  %-34s %14s\n" "cluster records published/s" "${cl_pub_rps:--}"
+printf "  %-34s %14s\n" "cluster records applied/s" "${cl_apply_rps:--}"
+printf "  %-34s %14s\n" "cluster lag p50 / p99, ms" "${cl_lag50:--} / ${cl_lag99:--}"
 echo "BENCH udp_dptrack_rps=${udp_dpt:--} udp_opentracker_rps=${udp_ot:--}" \
 	"udp_ratio=$(ratio "$udp_dpt" "$udp_ot") udp_dptrack_busy_pct=${busy_dpt:--}" \
 	"udp_dptrack_cycles_per_reply=${cpr_dpt:--}" \
@@ -563,5 +728,9 @@ echo "BENCH udp_dptrack_rps=${udp_dpt:--} udp_opentracker_rps=${udp_ot:--}" \
 	"http_opentracker_rps=${http_ot:--} http_ratio=$(ratio "$http_dpt" "$http_ot")" \
 	"dptrack_bytes_per_peer=${mem_dpt_peer:--} dptrack_bytes_per_torrent=${mem_dpt_torrent:--}" \
 	"opentracker_bytes_per_peer=${mem_ot_peer:--} opentracker_bytes_per_torrent=${mem_ot_torrent:--}" \
-	"dptrack_bytes_per_peer_large4=${mem_dpt_large4:--} dptrack_bytes_per_peer_large6=${mem_dpt_large6:--}"
+	"dptrack_bytes_per_peer_large4=${mem_dpt_large4:--} dptrack_bytes_per_peer_large6=${mem_dpt_large6:--}" \
+	"udp_cluster_rps=${udp_cl:--} udp_cluster_ratio=$(ratio "$udp_cl" "$udp_dpt")" \
+	"udp_cluster_cycles_per_reply=${cpr_cl:--} cluster_published_rps=${cl_pub_rps:--}" \
+	"cluster_applied_rps=${cl_apply_rps:--} cluster_lag_p50_ms=${cl_lag50:--}" \
+	"cluster_lag_p99_ms=${cl_lag99:--} cluster_dropped=${cl_dropped:--}"
 exit $failed

@@ -501,17 +501,25 @@ stop_cluster() {
 cluster_yaml() {
 	echo "cluster: { enabled: true, servers: [\"nats://127.0.0.1:$nats_port\"], instance: $1, replicas: 1 }"
 }
-start_cluster() {
+# nats-server on the generator's CPU: the tracker's lcore keeps its own.
+start_nats() {
 	local i
 	mkdir -p "$tmp/nats"
-	nats-server -a 127.0.0.1 -p "$nats_port" -js -sd "$tmp/nats" >"$tmp/nats.out" 2>&1 &
+	taskset -c "$gcpu" nats-server -a 127.0.0.1 -p "$nats_port" -js -sd "$tmp/nats" \
+		>"$tmp/nats.out" 2>&1 &
 	nats_pid=$!
 	for ((i = 0; i < 100; i++)); do
-		grep -q "Server is ready" "$tmp/nats.out" && break
+		grep -q "Server is ready" "$tmp/nats.out" && return 0
 		kill -0 "$nats_pid" 2>/dev/null || break
 		sleep 0.1
 	done
-	grep -q "Server is ready" "$tmp/nats.out" || { cat "$tmp/nats.out"; die "nats-server did not start"; }
+	cat "$tmp/nats.out"
+	die "nats-server did not start"
+}
+# start_b: the second instance, fresh; sets b_started (seconds) and waits
+# until it serves.
+start_b() {
+	local i
 	cat >"$tmp/dptrack-b.yaml" <<EOF
 log: { level: info }
 tracker: { max_swarms: $(((mem_torrents > torrents ? mem_torrents : torrents) * 2)), max_peers_per_swarm: 100000000, memory_mb: 2048 }
@@ -524,6 +532,8 @@ http: { listen: ["127.0.0.1:$http_port_b"] }
 stats: { allow: ["127.0.0.0/8"] }
 $(cluster_yaml bench-b)
 EOF
+	rm -rf "/var/run/dpdk/$tr_prefix-b"
+	b_started=$(date +%s.%N)
 	"$dptrack" -c "$tmp/dptrack-b.yaml" >"$tmp/dptrack-b.out" 2>&1 &
 	trb_pid=$!
 	for ((i = 0; i < 300; i++)); do
@@ -558,74 +568,84 @@ lag_quantile() {
 				prev = n[i]; lo = le[i] } }'
 }
 udp_cl='' cpr_cl='' cl_pub_rps='' cl_apply_rps='' cl_lag50='' cl_lag99='' cl_dropped=''
+busy_cl='' cl_caught=''
 if ! skipped cluster; then
+	# 1. The prefill with the cluster on (A publishes to a nats-server on
+	#    the generator's CPU; its sync thread, an EAL control thread, runs
+	#    there too): every peer is new, so every announce is a record; what
+	#    the sync thread publishes per second, the rest dropped and counted.
 	echo "== dptrack: the UDP workload with the cluster on (nats-server on loopback, replicas 1)"
-	start_cluster
+	start_nats
 	extra_yaml=$(cluster_yaml bench-a)
 	start_dptrack 2048
 	extra_yaml=
-	cl_sample "$tmp/cl.0"
-	(
-		for ((i = 0; i < 6000; i++)); do
-			if grep -q '^prefill:' "$tmp/load.out" 2>/dev/null; then
-				cl_sample "$tmp/cl.1"
-				exit 0
-			fi
-			sleep 0.05
-		done
-	) &
-	cl_sampler=$!
-	dpt_udp "dptrack udp, cluster on" "${workload[@]}"
-	wait "$cl_sampler" || true
-	udp_cl=$dpt_rps cpr_cl=$dpt_cpr
-	# B, following live, applies what A published: wait (at most 120 s)
-	# until it has it all; its lag histogram covers the whole run.
-	for ((i = 0; i < 1200; i++)); do
-		cl_sample "$tmp/cl.2"
-		read -r _ pub app _ <"$tmp/cl.2"
-		[ "$app" -ge "$pub" ] && break
-		sleep 0.1
-	done
-	read -r t0 p0 a0 _ <"$tmp/cl.0"
-	read -r t1 p1 _ _ <"$tmp/cl.1" 2>/dev/null || { t1=$t0 p1=$p0; }
-	read -r _ p2 a2 cl_dropped <"$tmp/cl.2"
+	prefill_only=("${workload[@]}")
+	prefill_only[7]=1 # --duration 1: the prefill, then a token measured phase
+	[ "${workload[6]}" = --duration ] || die "bench.sh: the workload's layout changed"
+	p0=$(dpt_metric cluster_records_published_total)
+	t0=$(date +%s.%N)
+	load_memif "${prefill_only[@]}" --v6 "$v6" >/dev/null
+	check_result "dptrack udp prefill, cluster on" "$result"
+	t1=$(date +%s.%N)
+	p1=$(dpt_metric cluster_records_published_total)
 	cl_pub_rps=$(awk -v t0="$t0" -v t1="$t1" -v p0="$p0" -v p1="$p1" \
 		'BEGIN { printf "%.0f", (t1 > t0 ? (p1 - p0) / (t1 - t0) : 0) }')
-	cl_lag50=$(lag_quantile 0.50 "$tmp/cl.0.lag" "$tmp/cl.2.lag")
-	cl_lag99=$(lag_quantile 0.99 "$tmp/cl.0.lag" "$tmp/cl.2.lag")
 	echo "    prefill: $((p1 - p0)) records published in" \
-		"$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s ($cl_pub_rps/s);" \
-		"the live second instance applied $((a2 - a0)) of $((p2 - p0)), lag p50 $cl_lag50 ms," \
-		"p99 $cl_lag99 ms; records dropped $cl_dropped"
-	[ "$check" = 0 ] || [ "$a2" -ge "$p2" ] || fail "cluster: the second instance applied $a2 of $p2 records"
-	# A fresh B replays the stream from peer_timeout ago: its apply rate
-	# with a backlog, until it says it has caught up (at most 300 s).
-	kill -TERM "$trb_pid" 2>/dev/null || true
-	wait "$trb_pid" 2>/dev/null || true
-	rm -rf "/var/run/dpdk/$tr_prefix-b"
-	b0=$(date +%s.%N)
-	"$dptrack" -c "$tmp/dptrack-b.yaml" >"$tmp/dptrack-b.out" 2>&1 &
-	trb_pid=$!
+		"$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s ($cl_pub_rps/s)," \
+		"$(dpt_metric cluster_drops_total) dropped (rings full)"
+	# 2. The cost, in steady state: once the engine has settled (its CPU
+	#    idle for 5 s), the measured workload on the same table, without
+	#    the prefill, beside the run with the cluster off above.
+	for ((i = 0; i < 120; i++)); do
+		c0=$(awk '{ print $14 + $15 }' "/proc/$nats_pid/stat")
+		sleep 5
+		c1=$(awk '{ print $14 + $15 }' "/proc/$nats_pid/stat")
+		[ $((c1 - c0)) -lt 25 ] && break # under 5% of a CPU
+	done
+	steady=()
+	for a in "${workload[@]}"; do [ "$a" = --prefill ] || steady+=("$a"); done
+	dpt_udp "dptrack udp, cluster on" "${steady[@]}"
+	udp_cl=$dpt_rps cpr_cl=$dpt_cpr busy_cl=$dpt_busy_pct
+
+	# 3. Applying with a backlog: a fresh second instance replays all of it,
+	#    until it says it has caught up (at most 300 s).
+	start_b
 	caught=
 	for ((i = 0; i < 3000; i++)); do
-		sleep 0.1
 		grep -q "caught up" "$tmp/dptrack-b.out" && { caught=$(date +%s.%N); break; }
 		kill -0 "$trb_pid" 2>/dev/null || break
-	done
-	for ((i = 0; i < 100; i++)); do # /metrics answers once HTTP is up
-		grep -q "serving on" "$tmp/dptrack-b.out" && break
 		sleep 0.1
 	done
 	if [ -n "$caught" ]; then
-		a3=$(dpt_metric_at "$http_port_b" cluster_records_applied_total)
-		cl_apply_rps=$(awk -v a="$a3" -v t0="$b0" -v t1="$caught" \
-			'BEGIN { printf "%.0f", (t1 > t0 ? a / (t1 - t0) : 0) }')
-		echo "    a fresh second instance replayed $a3 records and caught up" \
-			"$(awk -v a="$b0" -v b="$caught" 'BEGIN { printf "%.1f", b - a }') s after it" \
-			"started: $cl_apply_rps/s, start-up included"
+		a_all=$(dpt_metric_at "$http_port_b" cluster_records_applied_total)
+		read -r cl_apply_rps cl_caught < <(awk -v a="$a_all" -v t0="$b_started" -v t1="$caught" \
+			'BEGIN { printf "%.0f %.1f\n", (t1 > t0 ? a / (t1 - t0) : 0), t1 - t0 }')
+		echo "    a fresh second instance replayed $a_all records and caught up $cl_caught s" \
+			"after it started: $cl_apply_rps/s, start-up included"
 	else
 		fail "cluster: a fresh second instance did not catch up within 300 s"
 	fi
+
+	# 4. Lag: the second instance follows while A takes a burst of new
+	#    peers (another population: --seed 8), until it has all of them.
+	cl_sample "$tmp/cl.2"
+	load_memif --torrents "$torrents" --peers $((peers / 10)) --window "$window" --duration 1 \
+		--prefill --numwant 50 --seeders 20 --mix announce=1 --seed 8 --v6 "$v6" >/dev/null
+	check_result "dptrack udp, a burst of new peers" "$result"
+	for ((i = 0; i < 1200; i++)); do
+		cl_sample "$tmp/cl.3"
+		read -r _ pub app _ <"$tmp/cl.3"
+		[ "$app" -ge "$pub" ] && break
+		sleep 0.1
+	done
+	read -r _ p2 a2 _ <"$tmp/cl.2"
+	read -r _ p3 a3 cl_dropped <"$tmp/cl.3"
+	cl_lag50=$(lag_quantile 0.50 "$tmp/cl.2.lag" "$tmp/cl.3.lag")
+	cl_lag99=$(lag_quantile 0.99 "$tmp/cl.2.lag" "$tmp/cl.3.lag")
+	echo "    burst: $((p3 - p2)) records published, $((a3 - a2)) applied by the second" \
+		"instance following live, lag p50 $cl_lag50 ms, p99 $cl_lag99 ms; records dropped" \
+		"over the whole run $cl_dropped"
+	[ "$check" = 0 ] || [ "$a3" -ge "$p3" ] || fail "cluster: the second instance applied $a3 of $p3 records"
 	stop_tracker
 	stop_cluster
 fi
@@ -714,9 +734,10 @@ printf "  %-34s %14s %14s\n" "bytes per torrent" "${mem_dpt_torrent:--}" "${mem_
 printf "  %-34s %14s\n" "bytes per peer, large swarms IPv4" "${mem_dpt_large4:--}"
 printf "  %-34s %14s\n" "bytes per peer, large swarms IPv6" "${mem_dpt_large6:--}"
 printf "  %-34s %14s %14s %8s\n" "UDP replies/s, cluster on / off" "${udp_cl:--}" "${udp_dpt:--}" "$(ratio "$udp_cl" "$udp_dpt")"
-printf "  %-34s %14s %14s\n" "  busy cycles per reply, on / off" "${cpr_cl:--}" "${cpr_dpt:--}"
+printf "  %-34s %14s %14s\n" "  tracker lcore busy %, on / off" "${busy_cl:--}" "${busy_dpt:--}"
+printf "  %-34s %14s %14s %8s\n" "  busy cycles per reply, on / off" "${cpr_cl:--}" "${cpr_dpt:--}" "$(ratio "$cpr_dpt" "$cpr_cl")"
 printf "  %-34s %14s\n" "cluster records published/s" "${cl_pub_rps:--}"
-printf "  %-34s %14s\n" "cluster records applied/s" "${cl_apply_rps:--}"
+printf "  %-34s %14s\n" "cluster records applied/s (replay)" "${cl_apply_rps:--}"
 printf "  %-34s %14s\n" "cluster lag p50 / p99, ms" "${cl_lag50:--} / ${cl_lag99:--}"
 echo "BENCH udp_dptrack_rps=${udp_dpt:--} udp_opentracker_rps=${udp_ot:--}" \
 	"udp_ratio=$(ratio "$udp_dpt" "$udp_ot") udp_dptrack_busy_pct=${busy_dpt:--}" \
@@ -730,7 +751,8 @@ echo "BENCH udp_dptrack_rps=${udp_dpt:--} udp_opentracker_rps=${udp_ot:--}" \
 	"opentracker_bytes_per_peer=${mem_ot_peer:--} opentracker_bytes_per_torrent=${mem_ot_torrent:--}" \
 	"dptrack_bytes_per_peer_large4=${mem_dpt_large4:--} dptrack_bytes_per_peer_large6=${mem_dpt_large6:--}" \
 	"udp_cluster_rps=${udp_cl:--} udp_cluster_ratio=$(ratio "$udp_cl" "$udp_dpt")" \
-	"udp_cluster_cycles_per_reply=${cpr_cl:--} cluster_published_rps=${cl_pub_rps:--}" \
+	"udp_cluster_cycles_per_reply=${cpr_cl:--} udp_cluster_cycles_ratio=$(ratio "$cpr_dpt" "$cpr_cl")" \
+	"udp_cluster_busy_pct=${busy_cl:--} cluster_published_rps=${cl_pub_rps:--}" \
 	"cluster_applied_rps=${cl_apply_rps:--} cluster_lag_p50_ms=${cl_lag50:--}" \
 	"cluster_lag_p99_ms=${cl_lag99:--} cluster_dropped=${cl_dropped:--}"
 exit $failed

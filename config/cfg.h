@@ -174,6 +174,16 @@ int cfg_load_buf(struct cfg *c, const char *name, const char *buf, size_t len, c
 /* Frees what cfg_load allocated; c may be reused after. */
 void cfg_fini(struct cfg *c);
 
+/*
+ * Calls fn(arg, key, was, now) for every key whose value differs between a
+ * and b, in the order of config/dptrack.yaml: key as "section.key" (grouped
+ * keys "section.group.key"), the values as --check-config writes them, on
+ * one line. Returns the number of keys that differ, or -1 when out of
+ * memory (fn may have been called for some).
+ */
+int cfg_diff(const struct cfg *a, const struct cfg *b,
+	     void (*fn)(void *arg, const char *key, const char *was, const char *now), void *arg);
+
 /* Writes the effective configuration to f as YAML that cfg_load accepts. */
 void cfg_print(const struct cfg *c, FILE *f);
 

@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cfg_keys.h"
@@ -108,23 +109,12 @@ static void put_list(FILE *f, const struct cfg *c, const struct cfg_key *k)
 	fputs("]\n", f);
 }
 
-/* Prints key k; a "group.key" name as "key" inside "group:", whose line
- * goes first when the key before (prev, or NULL) was not in that group. */
-static void put_key(FILE *f, const struct cfg *c, const struct cfg_key *k,
-		    const struct cfg_key *prev)
+/* Prints key k's value after its name: a space and the value, or a new
+ * line and the entries of dpdk.ports. */
+static void put_value(FILE *f, const struct cfg *c, const struct cfg_key *k)
 {
-	const char *dot = strchr(k->name, '.');
 	unsigned i;
 
-	if (dot == NULL) {
-		fprintf(f, "  %s:", k->name);
-	} else {
-		size_t g = (size_t)(dot - k->name);
-
-		if (prev == NULL || strncmp(prev->name, k->name, g + 1) != 0)
-			fprintf(f, "  %.*s:\n", (int)g, k->name);
-		fprintf(f, "    %s:", dot + 1);
-	}
 	switch (k->kind) {
 	case K_U32:
 	case K_POW2:
@@ -155,6 +145,85 @@ static void put_key(FILE *f, const struct cfg *c, const struct cfg_key *k,
 		put_list(f, c, k);
 		break;
 	}
+}
+
+/* Prints key k; a "group.key" name as "key" inside "group:", whose line
+ * goes first when the key before (prev, or NULL) was not in that group. */
+static void put_key(FILE *f, const struct cfg *c, const struct cfg_key *k,
+		    const struct cfg_key *prev)
+{
+	const char *dot = strchr(k->name, '.');
+
+	if (dot == NULL) {
+		fprintf(f, "  %s:", k->name);
+	} else {
+		size_t g = (size_t)(dot - k->name);
+
+		if (prev == NULL || strncmp(prev->name, k->name, g + 1) != 0)
+			fprintf(f, "  %.*s:\n", (int)g, k->name);
+		fprintf(f, "    %s:", dot + 1);
+	}
+	put_value(f, c, k);
+}
+
+/* k's value as put_value writes it, on one line (the entries of a list of
+ * ports joined by "; "), in a heap string the caller frees; NULL when out
+ * of memory. */
+static char *value_of(const struct cfg *c, const struct cfg_key *k)
+{
+	char *buf = NULL, *r, *w;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (f == NULL)
+		return NULL;
+	put_value(f, c, k);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	for (r = w = buf; *r != '\0'; r++) { /* folds the lines and their indent */
+		if (*r == '\n') {
+			while (r[1] == ' ')
+				r++;
+			if (w != buf && r[1] != '\0')
+				*w++ = ';';
+			if (r[1] != '\0' && r[1] != '-')
+				*w++ = ' ';
+			continue;
+		}
+		*w++ = *r;
+	}
+	*w = '\0';
+	while (buf[0] == ' ')
+		memmove(buf, buf + 1, strlen(buf));
+	return buf;
+}
+
+int cfg_diff(const struct cfg *a, const struct cfg *b,
+	     void (*fn)(void *arg, const char *key, const char *was, const char *now), void *arg)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < CFG_N_KEYS; i++) {
+		const struct cfg_key *k = &cfg_keys[i];
+		char name[CFG_KEY_NAME_MAX + 16];
+		char *va = value_of(a, k), *vb = value_of(b, k);
+
+		if (va == NULL || vb == NULL) {
+			free(va);
+			free(vb);
+			return -1;
+		}
+		if (strcmp(va, vb) != 0) {
+			snprintf(name, sizeof(name), "%s.%s", cfg_sect_names[k->sect], k->name);
+			fn(arg, name, va, vb);
+			n++;
+		}
+		free(va);
+		free(vb);
+	}
+	return n;
 }
 
 void cfg_print(const struct cfg *c, FILE *f)

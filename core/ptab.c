@@ -101,6 +101,7 @@ struct ptab {
 	struct rte_rcu_qsbr_dq *dq;
 	uint32_t dq_size;
 	uint32_t max_swarms, max_peers;
+	uint32_t hash_entries; /* what the hash was sized for: max_swarms' ceiling */
 	uint32_t tick;	       /* seconds per stamp tick (TR_PEER_TIMEOUT_TICKS) */
 	uint8_t max_age;       /* peer_timeout in ticks, <= TR_PEER_TIMEOUT_TICKS */
 	uint8_t refresh_shift; /* log2 of the refresh window in ticks (ptab_result.refresh) */
@@ -159,7 +160,7 @@ static bool mem_charge(struct ptab *t, uint64_t n)
 	uint64_t used = __atomic_load_n(&t->mem_used, __ATOMIC_RELAXED);
 
 	do {
-		if (used + n > t->budget)
+		if (used + n > __atomic_load_n(&t->budget, __ATOMIC_RELAXED))
 			return false;
 	} while (!__atomic_compare_exchange_n(&t->mem_used, &used, used + n, true, __ATOMIC_RELAXED,
 					      __ATOMIC_RELAXED));
@@ -518,7 +519,8 @@ static struct swarm *swarm_lock(struct ptab *t, const uint8_t *info_hash, bool c
 		if (pos < 0) {
 			if (!create)
 				return NULL;
-			if (__atomic_load_n(&t->swarms_live, __ATOMIC_RELAXED) >= t->max_swarms) {
+			if (__atomic_load_n(&t->swarms_live, __ATOMIC_RELAXED) >=
+			    __atomic_load_n(&t->max_swarms, __ATOMIC_RELAXED)) {
 				*err = PTAB_ERR_SWARMS;
 				return NULL;
 			}
@@ -650,7 +652,8 @@ static __rte_always_inline enum ptab_err swarm_upsert(struct ptab *t, struct swa
 		*slot = at;
 		return PTAB_OK;
 	}
-	if (*was < 0 && s->seeders + s->leechers >= t->max_peers)
+	if (*was < 0 &&
+	    s->seeders + s->leechers >= __atomic_load_n(&t->max_peers, __ATOMIC_RELAXED))
 		return PTAB_ERR_PEERS;
 	if (!pset_reserve(t, &s->set[SET_IDX(fam, seeder)], fam))
 		return PTAB_ERR_MEMORY;
@@ -734,7 +737,8 @@ static __rte_always_inline enum ptab_err announce_fam(struct ptab *t, const stru
 	r->was = (int8_t)was;
 	/* Windows of refresh_ticks (a power of two, so they line up across
 	 * the stamp's wrap): see ptab_result.refresh. */
-	r->refresh = was >= 0 && (old >> t->refresh_shift) != (stamp >> t->refresh_shift);
+	unsigned shift = __atomic_load_n(&t->refresh_shift, __ATOMIC_RELAXED);
+	r->refresh = was >= 0 && (old >> shift) != (stamp >> shift);
 	r->completion = a->event == UDP_MSG_EV_COMPLETED && a->seeder && was != 1;
 	if (r->completion && !a->defer_completed)
 		__atomic_store_n(&s->completed, s->completed + 1, __ATOMIC_RELAXED);
@@ -1137,6 +1141,20 @@ enum ptab_err ptab_restore(struct ptab *t, const struct ptab_dump *d, uint64_t n
 
 /* ---- life cycle --------------------------------------------------------- */
 
+/* peer_timeout in stamp ticks (rounded up, so expiry is never early), and
+ * through *shift the refresh window: the largest power of two of ticks in
+ * half the timeout (at least one tick); a power of two divides the stamp's
+ * 256, so a window never straddles its wrap. */
+static uint8_t ages_of(const struct ptab *t, uint32_t peer_timeout, uint8_t *shift)
+{
+	uint8_t s = 0;
+
+	while ((2u << s) * t->tick * 2 <= peer_timeout && (2u << s) <= TR_PEER_TIMEOUT_TICKS / 2)
+		s++;
+	*shift = s;
+	return (uint8_t)(((uint64_t)peer_timeout + t->tick - 1) / t->tick);
+}
+
 /* Bytes the heaps of every socket have handed out. */
 static uint64_t heap_allocated(void)
 {
@@ -1179,13 +1197,7 @@ struct ptab *ptab_new(const struct ptab_params *p, char *err, size_t errlen)
 	/* 64-bit: any peer_timeout the caller passes, not only the config's. */
 	t->tick = (uint32_t)RTE_MAX(1u, ((uint64_t)p->peer_timeout + TR_PEER_TIMEOUT_TICKS - 1) /
 					    TR_PEER_TIMEOUT_TICKS);
-	t->max_age = (uint8_t)(((uint64_t)p->peer_timeout + t->tick - 1) / t->tick);
-	/* The largest power of two of ticks in half the timeout (at least one
-	 * tick): a power of two divides the stamp's 256, so a window never
-	 * straddles its wrap. */
-	while ((2u << t->refresh_shift) * t->tick * 2 <= p->peer_timeout &&
-	       (2u << t->refresh_shift) <= TR_PEER_TIMEOUT_TICKS / 2)
-		t->refresh_shift++;
+	t->max_age = ages_of(t, p->peer_timeout, &t->refresh_shift);
 	t->retention = p->swarm_retention;
 	t->crowded = p->max_swarms - p->max_swarms / 8;
 	t->socket = p->socket_id;
@@ -1217,6 +1229,7 @@ struct ptab *ptab_new(const struct ptab_params *p, char *err, size_t errlen)
 		goto fail;
 	}
 	t->nslots = (uint32_t)rte_hash_max_key_id(t->h) + 1;
+	t->hash_entries = hp.entries;
 	t->swarms = rte_zmalloc_socket("ptab_swarms", (size_t)t->nslots * sizeof(struct swarm),
 				       RTE_CACHE_LINE_SIZE, p->socket_id);
 	if (t->swarms == NULL) {
@@ -1338,6 +1351,29 @@ void ptab_quiescent(struct ptab *t)
 	rte_rcu_qsbr_quiescent(t->rcu, rte_lcore_id());
 }
 
+void ptab_reach(const struct ptab *t, struct ptab_limits *most)
+{
+	most->max_swarms = t->hash_entries;
+	most->max_peers_per_swarm = UINT32_MAX;
+	most->memory_bytes = t->mem_fixed;
+	most->peer_timeout = t->tick * TR_PEER_TIMEOUT_TICKS;
+	most->swarm_retention = UINT32_MAX;
+}
+
+void ptab_set_limits(struct ptab *t, const struct ptab_limits *l)
+{
+	uint8_t shift, age = ages_of(t, l->peer_timeout, &shift);
+
+	__atomic_store_n(&t->max_swarms, l->max_swarms, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->max_peers, l->max_peers_per_swarm, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->budget, l->memory_bytes, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->refresh_shift, shift, __ATOMIC_RELAXED);
+	/* The sweeper's own (one caller: the control thread, which sweeps). */
+	t->max_age = age;
+	t->retention = l->swarm_retention;
+	t->crowded = l->max_swarms - l->max_swarms / 8;
+}
+
 void ptab_stats(struct ptab *t, struct ptab_stats *s)
 {
 	int64_t peers[2] = {0, 0}, seeders = 0, leechers = 0;
@@ -1360,5 +1396,5 @@ void ptab_stats(struct ptab *t, struct ptab_stats *s)
 	s->leechers = (uint64_t)RTE_MAX(leechers, (int64_t)0);
 	s->swarms = __atomic_load_n(&t->swarms_live, __ATOMIC_RELAXED);
 	s->mem_used = __atomic_load_n(&t->mem_used, __ATOMIC_RELAXED);
-	s->mem_budget = t->budget;
+	s->mem_budget = __atomic_load_n(&t->budget, __ATOMIC_RELAXED);
 }

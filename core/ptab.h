@@ -254,6 +254,34 @@ void ptab_dump_fini(struct ptab_dump *d);
 enum ptab_err ptab_restore(struct ptab *t, const struct ptab_dump *d, uint64_t now,
 			   uint32_t *loaded);
 
+/* The limits a table was made with (ptab_params' names) that may change
+ * while it serves. */
+struct ptab_limits {
+	uint32_t max_swarms, max_peers_per_swarm;
+	uint64_t memory_bytes;
+	uint32_t peer_timeout, swarm_retention;
+};
+
+/*
+ * How far each limit may go without a new table, as a reload must know:
+ * max_swarms up to what the hash was sized for, memory_bytes not below the
+ * fixed part (the hash and the swarm array, charged at creation),
+ * peer_timeout up to 32 ticks of the stamp's unit (a 32nd of the
+ * peer_timeout the table was made with, rounded up). The others have no
+ * bound but their type's. most: max_swarms and peer_timeout the highest,
+ * memory_bytes the lowest.
+ */
+void ptab_reach(const struct ptab *t, struct ptab_limits *most);
+
+/*
+ * Puts new limits in force while threads run, within ptab_reach (the
+ * caller checks): each a relaxed store the threads pick up at their next
+ * announce. Peers and swarms beyond a lowered limit stay; only new ones are
+ * refused. A lowered peer_timeout expires peers sooner from the next sweep
+ * on. One caller at a time, the one that calls ptab_expire.
+ */
+void ptab_set_limits(struct ptab *t, const struct ptab_limits *l);
+
 struct ptab_stats {
 	uint64_t swarms;
 	uint64_t peers4, peers6;

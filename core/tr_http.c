@@ -32,7 +32,7 @@ static size_t failure(struct tr_ctx *ctx, enum stats_err e, uint8_t *out, size_t
 
 /* The addresses to register: the client's, or the trusted parameters'.
  * Returns how many (1 or 2); addr[0] is the one peers are chosen for. */
-static unsigned announce_addrs(const struct tr_params *p, const struct http_req_announce *q,
+static unsigned announce_addrs(const struct tracker *tr, const struct http_req_announce *q,
 			       const struct tr_addr *client, struct tr_addr addr[2])
 {
 	struct tr_addr v4 = {0}, v6 = {0};
@@ -41,7 +41,7 @@ static unsigned announce_addrs(const struct tr_params *p, const struct http_req_
 		v4 = *client;
 	else
 		v6 = *client;
-	if (p->http_trust_ip_params) {
+	if (TR_P(tr, http_trust_ip_params)) {
 		if (q->has_ip && q->ip_family == 4)
 			v4 = tr_addr_v4(q->ip, 0);
 		if (q->has_ip && q->ip_family == 6)
@@ -76,12 +76,12 @@ static size_t http_announce(struct tr_ctx *ctx, const char *query, size_t qlen,
 		return failure(ctx, STATS_ERR_ACCESS, out, cap, ACL_MSG_REFUSED);
 
 	struct tr_addr addr[2];
-	unsigned naddr = announce_addrs(&tr->p, &q, client, addr);
+	unsigned naddr = announce_addrs(tr, &q, client, addr);
 	bool v4_first = addr[0].family == TR_AF_INET;
 	uint8_t peers4[TR_HTTP_PEERS_MAX_V4 * TR_PEER4_LEN];
 	uint8_t peers6[TR_HTTP_PEERS_MAX_V6 * TR_PEER6_LEN];
-	uint32_t want4 = tr_numwant(&tr->p, q.numwant, TR_HTTP_PEERS_MAX_V4);
-	uint32_t want6 = tr_numwant(&tr->p, q.numwant, TR_HTTP_PEERS_MAX_V6);
+	uint32_t want4 = tr_numwant(tr, q.numwant, TR_HTTP_PEERS_MAX_V4);
+	uint32_t want6 = tr_numwant(tr, q.numwant, TR_HTTP_PEERS_MAX_V6);
 	struct ptab_announce pa = {
 	    .info_hash = q.info_hash,
 	    .peer = addr[0],
@@ -122,7 +122,7 @@ static size_t http_announce(struct tr_ctx *ctx, const char *query, size_t qlen,
 	STATS_INC(ctx->stats->req[STATS_HTTP][STATS_ANNOUNCE]);
 	struct http_resp_announce a = {
 	    .interval = tr_interval(ctx),
-	    .min_interval = tr->p.min_interval,
+	    .min_interval = TR_P(tr, min_interval),
 	    .complete = r.counts.seeders,
 	    .incomplete = r.counts.leechers,
 	    .downloaded = r.counts.completed,

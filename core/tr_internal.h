@@ -17,19 +17,20 @@
  * so clients that started together drift apart instead of arriving in waves. */
 static inline uint32_t tr_interval(struct tr_ctx *ctx)
 {
-	const struct tr_params *p = &ctx->tr->p;
+	const struct tracker *tr = ctx->tr;
 
-	return p->announce_interval + tr_rng_below(&ctx->rng, p->announce_jitter + 1);
+	return TR_P(tr, announce_interval) + tr_rng_below(&ctx->rng, TR_P(tr, announce_jitter) + 1);
 }
 
 /* How many peers to select: the client's ask (negative = the default), at
  * most numwant_max, at most what one reply of that family holds. */
-static inline uint32_t tr_numwant(const struct tr_params *p, int64_t asked, uint32_t family_cap)
+static inline uint32_t tr_numwant(const struct tracker *tr, int64_t asked, uint32_t family_cap)
 {
-	uint64_t n = asked < 0 ? p->numwant_default : (uint64_t)asked;
+	uint64_t n = asked < 0 ? TR_P(tr, numwant_default) : (uint64_t)asked;
+	uint32_t max = TR_P(tr, numwant_max);
 
-	if (n > p->numwant_max)
-		n = p->numwant_max;
+	if (n > max)
+		n = max;
 	return n > family_cap ? family_cap : (uint32_t)n;
 }
 

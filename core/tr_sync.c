@@ -29,7 +29,7 @@ enum tr_sync_result tr_sync_apply(const struct tracker *tr, const struct sync_re
 	uint64_t at = r->ms / 1000;
 	if (at > now)
 		at = now; /* the origin's clock runs ahead: fresh, not from the future */
-	if (at + tr->p.peer_timeout <= now)
+	if (at + TR_P(tr, peer_timeout) <= now)
 		return TR_SYNC_STALE;
 
 	struct ptab_announce pa = {

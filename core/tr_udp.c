@@ -61,7 +61,7 @@ static size_t udp_announce(struct tr_ctx *ctx, const struct tr_addr *src,
 	    .peer = tr_udp_peer(src, an->port),
 	    .event = (uint8_t)an->event,
 	    .seeder = an->left == 0,
-	    .numwant = tr_numwant(&tr->p, an->num_want, fits),
+	    .numwant = tr_numwant(tr, an->num_want, fits),
 	    .rnd = tr_rng_next(&ctx->rng),
 	    .defer_completed = ctx->sink != NULL,
 	};

@@ -36,7 +36,13 @@ struct tr_params {
 	bool http_trust_ip_params;  /* honour HTTP ip/ipv4/ipv6 parameters */
 };
 
-/* Shared by every thread, read-only once built, but for acl. */
+/* One field of tr->p, as the threads read it: a reload (the control
+ * thread) may store a new value while they run. Each field stands alone,
+ * so one relaxed load each is all it takes. */
+#define TR_P(tr, field) __atomic_load_n(&(tr)->p.field, __ATOMIC_RELAXED)
+
+/* Shared by every thread, read-only once built, but for p (TR_P), the keys
+ * (tr_key_replace) and acl. */
 struct tracker {
 	struct ptab *ptab;
 	struct tr_params p;
@@ -95,10 +101,12 @@ static inline bool tr_connid_ok(const struct tracker *tr, const struct tr_addr *
 {
 	unsigned cur = __atomic_load_n(&tr->key_cur, __ATOMIC_ACQUIRE);
 
-	if (connid_check(&tr->keys[cur], src, cid, now, tr->p.connid_ttl))
+	uint32_t ttl = TR_P(tr, connid_ttl);
+
+	if (connid_check(&tr->keys[cur], src, cid, now, ttl))
 		return true;
 	return __atomic_load_n(&tr->key_prev_valid, __ATOMIC_ACQUIRE) &&
-	       connid_check(&tr->keys[cur ^ 1], src, cid, now, tr->p.connid_ttl);
+	       connid_check(&tr->keys[cur ^ 1], src, cid, now, ttl);
 }
 
 /* One per thread, owned by it. */

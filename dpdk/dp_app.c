@@ -102,6 +102,23 @@ static struct tr_cidr cidr_of(const struct cfg_cidr *c)
 	return t;
 }
 
+struct kh_live_params dp_http_live_params(const struct cfg *cfg, struct tr_cidr *trusted,
+					  struct tr_cidr *allow)
+{
+	for (unsigned i = 0; i < cfg->http.n_trusted_proxies; i++)
+		trusted[i] = cidr_of(&cfg->http.trusted_proxies[i]);
+	for (unsigned i = 0; i < cfg->stats.n_allow; i++)
+		allow[i] = cidr_of(&cfg->stats.allow[i]);
+	return (struct kh_live_params){
+	    .trusted_proxies = trusted,
+	    .n_trusted_proxies = cfg->http.n_trusted_proxies,
+	    .stats_allow = allow,
+	    .n_stats_allow = cfg->stats.n_allow,
+	    .idle_timeout = cfg->http.idle_timeout,
+	    .static_dir = cfg->http.static_dir,
+	};
+}
+
 /* Starts the HTTP threads on http.*, sharing the table and the tracker. */
 static int http_start(struct dp_app *app, char *err, size_t errlen)
 {
@@ -111,13 +128,8 @@ static int http_start(struct dp_app *app, char *err, size_t errlen)
 	    .n_listen = RTE_MIN(cfg->http.n_listen, (unsigned)KH_MAX_LISTEN),
 	    .threads = cfg->http.threads,
 	    .max_connections = cfg->http.max_connections,
-	    .idle_timeout = cfg->http.idle_timeout,
 	    .max_request_bytes = cfg->http.max_request_bytes,
-	    .trusted_proxies = trusted,
-	    .n_trusted_proxies = cfg->http.n_trusted_proxies,
-	    .stats_allow = allow,
-	    .n_stats_allow = cfg->stats.n_allow,
-	    .static_dir = cfg->http.static_dir[0] != '\0' ? cfg->http.static_dir : NULL,
+	    .live = dp_http_live_params(cfg, trusted, allow),
 	    .tr = &app->tr,
 	    .rng_seed = cfg->dpdk.rng_seed != 0 ? cfg->dpdk.rng_seed + 1000u : rte_rdtsc(),
 	    .metrics = {dp_metrics_each, app},
@@ -130,10 +142,6 @@ static int http_start(struct dp_app *app, char *err, size_t errlen)
 	}
 	for (unsigned i = 0; i < kp.threads && app->cl != NULL; i++)
 		kp.sinks[i] = cl_sink(app->cl, app->n_workers + i);
-	for (unsigned i = 0; i < cfg->http.n_trusted_proxies; i++)
-		trusted[i] = cidr_of(&cfg->http.trusted_proxies[i]);
-	for (unsigned i = 0; i < cfg->stats.n_allow; i++)
-		allow[i] = cidr_of(&cfg->stats.allow[i]);
 	app->kh = kh_start(&kp, err, errlen);
 	if (app->kh == NULL)
 		return -1;
@@ -206,6 +214,7 @@ int dp_app_init(struct dp_app *app, struct cfg *cfg, const char *name, bool tele
 		size_t errlen)
 {
 	app->cfg = cfg;
+	pthread_mutex_init(&app->reload.lock, NULL);
 	app->burst = (uint16_t)RTE_MIN(cfg->dpdk.burst, (uint32_t)DP_BURST_MAX);
 	rte_log_set_level(dp_logtype, dp_log_level(cfg->log.level));
 	clock_init(app);
@@ -307,6 +316,7 @@ void dp_app_fini(struct dp_app *app, FILE *counters)
 	app->kh = NULL;
 	cl_free(app->cl);
 	app->cl = NULL;
+	dp_reload_fini(app);
 	dp_acl_fini(app); /* every reader has stopped */
 	ptab_free(app->ptab);
 	app->ptab = NULL;

@@ -33,6 +33,7 @@
 #include "core/stats.h"
 #include "core/tracker.h"
 #include "dp_frame.h"
+#include "kernel-http/kh_server.h"
 
 /* Frames handled per rx/tx burst call, at most (dpdk.burst is capped here:
  * the burst arrays live on the lcore's stack). */
@@ -100,25 +101,40 @@ struct dp_snap_state {
 	struct snap_stream stream;		 /* what the one loaded at start recorded */
 };
 
-/* dp_acl.c's state: the list in force is app->tr.acl; a reload reads the
- * file on a thread of its own (one at a time) and retires the old list
- * after an RCU grace period. */
+/* dp_acl.c's state: the list in force is app->tr.acl; a replaced one is
+ * retired, then freed after an RCU grace period. */
 struct dp_acl_state {
-	volatile sig_atomic_t requested; /* SIGHUP: reload */
-	struct {			 /* the loader thread's job; see dp_acl.c */
-		pthread_t thread;
-		bool running;
-		const char *path;
-		enum cfg_acl_mode mode;
-		struct acl *list; /* the result; NULL = failed, see err */
-		char err[CFG_PATH_MAX + 256];
-		uint64_t t0;
-		int done; /* set by the thread, last (release) */
-	} job;
 	struct acl *retired;	    /* replaced, freed after its grace period */
 	uint64_t retired_token;	    /* ptab_grace_start() when it was replaced */
-	uint64_t reloads, failures; /* SIGHUP reloads done, refused */
+	uint64_t reloads, failures; /* lists put in force by a reload; lists refused */
 	uint64_t hashes;	    /* on the list in force; 0 when off */
+};
+
+/* dp_reload.c's state: a reload reads the files (the configuration, the
+ * access list, the static pages) on a thread of its own, one at a time;
+ * the control tick applies the result. */
+struct dp_reload_state {
+	volatile sig_atomic_t requested; /* SIGHUP */
+	const char *path;  /* the -c FILE dptrack was given; NULL = the search order */
+	char *const *envp; /* for DPTRACK_* overrides; NULL = none */
+	struct {	   /* the loader thread's job, see dp_reload.c */
+		pthread_t thread;
+		bool running;
+		int done; /* set by the thread, last (release) */
+		uint64_t t0;
+		struct cfg cfg;	 /* the configuration read */
+		bool cfg_loaded; /* cfg holds one (cfg_fini it) */
+		bool acl_failed; /* the access list it names could not be read */
+		bool ok;	 /* cfg, acl and live are all usable */
+		char err[CFG_PATH_MAX + 512];
+		struct acl *acl;      /* the access list the new config names (NULL: off) */
+		struct kh_live *live; /* the HTTP path's live set (NULL without HTTP) */
+	} job;
+	struct kh_live *retired_live; /* replaced, freed after its grace period */
+	uint64_t retired_token;
+	pthread_mutex_t lock;	    /* around cfg fields a reload changes that threads read */
+	uint64_t reloads, failures; /* configurations read and applied; refused */
+	uint64_t restart_keys;	    /* changed keys left as they were: they need a restart */
 };
 
 struct dp_app {
@@ -145,6 +161,7 @@ struct dp_app {
 	} ctl;
 	struct dp_snap_state snap;
 	struct dp_acl_state acl;
+	struct dp_reload_state reload;
 	bool launched;	   /* worker lcores launched, not yet waited for */
 	bool telemetry;	   /* the /dptrack/stats command reads this app */
 	volatile int stop; /* set by signals, idle exit; read by every loop */
@@ -190,6 +207,13 @@ int dp_eal_init(const char *argv0, const struct cfg *cfg, int n_extra, char **ex
 
 /* The rte_log level of log.level. */
 uint32_t dp_log_level(enum cfg_log_level l);
+
+/* The HTTP path's live settings in cfg (http.trusted_proxies, stats.allow,
+ * http.idle_timeout, http.static_dir), with the two lists converted into
+ * trusted and allow (CFG_MAX_CIDRS entries each), which the result points
+ * to. */
+struct kh_live_params dp_http_live_params(const struct cfg *cfg, struct tr_cidr *trusted,
+					  struct tr_cidr *allow);
 
 /* Prints "announce URL udp://..." for every address and UDP port served. */
 void dp_app_print_urls(const struct dp_app *app, FILE *f);
@@ -247,12 +271,25 @@ void dp_snap_stop(struct dp_app *app, bool final);
 /* dp_acl.c: tracker.access_list. dp_acl_load: at start, before any reader,
  * into app->tr.acl (nothing when the mode is off), a line to report (if not
  * NULL); -1 with "FILE:LINE: reason" in err when the list cannot be used (a
- * configuration error). dp_acl_tick: from the control tick: reloads when
- * app->acl.requested is set (by SIGHUP; it clears it), frees a replaced
- * list after an RCU grace period. dp_acl_fini: once no thread reads the
- * list any more. */
+ * configuration error). dp_acl_replace: puts list (NULL = none) in force
+ * and retires the old one, only while !dp_acl_busy. dp_acl_tick: from the
+ * control tick: frees a retired list after an RCU grace period.
+ * dp_acl_fini: once no thread reads the list any more. */
 int dp_acl_load(struct dp_app *app, const struct cfg *cfg, FILE *report, char *err, size_t errlen);
+bool dp_acl_busy(const struct dp_app *app);
+void dp_acl_replace(struct dp_app *app, struct acl *list);
 void dp_acl_tick(struct dp_app *app);
 void dp_acl_fini(struct dp_app *app);
+
+/* dp_reload.c: SIGHUP re-reads the whole configuration. dp_reload_tick:
+ * from the control tick (never waits): starts a read when
+ * app->reload.requested is set (it clears it), applies one that is done,
+ * frees what a reload replaced after an RCU grace period. What can change
+ * while serving is applied and logged key by key; a changed key that needs
+ * a restart is logged and keeps its value; a file with an error changes
+ * nothing (the log says FILE:LINE). dp_reload_fini: waits for a read in
+ * progress and frees what is left. */
+void dp_reload_tick(struct dp_app *app);
+void dp_reload_fini(struct dp_app *app);
 
 #endif

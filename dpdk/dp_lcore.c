@@ -280,7 +280,7 @@ void dp_control_tick(struct dp_app *app)
 	uint64_t now = control_now(app, tsc);
 	if (now != 0)
 		ptab_expire(app->ptab, now, DP_EXPIRE_BUDGET, &app->ctl.cursor);
-	dp_acl_tick(app); /* a SIGHUP reload; freeing a replaced list */
+	dp_reload_tick(app); /* a SIGHUP reload; freeing what one replaced */
 
 	if (app->idle_tsc != 0) {
 		/* Idle means every worker has itself polled empty for that long. */

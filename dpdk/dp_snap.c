@@ -43,7 +43,7 @@ static void quiescent(void *arg)
  * touches the table (reader false). */
 static void save(struct dp_app *app, const char *why, bool reader)
 {
-	const char *path = app->cfg->tracker.snapshot_path;
+	char path[CFG_PATH_MAX];
 	struct timespec t0, t1;
 	struct snap_info info;
 	char err[512];
@@ -51,6 +51,11 @@ static void save(struct dp_app *app, const char *why, bool reader)
 	struct snap_stream stream = {.name = ""};
 	const char *name = NULL;
 
+	pthread_mutex_lock(&app->reload.lock); /* a reload may change it */
+	memcpy(path, app->cfg->tracker.snapshot_path, sizeof(path));
+	pthread_mutex_unlock(&app->reload.lock);
+	if (path[0] == '\0')
+		return; /* turned off by a reload */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	/* With a cluster, no batch is applied while the table is copied, so
 	 * the file holds exactly the stream up to the sequence it records. */
@@ -79,9 +84,21 @@ static void save(struct dp_app *app, const char *why, bool reader)
 	       why, path, info.swarms, info.peers4, info.peers6, info.bytes, ms);
 }
 
-static bool enabled(const struct dp_app *app)
+static bool enabled(struct dp_app *app)
 {
-	return app->cfg->tracker.snapshot_path[0] != '\0' && !app->cfg->dpdk.replay;
+	pthread_mutex_lock(&app->reload.lock);
+	bool on = app->cfg->tracker.snapshot_path[0] != '\0';
+	pthread_mutex_unlock(&app->reload.lock);
+	return on && !app->cfg->dpdk.replay;
+}
+
+/* tracker.snapshot.interval, which a reload may change. */
+static uint32_t interval_of(struct dp_app *app)
+{
+	pthread_mutex_lock(&app->reload.lock);
+	uint32_t s = app->cfg->tracker.snapshot_interval;
+	pthread_mutex_unlock(&app->reload.lock);
+	return s;
 }
 
 int dp_snap_load(struct dp_app *app)
@@ -138,7 +155,7 @@ int dp_snap_load(struct dp_app *app)
 static void *thread_main(void *arg)
 {
 	struct dp_app *app = arg;
-	uint32_t interval = app->cfg->tracker.snapshot_interval;
+	uint32_t interval = interval_of(app);
 	uint64_t next = interval ? wall_now() + interval : UINT64_MAX;
 
 	if (ptab_thread_enter(app->ptab) != 0) {
@@ -150,6 +167,11 @@ static void *thread_main(void *arg)
 		struct timespec ts = {.tv_nsec = 100000000L};
 		nanosleep(&ts, NULL);
 		bool asked = app->snap.requested;
+		uint32_t now_interval = interval_of(app);
+		if (now_interval != interval) { /* a reload changed it: from now on */
+			interval = now_interval;
+			next = interval ? wall_now() + interval : UINT64_MAX;
+		}
 		if (!asked && wall_now() < next)
 			continue;
 		app->snap.requested = 0;

@@ -258,6 +258,14 @@ void dp_metrics_each(void *ctx, tr_metric_fn fn, void *arg)
 	emit(fn, arg, "access_list_reload_failures_total",
 	     "Access list reloads refused: the old list kept", TR_METRIC_COUNTER, NULL,
 	     "access_list_reload_failures", app->acl.failures);
+	emit(fn, arg, "reloads_total", "Configuration reloads applied (SIGHUP)", TR_METRIC_COUNTER,
+	     NULL, "reloads", app->reload.reloads);
+	emit(fn, arg, "reload_failures_total",
+	     "Configuration reloads refused: a file with an error, nothing changed",
+	     TR_METRIC_COUNTER, NULL, "reload_failures", app->reload.failures);
+	emit(fn, arg, "reload_restart_keys_total",
+	     "Changed keys a reload left as they were: they need a restart", TR_METRIC_COUNTER,
+	     NULL, "reload_restart_keys", app->reload.restart_keys);
 	/* Known once the ports are closed; 0 while running. */
 	emit(fn, arg, "mbufs_leaked", "Mbufs not back in their pool after the ports closed",
 	     TR_METRIC_GAUGE, NULL, "mbufs_leaked", app->mbufs_leaked);

@@ -73,13 +73,14 @@ static void on_signal(int sig)
 	if (sig == SIGUSR1)
 		app.snap.requested = 1;
 	else if (sig == SIGHUP)
-		app.acl.requested = 1; /* the control tick reloads the access list */
+		app.reload.requested = 1; /* the control tick reloads the configuration */
 	else
 		__atomic_store_n(&app.stop, 1, __ATOMIC_RELAXED);
 }
 
 /* Everything after the configuration: EAL to exit status. */
-static int serve(const char *argv0, struct cfg *cfg, int n_extra, char **extra)
+static int serve(const char *argv0, const char *cfg_path, struct cfg *cfg, int n_extra,
+		 char **extra)
 {
 	struct dp_privs privs;
 	char err[512];
@@ -98,6 +99,8 @@ static int serve(const char *argv0, struct cfg *cfg, int n_extra, char **extra)
 	signal(SIGUSR1, on_signal);
 	signal(SIGHUP, on_signal);
 
+	app.reload.path = cfg_path;
+	app.reload.envp = environ;
 	if (dp_app_init(&app, cfg, "main", true, err, sizeof(err)) != 0)
 		goto fail;
 	dp_app_print_urls(&app, stdout);
@@ -232,7 +235,7 @@ int main(int argc, char **argv)
 		return fflush(stdout) == 0 ? 0 : 1;
 	}
 	fprintf(stderr, "dptrack: configuration loaded from %s\n", cfg.source);
-	int ret = serve(argv[0], &cfg, argc - optind, argv + optind);
+	int ret = serve(argv[0], path, &cfg, argc - optind, argv + optind);
 	cfg_fini(&cfg);
 	return ret;
 }

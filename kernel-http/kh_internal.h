@@ -61,26 +61,40 @@ struct kh_page_data {
 	bool owned; /* read from static_dir: free it */
 };
 
+/* What a reload may change while the threads run (kh_live_swap): one
+ * heap set, replaced whole, read through kh_server_shared.live. */
+struct kh_live {
+	struct tr_cidr trusted[KH_MAX_CIDRS];
+	unsigned n_trusted;
+	struct tr_cidr allow[KH_MAX_CIDRS];
+	unsigned n_allow;
+	unsigned idle_timeout; /* seconds */
+	struct kh_page_data pages[KH_PAGE_N];
+};
+
 /* One thread's view of the world while it answers a request. */
 struct kh_req_ctx {
 	const struct kh_server_shared *sh;
+	const struct kh_live *live; /* loaded once per wake-up of the thread */
 	struct tr_ctx *tr;
 	struct kh_counters *c;
 	uint64_t now; /* seconds, for the tracker */
 };
 
-/* What every thread reads and nobody changes after kh_start. */
+/* What every thread reads: p, which nobody changes after kh_start, and
+ * the live set, which a reload replaces. Threads load `live` (acquire) as
+ * online RCU readers of the table and use it until they next go offline;
+ * a replaced set is freed after a grace period (kh_live_swap). */
 struct kh_server_shared {
 	struct kh_params p;
-	struct tr_cidr trusted[64];
-	struct tr_cidr allow[64];
-	struct kh_page_data pages[KH_PAGE_N];
+	struct kh_live *live;
 };
 
-/* kh_pages.c: fills sh->pages from static_dir, else the built-in pages.
- * Returns 0, or -1 with why in err. kh_pages_free() releases them. */
-int kh_pages_load(struct kh_server_shared *sh, char *err, size_t errlen);
-void kh_pages_free(struct kh_server_shared *sh);
+/* kh_pages.c: fills pages[] from dir ("" or NULL: the built-in pages).
+ * Returns 0, or -1 with why in err (nothing to free then).
+ * kh_pages_free() releases them. */
+int kh_pages_load(struct kh_page_data pages[KH_PAGE_N], const char *dir, char *err, size_t errlen);
+void kh_pages_free(struct kh_page_data pages[KH_PAGE_N]);
 
 /*
  * kh_route.c: answers one parsed request from peer, appending the whole

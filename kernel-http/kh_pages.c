@@ -85,9 +85,8 @@ static int read_page(const char *dir, const char *name, char **body, size_t *len
 	return 1;
 }
 
-int kh_pages_load(struct kh_server_shared *sh, char *err, size_t errlen)
+int kh_pages_load(struct kh_page_data pages[KH_PAGE_N], const char *dir, char *err, size_t errlen)
 {
-	const char *dir = sh->p.static_dir;
 	struct stat st;
 
 	if (dir != NULL && dir[0] != '\0' && (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))) {
@@ -95,7 +94,7 @@ int kh_pages_load(struct kh_server_shared *sh, char *err, size_t errlen)
 		return -1;
 	}
 	for (unsigned i = 0; i < KH_PAGE_N; i++) {
-		struct kh_page_data *d = &sh->pages[i];
+		struct kh_page_data *d = &pages[i];
 		char *body = NULL;
 		size_t len = 0;
 		int r = dir != NULL && dir[0] != '\0'
@@ -103,7 +102,7 @@ int kh_pages_load(struct kh_server_shared *sh, char *err, size_t errlen)
 			    : 0;
 
 		if (r < 0) {
-			kh_pages_free(sh);
+			kh_pages_free(pages);
 			return -1;
 		}
 		d->content_type = page_def[i].content_type;
@@ -114,11 +113,11 @@ int kh_pages_load(struct kh_server_shared *sh, char *err, size_t errlen)
 	return 0;
 }
 
-void kh_pages_free(struct kh_server_shared *sh)
+void kh_pages_free(struct kh_page_data pages[KH_PAGE_N])
 {
 	for (unsigned i = 0; i < KH_PAGE_N; i++) {
-		if (sh->pages[i].owned)
-			free((char *)sh->pages[i].body);
-		sh->pages[i] = (struct kh_page_data){0};
+		if (pages[i].owned)
+			free((char *)pages[i].body);
+		pages[i] = (struct kh_page_data){0};
 	}
 }

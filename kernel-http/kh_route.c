@@ -115,13 +115,13 @@ static int xff_addr(const char *s, size_t len, struct tr_addr *a)
 }
 
 /* The client behind peer: peer itself unless it is a trusted proxy. */
-static struct tr_addr client_of(const struct kh_server_shared *sh, const struct kh_request *req,
+static struct tr_addr client_of(const struct kh_live *lv, const struct kh_request *req,
 				const struct tr_addr *peer)
 {
 	const struct kh_header *h;
 	struct tr_addr best = *peer;
 
-	if (sh->p.n_trusted_proxies == 0 || !in_list(peer, sh->trusted, sh->p.n_trusted_proxies))
+	if (lv->n_trusted == 0 || !in_list(peer, lv->trusted, lv->n_trusted))
 		return *peer;
 	h = kh_find_header(req, "x-forwarded-for");
 	if (h == NULL)
@@ -139,7 +139,7 @@ static struct tr_addr client_of(const struct kh_server_shared *sh, const struct 
 		if (xff_addr(h->value + start, end - start, &a) != 0)
 			break;
 		best = a;
-		if (!in_list(&a, sh->trusted, sh->p.n_trusted_proxies))
+		if (!in_list(&a, lv->trusted, lv->n_trusted))
 			break;
 		end = start > 0 ? start - 1 : 0;
 	}
@@ -257,7 +257,7 @@ static int tracker(const struct kh_req_ctx *rc, const struct kh_request *req,
 static int page(const struct kh_req_ctx *rc, enum kh_page pg, const struct kh_framing *f,
 		struct kh_buf *out)
 {
-	const struct kh_page_data *d = &rc->sh->pages[pg];
+	const struct kh_page_data *d = &rc->live->pages[pg];
 
 	return respond(out, KH_200, d->content_type, d->body, d->len, f, NULL);
 }
@@ -265,7 +265,6 @@ static int page(const struct kh_req_ctx *rc, enum kh_page pg, const struct kh_fr
 int kh_route(const struct kh_req_ctx *rc, const struct kh_request *req, const struct tr_addr *peer,
 	     bool keep, struct kh_buf *out)
 {
-	const struct kh_server_shared *sh = rc->sh;
 	struct kh_framing f = {
 	    .keep = keep, .head = method_is(req, "HEAD"), .minor_version = req->minor_version};
 
@@ -273,13 +272,13 @@ int kh_route(const struct kh_req_ctx *rc, const struct kh_request *req, const st
 		return respond(out, KH_405, "text/plain", "method not allowed\n", 19, &f,
 			       "Allow: GET, HEAD\r\n");
 
-	struct tr_addr client = client_of(sh, req, peer);
+	struct tr_addr client = client_of(rc->live, req, peer);
 	if (path_is(req, "/announce"))
 		return tracker(rc, req, &client, TR_HTTP_ANNOUNCE, &f, out);
 	if (path_is(req, "/scrape"))
 		return tracker(rc, req, &client, TR_HTTP_SCRAPE, &f, out);
 	if (path_is(req, "/stats") || path_is(req, "/metrics")) {
-		if (!in_list(&client, sh->allow, sh->p.n_stats_allow))
+		if (!in_list(&client, rc->live->allow, rc->live->n_allow))
 			return respond(out, KH_403, "text/plain", "forbidden\n", 10, &f, NULL);
 		return figures(rc, path_is(req, "/stats"), &f, out);
 	}

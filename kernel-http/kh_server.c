@@ -230,7 +230,11 @@ static void count_status(struct kh_thread *t, int st)
 static int conn_process(struct kh_thread *t, struct kh_conn *c, uint64_t now_ms)
 {
 	const struct kh_params *p = &t->srv->sh.p;
-	struct kh_req_ctx rc = {.sh = &t->srv->sh, .tr = &t->ctx, .c = &t->c, .now = wall_s()};
+	struct kh_req_ctx rc = {.sh = &t->srv->sh,
+				.live = __atomic_load_n(&t->srv->sh.live, __ATOMIC_ACQUIRE),
+				.tr = &t->ctx,
+				.c = &t->c,
+				.now = wall_s()};
 
 	while (!c->close_after && c->in_len > 0 && c->out.len - c->out_off < KH_OUT_HIGH) {
 		struct kh_request req;
@@ -441,7 +445,8 @@ static void accept_some(struct kh_thread *t, int lfd, uint64_t now_ms)
 /* Closes every connection that completed no request for idle_timeout. */
 static void sweep_idle(struct kh_thread *t, uint64_t now_ms)
 {
-	uint64_t limit = (uint64_t)t->srv->sh.p.idle_timeout * 1000;
+	const struct kh_live *lv = __atomic_load_n(&t->srv->sh.live, __ATOMIC_ACQUIRE);
+	uint64_t limit = (uint64_t)lv->idle_timeout * 1000;
 
 	for (struct kh_conn *c = t->oldest, *next; c != NULL && now_ms - c->last_ms >= limit;
 	     c = next) {
@@ -593,7 +598,7 @@ static void server_free(struct kh_server *s)
 	}
 	if (s->stop.fd >= 0)
 		close(s->stop.fd);
-	kh_pages_free(&s->sh);
+	kh_live_free(s->sh.live);
 	free(s->th);
 	free(s);
 }
@@ -681,18 +686,15 @@ struct kh_server *kh_start(const struct kh_params *p, char *err, size_t errlen)
 	/* From here every failure takes the one way out: kh_free() stops and
 	 * joins the threads that started and closes what was opened. */
 	s->stop.fd = -1;
-	if (p->threads == 0 || p->threads > 64 || p->n_listen == 0 || p->n_listen > KH_MAX_LISTEN ||
-	    p->n_trusted_proxies > 64 || p->n_stats_allow > 64) {
+	if (p->threads == 0 || p->threads > 64 || p->n_listen == 0 || p->n_listen > KH_MAX_LISTEN) {
 		snprintf(err, errlen, "kh_start: bad parameters");
 		goto fail;
 	}
 	s->sh.p = *p;
-	/* The lists may be NULL when empty: memcpy must not see a NULL source. */
-	if (p->n_trusted_proxies > 0)
-		memcpy(s->sh.trusted, p->trusted_proxies,
-		       p->n_trusted_proxies * sizeof(s->sh.trusted[0]));
-	if (p->n_stats_allow > 0)
-		memcpy(s->sh.allow, p->stats_allow, p->n_stats_allow * sizeof(s->sh.allow[0]));
+	s->sh.p.live = (struct kh_live_params){0}; /* the caller's pointers end here */
+	s->sh.live = kh_live_new(&p->live, err, errlen);
+	if (s->sh.live == NULL)
+		goto fail;
 	s->stop.kind = KH_KIND_STOP;
 	s->stop.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	s->th = aligned_alloc(64, sizeof(*s->th) * p->threads);
@@ -711,8 +713,6 @@ struct kh_server *kh_start(const struct kh_params *p, char *err, size_t errlen)
 			 "connections (http.max_connections)");
 		goto fail;
 	}
-	if (kh_pages_load(&s->sh, err, errlen) != 0)
-		goto fail;
 	for (unsigned i = 0; i < p->threads; i++)
 		if (thread_init(s, &s->th[i], i, err, errlen) != 0)
 			goto fail;
@@ -737,6 +737,49 @@ struct kh_server *kh_start(const struct kh_params *p, char *err, size_t errlen)
 fail:
 	kh_free(s);
 	return NULL;
+}
+
+struct kh_live *kh_live_new(const struct kh_live_params *lp, char *err, size_t errlen)
+{
+	struct kh_live *lv;
+
+	if (lp->n_trusted_proxies > KH_MAX_CIDRS || lp->n_stats_allow > KH_MAX_CIDRS) {
+		snprintf(err, errlen, "more than %d trusted proxies or stats.allow entries",
+			 KH_MAX_CIDRS);
+		return NULL;
+	}
+	lv = calloc(1, sizeof(*lv));
+	if (lv == NULL) {
+		snprintf(err, errlen, "kh_live_new: out of memory");
+		return NULL;
+	}
+	/* The lists may be NULL when empty: memcpy must not see a NULL source. */
+	if (lp->n_trusted_proxies > 0)
+		memcpy(lv->trusted, lp->trusted_proxies,
+		       lp->n_trusted_proxies * sizeof(lv->trusted[0]));
+	if (lp->n_stats_allow > 0)
+		memcpy(lv->allow, lp->stats_allow, lp->n_stats_allow * sizeof(lv->allow[0]));
+	lv->n_trusted = lp->n_trusted_proxies;
+	lv->n_allow = lp->n_stats_allow;
+	lv->idle_timeout = lp->idle_timeout;
+	if (kh_pages_load(lv->pages, lp->static_dir, err, errlen) != 0) {
+		free(lv);
+		return NULL;
+	}
+	return lv;
+}
+
+void kh_live_free(struct kh_live *lv)
+{
+	if (lv == NULL)
+		return;
+	kh_pages_free(lv->pages);
+	free(lv);
+}
+
+struct kh_live *kh_live_swap(struct kh_server *s, struct kh_live *lv)
+{
+	return __atomic_exchange_n(&s->sh.live, lv, __ATOMIC_ACQ_REL);
 }
 
 void kh_tracker_stats(const struct kh_server *s, struct stats_ctr *total)

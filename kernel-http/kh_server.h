@@ -23,6 +23,7 @@
 #include "core/tracker.h"
 
 #define KH_MAX_LISTEN 8
+#define KH_MAX_CIDRS  64 /* trusted proxies, stats.allow */
 
 struct kh_listen {
 	uint8_t family; /* 4 or 6 */
@@ -30,18 +31,23 @@ struct kh_listen {
 	uint16_t port;
 };
 
+/* What a reload may change while the threads run. */
+struct kh_live_params {
+	const struct tr_cidr *trusted_proxies; /* X-Forwarded-For is read from these */
+	unsigned n_trusted_proxies;	       /* <= KH_MAX_CIDRS */
+	const struct tr_cidr *stats_allow;     /* who may read /stats and /metrics */
+	unsigned n_stats_allow;		       /* <= KH_MAX_CIDRS */
+	unsigned idle_timeout;		       /* seconds without a complete request */
+	const char *static_dir; /* index.html, dmca.html, robots.txt; NULL or "" = built in */
+};
+
 struct kh_params {
 	struct kh_listen listen[KH_MAX_LISTEN];
 	unsigned n_listen;
-	unsigned threads;		       /* 1..64 */
-	unsigned max_connections;	       /* over all threads; more are closed at once */
-	unsigned idle_timeout;		       /* seconds without a complete request */
-	unsigned max_request_bytes;	       /* request line + headers; more gets 431 */
-	const struct tr_cidr *trusted_proxies; /* X-Forwarded-For is read from these */
-	unsigned n_trusted_proxies;
-	const struct tr_cidr *stats_allow; /* who may read /stats and /metrics */
-	unsigned n_stats_allow;
-	const char *static_dir;		 /* index.html, dmca.html, robots.txt; NULL = built in */
+	unsigned threads;		 /* 1..64 */
+	unsigned max_connections;	 /* over all threads; more are closed at once */
+	unsigned max_request_bytes;	 /* request line + headers; more gets 431 */
+	struct kh_live_params live;	 /* the first live set (kh_live_new) */
 	const struct tracker *tr;	 /* shared, read-only */
 	uint64_t rng_seed;		 /* thread i seeds its generator with rng_seed + i */
 	struct tr_metric_source metrics; /* the whole stream /stats and /metrics show */
@@ -51,6 +57,25 @@ struct kh_params {
 };
 
 struct kh_server;
+struct kh_live;
+
+/*
+ * Builds a live set from lp, reading static_dir's pages (so: a thread that
+ * may do file I/O, not a packet lcore). Returns it, or NULL with why in err
+ * ("http.static_dir: ...: not a directory", a page too large). The caller
+ * owns it until it hands it to kh_live_swap (or frees it: kh_live_free).
+ */
+struct kh_live *kh_live_new(const struct kh_live_params *lp, char *err, size_t errlen);
+void kh_live_free(struct kh_live *lv);
+
+/*
+ * Puts lv in force for every thread's next request (a store-release of one
+ * pointer: never waits) and returns the set it replaced. The threads may
+ * still be reading that one: free it with kh_live_free once a grace period
+ * of the table's RCU has passed (ptab_grace_start/ptab_grace_done); the
+ * server holds no reference to it any more.
+ */
+struct kh_live *kh_live_swap(struct kh_server *s, struct kh_live *lv);
 
 /*
  * Binds every listener of every thread (so an address in use is reported

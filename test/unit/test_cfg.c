@@ -1440,6 +1440,57 @@ static void test_cfg_every_key_id_names_its_own_row(void **state)
 	assert_int_equal(KEY_CLUSTER_TLS_KEY, CFG_N_KEYS - 1);
 }
 
+struct diff_seen {
+	char keys[8][64], was[8][128], now[8][128];
+	int n;
+};
+
+static void diff_cb(void *arg, const char *key, const char *was, const char *now)
+{
+	struct diff_seen *d = arg;
+
+	if (d->n < 8) {
+		snprintf(d->keys[d->n], sizeof(d->keys[0]), "%s", key);
+		snprintf(d->was[d->n], sizeof(d->was[0]), "%s", was);
+		snprintf(d->now[d->n], sizeof(d->now[0]), "%s", now);
+	}
+	d->n++;
+}
+
+/* cfg_diff, which a reload logs from: each changed key once, in the
+ * file's order, named section.key (groups too), values as --check-config
+ * prints them on one line; nothing for equal configurations. */
+static void test_cfg_diff_names_each_changed_key_with_both_values(void **state)
+{
+	struct cfg a, b;
+	struct diff_seen d = {0};
+	const char *doc = "tracker:\n  numwant_max: 80\n  snapshot: { interval: 7 }\n"
+			  "dpdk:\n  ports:\n    - { device: net_tap0, ipv4: 198.18.0.2/24 }\n"
+			  "    - { device: net_tap1, ipv6: \"fd00::2/64\" }\n"
+			  "stats: { allow: [\"198.18.0.0/15\"] }\n";
+
+	(void)state;
+	assert_int_equal(cfg_load_buf(&a, NULL, NULL, 0, NULL, err, sizeof(err)), 0);
+	assert_int_equal(cfg_load_buf(&b, "x.yaml", doc, strlen(doc), NULL, err, sizeof(err)), 0);
+	assert_int_equal(cfg_diff(&a, &a, diff_cb, &d), 0);
+	assert_int_equal(d.n, 0);
+	assert_int_equal(cfg_diff(&a, &b, diff_cb, &d), 4);
+	assert_int_equal(d.n, 4);
+	assert_string_equal(d.keys[0], "tracker.snapshot.interval");
+	assert_string_equal(d.now[0], "7");
+	assert_string_equal(d.keys[1], "tracker.numwant_max");
+	assert_string_equal(d.was[1], "200");
+	assert_string_equal(d.now[1], "80");
+	assert_string_equal(d.keys[2], "dpdk.ports");
+	assert_null(strchr(d.now[2], '\n'));
+	assert_non_null(strstr(d.now[2], "net_tap1"));
+	assert_non_null(strstr(d.now[2], "fd00::2/64"));
+	assert_string_equal(d.keys[3], "stats.allow");
+	assert_string_equal(d.now[3], "[\"198.18.0.0/15\"]");
+	cfg_fini(&a);
+	cfg_fini(&b);
+}
+
 /* cluster.site and cluster.sources: tokens, sources a file-only list
  * without repeats that never names this site. */
 static void test_cfg_cluster_sources_are_other_sites(void **state)
@@ -1484,6 +1535,7 @@ int main(void)
 	    cmocka_unit_test(test_cfg_default_loads_with_the_documented_values),
 	    cmocka_unit_test(test_cfg_every_key_id_names_its_own_row),
 	    cmocka_unit_test(test_cfg_cluster_sources_are_other_sites),
+	    cmocka_unit_test(test_cfg_diff_names_each_changed_key_with_both_values),
 	    cmocka_unit_test(test_cfg_embedded_default_is_the_nul_terminated_yaml_file),
 	    cmocka_unit_test(test_cfg_log_level_names_are_the_yaml_words),
 	    cmocka_unit_test(test_cfg_typo_key_is_refused_naming_its_line_and_the_closest_key),

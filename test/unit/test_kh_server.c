@@ -70,7 +70,7 @@ static struct kh_params params(unsigned threads, unsigned max_connections, uint1
 	    .n_listen = 1,
 	    .threads = threads,
 	    .max_connections = max_connections,
-	    .idle_timeout = 60,
+	    .live = {.idle_timeout = 60},
 	    .max_request_bytes = 4096,
 	    .tr = &fx.tr,
 	    .rng_seed = 1,

@@ -644,6 +644,59 @@ static void test_ptab_memory_budget_refuses_growth_with_a_clear_error(void **unu
 	assert_non_null(strstr(err, "memory_mb"));
 }
 
+/*
+ * Limits a reload changes while the table serves (ptab_set_limits), within
+ * ptab_reach: the table says how far each may go; a lowered peer limit
+ * refuses new peers and keeps the old; a lowered swarm limit refuses new
+ * swarms; a lowered peer_timeout expires sooner; raised again, all serve.
+ */
+static void test_ptab_limits_change_while_serving_within_their_reach(void **unused)
+{
+	(void)unused;
+	struct ptab *t = table_new(100, 10, 64ull << 20);
+	struct ptab_limits most, l = {.max_swarms = 100,
+				      .max_peers_per_swarm = 2,
+				      .memory_bytes = 64ull << 20,
+				      .peer_timeout = 2700,
+				      .swarm_retention = 0};
+	struct ptab_result r;
+	struct ptab_cursor cur = {0};
+	uint8_t ih[20], ih2[20];
+
+	ptab_reach(t, &most);
+	assert_int_equal(most.max_swarms, 100);
+	assert_int_equal(most.peer_timeout, 85 * 32); /* 32 ticks of 85 s */
+	assert_true(most.memory_bytes > 0 && most.memory_bytes < (64ull << 20));
+	hash_of(ih, 21);
+	hash_of(ih2, 22);
+	assert_int_equal(ann(t, ih, v4(1, 1), UDP_MSG_EV_STARTED, false, 0, 0, T0, &r, NULL), PTAB_OK);
+	assert_int_equal(ann(t, ih, v4(2, 1), UDP_MSG_EV_STARTED, false, 0, 0, T0, &r, NULL), PTAB_OK);
+	assert_int_equal(ann(t, ih, v4(3, 1), UDP_MSG_EV_STARTED, false, 0, 0, T0, &r, NULL), PTAB_OK);
+	ptab_set_limits(t, &l);
+	assert_int_equal(ann(t, ih, v4(4, 1), UDP_MSG_EV_STARTED, false, 0, 0, T0, &r, NULL),
+			 PTAB_ERR_PEERS);
+	assert_int_equal(ann(t, ih, v4(1, 1), UDP_MSG_EV_NONE, false, 0, 0, T0, &r, NULL), PTAB_OK);
+	l.max_swarms = 1;
+	ptab_set_limits(t, &l);
+	assert_int_equal(ann(t, ih2, v4(1, 1), UDP_MSG_EV_STARTED, false, 0, 0, T0, &r, NULL),
+			 PTAB_ERR_SWARMS);
+
+	/* 600 s: stale after a sweep at T0 + 700 with the new timeout, not
+	 * with the old one. */
+	l.peer_timeout = 600;
+	ptab_set_limits(t, &l);
+	while (ptab_expire(t, T0 + 900, 100000, &cur) == 0 && cur.cycles < 2)
+		;
+	assert_counts(t, ih, 0, 0, 0);
+
+	l.max_swarms = 100;
+	l.max_peers_per_swarm = 10;
+	ptab_set_limits(t, &l);
+	assert_int_equal(ann(t, ih2, v4(1, 1), UDP_MSG_EV_STARTED, false, 0, 0, T0 + 900, &r, NULL),
+			 PTAB_OK);
+	table_free(t);
+}
+
 int main(void)
 {
 	if (eal_test_init("ptab", 512) < 0) {
@@ -669,6 +722,7 @@ int main(void)
 	    cmocka_unit_test(test_ptab_swarm_limit_refuses_new_swarms_but_serves_old),
 	    cmocka_unit_test(test_ptab_peer_limit_refuses_new_peers_but_refreshes_known),
 	    cmocka_unit_test(test_ptab_memory_budget_refuses_growth_with_a_clear_error),
+	    cmocka_unit_test(test_ptab_limits_change_while_serving_within_their_reach),
 	};
 	int failed = cmocka_run_group_tests_name("ptab_shared_table", shared, setup, teardown);
 	failed += cmocka_run_group_tests_name("ptab_own_table", own, NULL, NULL);

@@ -15,7 +15,8 @@
 #      needing a restart (its value stays: reload_restart_keys 1).
 #   3. A file with a misspelt key: the log gives FILE:LINE, nothing changes
 #      (interval still 600), reload_failures counts it.
-#   4. SIGTERM: exit 0, the counters, no mbuf leaked.
+#   4. SIGTERM: exit 0, the counters, no mbuf leaked, and the last
+#      snapshot's duration a sane number (it once wrapped below zero).
 #
 # Needs: root, iproute2, ethtool, iputils-ping, curl, /usr/bin/python3.
 # Usage: reload.sh PATH_TO_DPTRACK
@@ -162,4 +163,7 @@ check "reload_failures_total counts it (1)" [ "$(metric reload_failures_total)" 
 # --- 4. stop ------------------------------------------------------------------------
 live_stop
 live_check_counters rx_packets udp_announce http_announce snapshot_saves
+ms=$(counter snapshot_last_ms)
+check "the exit snapshot's duration is a sane number of ms (got $ms)" \
+	test "$ms" -ge 0 -a "$ms" -lt 60000
 finish

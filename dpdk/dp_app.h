@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include <rte_common.h>
 #include <rte_config.h>
@@ -204,6 +205,17 @@ void dp_app_fini(struct dp_app *app, FILE *counters);
  * arguments of extra (at most DP_MAX_EXTRA_EAL_ARGS). Returns its value,
  * or -1 with a message on stderr for too many arguments. */
 int dp_eal_init(const char *argv0, const struct cfg *cfg, int n_extra, char **extra);
+
+/* Milliseconds from a to b (0 if b is not later), in signed arithmetic:
+ * the nanoseconds' difference alone may be negative (a duration read
+ * 18446744074845 ms once, when it was unsigned). */
+static inline uint64_t dp_ms_between(const struct timespec *a, const struct timespec *b)
+{
+	int64_t ns = ((int64_t)b->tv_sec - (int64_t)a->tv_sec) * 1000000000 +
+		     ((int64_t)b->tv_nsec - (int64_t)a->tv_nsec);
+
+	return ns > 0 ? (uint64_t)ns / 1000000 : 0;
+}
 
 /* The rte_log level of log.level. */
 uint32_t dp_log_level(enum cfg_log_level l);

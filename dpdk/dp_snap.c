@@ -67,11 +67,7 @@ static void save(struct dp_app *app, const char *why, bool reader)
 		      reader ? quiescent : NULL, app->ptab, &info, err, sizeof(err));
 	cl_apply_resume(app->cl);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	/* Signed: the nanoseconds' difference alone may be negative (it read
-	 * 18446744074845 ms once, a wrap). */
-	int64_t ns = ((int64_t)t1.tv_sec - (int64_t)t0.tv_sec) * 1000000000 +
-		     ((int64_t)t1.tv_nsec - (int64_t)t0.tv_nsec);
-	uint64_t ms = ns > 0 ? (uint64_t)ns / 1000000 : 0;
+	uint64_t ms = dp_ms_between(&t0, &t1);
 	if (r != SNAP_OK) {
 		__atomic_fetch_add(&app->snap.failures, 1, __ATOMIC_RELAXED);
 		DP_LOG(ERR, "snapshot (%s) failed: %s\n", why, err);

@@ -747,6 +747,22 @@ static void test_dp_lcore_two_apps_in_one_process_tick_apart(void **state)
 	cfg_fini(&cb);
 }
 
+/* A duration across a second boundary whose nanoseconds go down: 1 ms,
+ * not a wrapped unsigned number (snapshot_last_ms once read
+ * 18446744074845). */
+static void test_dp_ms_between_crosses_a_second_boundary(void **state)
+{
+	struct timespec a = {.tv_sec = 100, .tv_nsec = 999500000};
+	struct timespec b = {.tv_sec = 101, .tv_nsec = 500000};
+
+	(void)state;
+	assert_int_equal(dp_ms_between(&a, &b), 1);
+	assert_int_equal(dp_ms_between(&b, &a), 0);
+	b.tv_sec = 103;
+	b.tv_nsec = 999600000;
+	assert_int_equal(dp_ms_between(&a, &b), 3000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -767,6 +783,7 @@ int main(void)
 		test_dp_lcore_control_loop_sleeps_no_longer_than_a_control_tick,
 		fx_setup_long_sleep_control, fx_teardown),
 	    cmocka_unit_test(test_dp_lcore_two_apps_in_one_process_tick_apart),
+	    cmocka_unit_test(test_dp_ms_between_crosses_a_second_boundary),
 	};
 
 	if (eal_two_lcores_init("lcore", 256) < 0) {

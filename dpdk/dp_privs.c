@@ -9,9 +9,11 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int dp_privs_resolve(const char *user, struct dp_privs *p, char *err, size_t errlen)
@@ -77,6 +79,51 @@ int dp_privs_drop(const struct dp_privs *p, char *err, size_t errlen)
 	}
 	if (p->uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) {
 		snprintf(err, errlen, "dpdk.run_as: root could be regained after the drop");
+		return -1;
+	}
+	return 0;
+}
+
+/* The group `dptrack status` users are let in by: run_as's primary group,
+ * else a group named dptrack, else none (-1). */
+static gid_t status_group(const struct dp_privs *p)
+{
+	struct group gr, *res = NULL;
+	char buf[4096];
+
+	if (p->drop)
+		return p->gid;
+	if (getgrnam_r("dptrack", &gr, buf, sizeof(buf), &res) == 0 && res != NULL)
+		return gr.gr_gid;
+	return (gid_t)-1;
+}
+
+int dp_privs_share_status(const struct dp_privs *p, const char *runtime_dir, char *err,
+			  size_t errlen)
+{
+	char path[PATH_MAX], parent[PATH_MAX];
+	gid_t g = status_group(p);
+	struct stat st;
+
+	if (g == (gid_t)-1 || geteuid() != 0)
+		return 0;
+	/* /var/run/dpdk (EAL makes it 0700) must let the group through to our
+	 * own directory; others may pass, not list, and stop there. */
+	snprintf(parent, sizeof(parent), "%s", runtime_dir);
+	char *slash = strrchr(parent, '/');
+	if (slash != NULL && slash != parent) {
+		*slash = '\0';
+		if (stat(parent, &st) == 0 && (st.st_mode & 0011) != 0011 &&
+		    chmod(parent, (st.st_mode & 07777) | 0011) != 0) {
+			snprintf(err, errlen, "chmod %s: %s", parent, strerror(errno));
+			return -1;
+		}
+	}
+	snprintf(path, sizeof(path), "%s/dpdk_telemetry.v2", runtime_dir);
+	if (chown(runtime_dir, (uid_t)-1, g) != 0 || chmod(runtime_dir, 0750) != 0 ||
+	    chown(path, (uid_t)-1, g) != 0 || chmod(path, 0660) != 0) {
+		snprintf(err, errlen, "letting group %u read %s: %s", (unsigned)g, path,
+			 strerror(errno));
 		return -1;
 	}
 	return 0;

@@ -32,4 +32,16 @@ int dp_privs_resolve(const char *user, struct dp_privs *p, char *err, size_t err
  * nothing unless p->drop. Returns 0, or -1 with the failing call in err. */
 int dp_privs_drop(const struct dp_privs *p, char *err, size_t errlen);
 
+/*
+ * Lets one group use `dptrack --status` without root: the telemetry socket
+ * (under runtime_dir, EAL's directory for this --file-prefix) and that
+ * directory get the group (read and connect; 0660 and 0750), and EAL's
+ * top directory (0700) lets others through to it, not list it. The group
+ * is dpdk.run_as's primary group, else a group named dptrack if there is
+ * one, else nothing is changed. Only as root, before the drop. Returns 0,
+ * or -1 with the failing call in err.
+ */
+int dp_privs_share_status(const struct dp_privs *p, const char *runtime_dir, char *err,
+			  size_t errlen);
+
 #endif

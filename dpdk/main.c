@@ -104,7 +104,8 @@ static int serve(const char *argv0, const char *cfg_path, struct cfg *cfg, int n
 	if (dp_app_init(&app, cfg, "main", true, err, sizeof(err)) != 0)
 		goto fail;
 	dp_app_print_urls(&app, stdout);
-	if (dp_privs_drop(&privs, err, sizeof(err)) != 0)
+	if (dp_privs_share_status(&privs, rte_eal_get_runtime_dir(), err, sizeof(err)) != 0 ||
+	    dp_privs_drop(&privs, err, sizeof(err)) != 0)
 		goto fail;
 	if (privs.drop)
 		DP_LOG(INFO, "running as %s (uid %u, gid %u), no privileges kept\n", privs.name,

@@ -117,6 +117,30 @@ check "--status shows rates over the interval" grep -q "^per s: over the last 0\
 check "--status -c FILE finds the instance through dpdk.eal_args" \
 	grep -q "file-prefix $prefix: pid $pid\$" "$tmp/status.out"
 
+# --status without root: a user in run_as's group reads it, another not.
+# Both are made here (no home, no shell) and removed by the trap; the
+# binary is copied where they can run it.
+member=dpm$$ outsider=dpo$$
+group=$(id -gn "$user")
+cleanup_users() { userdel "$member" 2>/dev/null; userdel "$outsider" 2>/dev/null; }
+trap 'cleanup_users; live_cleanup' EXIT
+useradd -M -N -G "$group" -s /usr/sbin/nologin "$member" &&
+	useradd -M -N -s /usr/sbin/nologin "$outsider" || bail "test users made"
+mkdir -p "$tmp/bin" && cp "$dptrack" "$tmp/bin/dptrack" && chmod 755 "$tmp" "$tmp/bin"
+runuser -u "$member" -- "$tmp/bin/dptrack" --status --file-prefix "$prefix" --interval 0 \
+	>"$tmp/status.out" 2>&1
+rc=$?
+check "--status as a non-root member of $group (status $rc)" \
+	bash -c '[ "$0" = 0 ] && grep -q "pid $1\$" "$2"' "$rc" "$pid" "$tmp/status.out"
+runuser -u "$outsider" -- "$tmp/bin/dptrack" --status --file-prefix "$prefix" --interval 0 \
+	>"$tmp/status.out" 2>&1
+rc=$?
+check "--status as a user outside $group is refused, saying why (status $rc)" \
+	bash -c '[ "$0" = 1 ] && grep -q "Permission denied" "$1"' "$rc" "$tmp/status.out"
+check "the telemetry socket is the group's (0660) and its directory 0750" \
+	bash -c '[ "$(stat -c "%a %G" "$0")" = "660 $2" ] && [ "$(stat -c "%a %G" "$1")" = "750 $2" ]' \
+	"/var/run/dpdk/$prefix/dpdk_telemetry.v2" "/var/run/dpdk/$prefix" "$group"
+
 live_stop
 check "no error after the drop in dptrack's output" \
 	bash -c '! sed -n "/running as/,\$p" "$0" | grep -v "^counter " |

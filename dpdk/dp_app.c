@@ -236,6 +236,7 @@ int dp_app_init(struct dp_app *app, struct cfg *cfg, const char *name, bool tele
 	}
 	if (cfg->http.enabled && http_start(app, err, errlen) != 0)
 		return -1;
+	dp_notify_init(app);
 	return 0;
 }
 
@@ -292,6 +293,7 @@ void dp_app_run(struct dp_app *app)
 
 void dp_app_stop(struct dp_app *app)
 {
+	dp_notify(app, "STOPPING=1");
 	__atomic_store_n(&app->stop, 1, __ATOMIC_RELAXED);
 	wait_lcores(app);
 	kh_stop(app->kh);	 /* threads gone, counters kept for the exit lines */

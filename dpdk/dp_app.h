@@ -81,6 +81,7 @@ struct cl;
 struct dp_worker {
 	struct stats_ctr tr_stats; /* first: it is cache-aligned */
 	struct dp_counters c;
+	uint64_t loops;		/* rounds of its packet loop: the watchdog's sign of life */
 	uint64_t last_rx_tsc;	/* start of its last loop that received a frame */
 	uint64_t last_poll_tsc; /* start of its latest loop: idle = the difference */
 	uint64_t now;		/* the tracker clock at its last burst, seconds */
@@ -138,6 +139,17 @@ struct dp_reload_state {
 	uint64_t restart_keys;	    /* changed keys left as they were: they need a restart */
 };
 
+/* dp_notify.c's state: systemd's notifications and watchdog. */
+struct dp_notify_state {
+	bool on;	   /* NOTIFY_SOCKET is set */
+	bool ready;	   /* READY=1 sent */
+	bool stuck;	   /* the last ping was withheld (logged once) */
+	uint64_t ping_tsc; /* ping period (half of WATCHDOG_USEC); 0 = no watchdog */
+	uint64_t ping_last, status_tsc, status_req;
+	uint64_t pings, missed, missed_at; /* pings sent, withheld */
+	uint64_t seen[RTE_MAX_LCORE + 64]; /* loop counters at the last ping */
+};
+
 struct dp_app {
 	struct dp_worker workers[RTE_MAX_LCORE]; /* first: cache-aligned */
 	unsigned n_workers;
@@ -163,6 +175,7 @@ struct dp_app {
 	struct dp_snap_state snap;
 	struct dp_acl_state acl;
 	struct dp_reload_state reload;
+	struct dp_notify_state notify;
 	bool launched;	   /* worker lcores launched, not yet waited for */
 	bool telemetry;	   /* the /dptrack/stats command reads this app */
 	volatile int stop; /* set by signals, idle exit; read by every loop */
@@ -292,6 +305,15 @@ bool dp_acl_busy(const struct dp_app *app);
 void dp_acl_replace(struct dp_app *app, struct acl *list);
 void dp_acl_tick(struct dp_app *app);
 void dp_acl_fini(struct dp_app *app);
+
+/* dp_notify.c: systemd's notifications (no-ops without NOTIFY_SOCKET).
+ * dp_notify_init: after dp_app_init, reads the watchdog period.
+ * dp_notify_tick: from the control tick: READY=1 once every worker runs,
+ * STATUS= every few seconds, WATCHDOG=1 while every worker and HTTP thread
+ * makes progress. dp_notify: one state line ("STOPPING=1", ...). */
+void dp_notify_init(struct dp_app *app);
+void dp_notify_tick(struct dp_app *app, uint64_t tsc);
+void dp_notify(struct dp_app *app, const char *state);
 
 /* dp_reload.c: SIGHUP re-reads the whole configuration. dp_reload_tick:
  * from the control tick (never waits): starts a read when

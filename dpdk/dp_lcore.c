@@ -242,6 +242,7 @@ int dp_lcore_main(void *arg)
 			__atomic_store_n(&w->last_rx_tsc, poll_tsc, __ATOMIC_RELAXED);
 		}
 		__atomic_store_n(&w->last_poll_tsc, poll_tsc, __ATOMIC_RELAXED);
+		STATS_INC(w->loops);
 		__atomic_store_n(&w->now, now, __ATOMIC_RELAXED);
 		ptab_quiescent(t);
 		if (w->control)
@@ -281,6 +282,7 @@ void dp_control_tick(struct dp_app *app)
 	if (now != 0)
 		ptab_expire(app->ptab, now, DP_EXPIRE_BUDGET, &app->ctl.cursor);
 	dp_reload_tick(app); /* a SIGHUP reload; freeing what one replaced */
+	dp_notify_tick(app, tsc);
 
 	if (app->idle_tsc != 0) {
 		/* Idle means every worker has itself polled empty for that long. */

@@ -115,6 +115,7 @@ static void start_load(struct dp_app *app)
 	}
 	pthread_setname_np(r->job.thread, "dpt-reload");
 	r->job.running = true;
+	dp_notify(app, "RELOADING=1");
 }
 
 /* ---- what a key change does ------------------------------------------------ */
@@ -312,6 +313,7 @@ void dp_reload_tick(struct dp_app *app)
 		r->job.running = false;
 		apply(app);
 		job_clear(r);
+		dp_notify(app, "READY=1");
 		return;
 	}
 	/* One at a time: a reload waits until what the last one replaced is

@@ -85,6 +85,7 @@ struct kh_thread {
 	uint64_t pause_ms; /* listeners paused since (no descriptor left), 0 if not */
 	int state;	   /* 0 starting, 1 running, -1 failed: read by kh_start */
 	bool joinable;
+	uint64_t loops; /* rounds of its epoll loop: the watchdog's sign of life */
 } __attribute__((aligned(64)));
 
 struct kh_server {
@@ -477,6 +478,7 @@ static void *thread_main(void *arg)
 		ptab_reader_online(tab);
 		if (n < 0 && errno != EINTR)
 			break;
+		STATS_INC(t->loops);
 		uint64_t now_ms = mono_ms();
 		for (int i = 0; i < n; i++) {
 			struct kh_item *it = ev[i].data.ptr;
@@ -786,6 +788,16 @@ void kh_tracker_stats(const struct kh_server *s, struct stats_ctr *total)
 {
 	for (unsigned i = 0; s != NULL && i < s->n_threads; i++)
 		stats_add(total, &s->th[i].st);
+}
+
+unsigned kh_threads(const struct kh_server *s)
+{
+	return s != NULL ? s->n_threads : 0;
+}
+
+uint64_t kh_thread_loops(const struct kh_server *s, unsigned i)
+{
+	return __atomic_load_n(&s->th[i].loops, __ATOMIC_RELAXED);
 }
 
 static uint64_t sum(const struct kh_server *s, size_t off)

@@ -98,6 +98,11 @@ void kh_free(struct kh_server *s);
  * to total; relaxed reads, like every counter here. */
 void kh_tracker_stats(const struct kh_server *s, struct stats_ctr *total);
 
+/* Its HTTP threads, and how many rounds thread i's epoll loop has made (it
+ * wakes at least every 500 ms): the watchdog's sign of life. */
+unsigned kh_threads(const struct kh_server *s);
+uint64_t kh_thread_loops(const struct kh_server *s, unsigned i);
+
 /* The HTTP server's own figures: connections open, accepted, refused at the
  * cap, closed idle; requests too large; responses by status code. */
 void kh_metrics(const struct kh_server *s, tr_metric_fn fn, void *arg);

@@ -9,6 +9,7 @@ DPTRACK_PACKAGES=(
 	libyaml-dev                              # config loader
 	libsodium-dev                            # SipHash for connection ids and table keys
 	libnats-dev nats-server                  # the cluster: NATS JetStream client; servers for its tests
+	libsystemd-dev                           # sd_notify: readiness, status and the watchdog
 	libcmocka-dev                            # unit tests
 	clang-format clang-tidy                  # style suite
 	valgrind                                 # memcheck test setup

@@ -91,6 +91,7 @@ struct ptab_lcore {
 	int64_t peers[2];
 	int64_t seeders, leechers;
 	uint64_t refused[PTAB_ERR_N];
+	uint64_t contended; /* swarm locks found taken by another thread */
 } __rte_cache_aligned;
 
 struct ptab {
@@ -531,7 +532,12 @@ static struct swarm *swarm_lock(struct ptab *t, const uint8_t *info_hash, bool c
 			}
 		}
 		struct swarm *s = &t->swarms[pos];
-		rte_spinlock_lock(&s->lock);
+		if (unlikely(!rte_spinlock_trylock(&s->lock))) {
+			/* Another thread holds it: the cost of many cores on the
+			 * head of the popularity curve, counted. */
+			LC_ADD(t->lc[rte_lcore_id()].contended, 1);
+			rte_spinlock_lock(&s->lock);
+		}
 		if (s->state == SWARM_LIVE)
 			return s;
 		if (s->state == SWARM_FREE) {
@@ -1388,6 +1394,7 @@ void ptab_stats(struct ptab *t, struct ptab_stats *s)
 		leechers += __atomic_load_n(&lc->leechers, __ATOMIC_RELAXED);
 		for (unsigned e = 0; e < PTAB_ERR_N; e++)
 			s->refused[e] += __atomic_load_n(&lc->refused[e], __ATOMIC_RELAXED);
+		s->contended += __atomic_load_n(&lc->contended, __ATOMIC_RELAXED);
 	}
 	/* Deltas of different lcores race with each other; never report < 0. */
 	s->peers4 = (uint64_t)RTE_MAX(peers[0], (int64_t)0);

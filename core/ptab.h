@@ -288,6 +288,7 @@ struct ptab_stats {
 	uint64_t seeders, leechers;
 	uint64_t mem_used, mem_budget; /* bytes */
 	uint64_t refused[PTAB_ERR_N];  /* announces refused, by reason */
+	uint64_t contended;	       /* swarm locks a thread found taken */
 };
 
 /* Sums the table's counters (per-lcore, so a snapshot, not a fence). */

@@ -137,6 +137,9 @@ static void each_table(const struct dp_app *app, tr_metric_fn fn, void *arg)
 	     "memory_used_bytes", st.mem_used);
 	emit(fn, arg, "memory_budget_bytes", "Peer table memory budget (tracker.memory_mb)",
 	     TR_METRIC_GAUGE, NULL, "memory_budget_bytes", st.mem_budget);
+	emit(fn, arg, "swarm_lock_contended_total",
+	     "Times a thread found a swarm's lock held by another: contention on hot swarms",
+	     TR_METRIC_COUNTER, NULL, "swarm_lock_contended", st.contended);
 	for (unsigned e = 1; e < PTAB_ERR_N; e++) {
 		static const char *const why[PTAB_ERR_N] = {NULL, "reason=\"swarm_limit\"",
 							    "reason=\"peer_limit\"",

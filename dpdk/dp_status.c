@@ -399,8 +399,9 @@ static int status_connect(const char *prefix, char *err, size_t errlen)
 	}
 	snprintf(err, errlen, "no dptrack running with --file-prefix %s: %s: %s%s", prefix, first,
 		 strerror(first_errno),
-		 first_errno == EACCES ? " (the telemetry socket is for root and dpdk.run_as's group)"
-				       : "");
+		 first_errno == EACCES
+		     ? " (the telemetry socket is for root and dpdk.run_as's group)"
+		     : "");
 	return -1;
 }
 

@@ -669,9 +669,12 @@ static void test_ptab_limits_change_while_serving_within_their_reach(void **unus
 	assert_true(most.memory_bytes > 0 && most.memory_bytes < (64ull << 20));
 	hash_of(ih, 21);
 	hash_of(ih2, 22);
-	assert_int_equal(ann(t, ih, v4(1, 1), UDP_MSG_EV_STARTED, false, 0, 0, T0, &r, NULL), PTAB_OK);
-	assert_int_equal(ann(t, ih, v4(2, 1), UDP_MSG_EV_STARTED, false, 0, 0, T0, &r, NULL), PTAB_OK);
-	assert_int_equal(ann(t, ih, v4(3, 1), UDP_MSG_EV_STARTED, false, 0, 0, T0, &r, NULL), PTAB_OK);
+	assert_int_equal(ann(t, ih, v4(1, 1), UDP_MSG_EV_STARTED, false, 0, 0, T0, &r, NULL),
+			 PTAB_OK);
+	assert_int_equal(ann(t, ih, v4(2, 1), UDP_MSG_EV_STARTED, false, 0, 0, T0, &r, NULL),
+			 PTAB_OK);
+	assert_int_equal(ann(t, ih, v4(3, 1), UDP_MSG_EV_STARTED, false, 0, 0, T0, &r, NULL),
+			 PTAB_OK);
 	ptab_set_limits(t, &l);
 	assert_int_equal(ann(t, ih, v4(4, 1), UDP_MSG_EV_STARTED, false, 0, 0, T0, &r, NULL),
 			 PTAB_ERR_PEERS);

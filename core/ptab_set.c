@@ -80,22 +80,46 @@ bool pset_reserve(struct ptab *t, struct pset **sp, unsigned fam)
 			   s->cap < TR_PSET_GROW_SLOW ? s->cap * 2 : s->cap + s->cap / 2);
 }
 
-/* Copies up to want peers' compact forms to out, walking slots from a point
- * drawn from rnd and skipping slot `skip` (the announcer's; -1 = none).
- * Returns the count. */
+/* Draws of the pick's start before it settles for a biased one: at the
+ * sets' lowest load (1/8, below which the sweep shrinks them) all miss one
+ * time in 60; at 1/2, one in 2 billion. */
+#define PICK_DRAWS 32
+
+/*
+ * Copies up to want peers' compact forms to out, never slot `skip` (the
+ * announcer's; -1 = none), and returns the count.
+ *
+ * Every other peer is equally likely to be picked, want / (count - 1): the
+ * walk starts at a peer drawn uniformly (a slot drawn from rnd, drawn
+ * again while it is empty or the announcer's) and takes the next want
+ * peers. A peer is then picked exactly when the start is one of the want
+ * peers that end at it. Starting at a random *slot* instead, as this did
+ * before, favours the peers that follow a run of empty slots (a chi-square
+ * of 18,632 over 299 degrees of freedom in test_ptab.c's uniformity test).
+ * The first draw is where pset_pick_prefetch started the reads.
+ */
 static __rte_always_inline uint32_t pick_fam(const struct pset *s, unsigned fam, int64_t skip,
 					     uint32_t want, uint32_t rnd, uint8_t *out)
 {
 	unsigned klen = fam_klen(fam), esz = fam_esz(fam);
-	uint32_t n = 0;
+	uint32_t n = 0, avail, i;
 
 	if (s == NULL || want == 0)
 		return 0;
+	avail = s->count - (skip >= 0);
+	if (avail == 0)
+		return 0;
+	i = home_slot(rnd, s->cap);
+	for (unsigned d = 1; d < PICK_DRAWS && want < avail; d++) {
+		if (!slot_empty(slot_at(s, esz, i), klen) && i != skip)
+			break;
+		rnd = rnd * 1664525u + 1013904223u; /* an LCG: fastrange reads the high bits */
+		i = home_slot(rnd, s->cap);
+	}
 	/* Branch-free: every slot is copied to the next free place in out
 	 * (in bounds, as n < want) and kept only if it is a peer. Whether a
 	 * slot is empty is a coin toss at the sets' load, and the branch it
 	 * replaces mispredicted about once per two slots (perf). */
-	uint32_t i = home_slot(rnd, s->cap);
 	for (uint32_t seen = 0; seen < s->cap && n < want; seen++, i = next_slot(i, s->cap)) {
 		const uint8_t *e = slot_at(s, esz, i);
 

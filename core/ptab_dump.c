@@ -104,7 +104,7 @@ enum ptab_err ptab_restore(struct ptab *t, const struct ptab_dump *d, uint64_t n
 {
 	struct ptab_lcore *lc = &t->lc[rte_lcore_id()];
 	enum ptab_err err;
-	struct swarm *s = swarm_lock(t, d->info_hash, true, &err);
+	struct swarm *s = swarm_lock(t, d->info_hash, -1, true, &err);
 	const uint8_t *p = d->peers;
 
 	*loaded = 0;

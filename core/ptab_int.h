@@ -124,7 +124,8 @@ static inline void mem_release(struct ptab *t, uint64_t n)
 /* ---- across the files --------------------------------------------------- */
 
 /* ptab_swarm.c */
-struct swarm *swarm_lock(struct ptab *t, const uint8_t *info_hash, bool create, enum ptab_err *err);
+struct swarm *swarm_lock(struct ptab *t, const uint8_t *info_hash, int32_t pos, bool create,
+			 enum ptab_err *err);
 void swarm_clear(struct ptab *t, struct swarm *s);
 void swarm_reclaim(void *p, void *e, unsigned int n);
 /* Inserts or refreshes peer key (compact form, hash h) as seeder or

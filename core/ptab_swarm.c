@@ -60,14 +60,18 @@ void swarm_reclaim(void *p, void *e, unsigned int n)
 
 /*
  * Returns the LIVE swarm of info_hash, locked, or NULL: absent and create is
- * false (*err = PTAB_OK), or absent and refused (*err says why).
+ * false (*err = PTAB_OK), or absent and refused (*err says why). pos: where
+ * this thread's ptab_prefetch found the key, or -1 to look it up. A
+ * position found then still holds the key unless the swarm has died since:
+ * it is reused only after this thread's next quiescent state.
  */
-struct swarm *swarm_lock(struct ptab *t, const uint8_t *info_hash, bool create, enum ptab_err *err)
+struct swarm *swarm_lock(struct ptab *t, const uint8_t *info_hash, int32_t pos, bool create,
+			 enum ptab_err *err)
 {
 	*err = PTAB_OK;
-	for (;;) {
-		int32_t pos = rte_hash_lookup(t->h, info_hash);
-
+	for (;; pos = -1) {
+		if (pos < 0)
+			pos = rte_hash_lookup(t->h, info_hash);
 		if (pos < 0) {
 			if (!create)
 				return NULL;
@@ -268,10 +272,15 @@ static __rte_always_inline enum ptab_err announce_fam(struct ptab *t, const stru
 	memset(r, 0, sizeof(*r));
 	r->was = -1;
 	tr_addr_compact(&a->peer, key);
-	uint32_t h = peer_hash(t, key, fam_klen(fam));
+	/* A hint from this table's prefetch for this announce (the same info
+	 * hash and peer) saves the swarm's lookup and the peer's hash. */
+	const struct ptab_hint *hint = a->hint;
+	bool hinted = hint != NULL && hint->tab == t && hint->info_hash == a->info_hash &&
+		      hint->peer.family == a->peer.family && hint->peer.port == a->peer.port;
+	uint32_t h = hinted ? hint->peer_h : peer_hash(t, key, fam_klen(fam));
 	bool stop = a->event == UDP_MSG_EV_STOPPED;
 
-	struct swarm *s = swarm_lock(t, a->info_hash, !stop, &err);
+	struct swarm *s = swarm_lock(t, a->info_hash, hinted ? hint->pos : -1, !stop, &err);
 	if (s == NULL) {
 		if (err != PTAB_OK)
 			LC_ADD(lc->refused[err], 1);
@@ -338,7 +347,7 @@ enum ptab_err ptab_announce(struct ptab *t, const struct ptab_announce *a, uint6
 enum ptab_err ptab_completed_add(struct ptab *t, const uint8_t info_hash[TR_HASH_LEN])
 {
 	enum ptab_err err;
-	struct swarm *s = swarm_lock(t, info_hash, true, &err);
+	struct swarm *s = swarm_lock(t, info_hash, -1, true, &err);
 
 	if (s == NULL) {
 		LC_ADD(t->lc[rte_lcore_id()].refused[err], 1);
@@ -349,23 +358,48 @@ enum ptab_err ptab_completed_add(struct ptab *t, const uint8_t info_hash[TR_HASH
 	return PTAB_OK;
 }
 
-void ptab_prefetch(struct ptab *t, const struct ptab_hint *hints, unsigned n)
+/* Where an IPv4 pick from set ps of cap slots starts (pick_fam's first
+ * draw): its first two lines, computed from the published capacity. */
+static inline void prefetch_pick4(const struct pset *ps, uint32_t cap, uint32_t rnd)
+{
+	if (ps == NULL || cap == 0)
+		return;
+	const uint8_t *e = (const uint8_t *)ps + offsetof(struct pset, slots) +
+			   (size_t)home_slot(rnd, cap) * fam_esz(0);
+	rte_prefetch0(e);
+	rte_prefetch0(e + RTE_CACHE_LINE_SIZE);
+}
+
+void ptab_prefetch(struct ptab *t, struct ptab_hint *hints, unsigned n)
 {
 	const void *keys[RTE_HASH_LOOKUP_BULK_MAX];
 	int32_t pos[RTE_HASH_LOOKUP_BULK_MAX];
 
 	for (unsigned at = 0; at < n; at += RTE_HASH_LOOKUP_BULK_MAX) {
-		const struct ptab_hint *hint = hints + at;
+		struct ptab_hint *hint = hints + at;
 		unsigned k = RTE_MIN(n - at, (unsigned)RTE_HASH_LOOKUP_BULK_MAX);
 
 		/* rte_hash pipelines the bucket and key reads of the batch. */
-		for (unsigned i = 0; i < k; i++)
+		for (unsigned i = 0; i < k; i++) {
 			keys[i] = hint[i].info_hash;
+			hint[i].tab = NULL;
+		}
 		if (rte_hash_lookup_bulk(t->h, keys, k, pos) != 0)
 			return;
 		for (unsigned i = 0; i < k; i++)
 			if (pos[i] >= 0)
 				rte_prefetch0(&t->swarms[pos[i]]);
+		/* What the announce would compute again: while the swarm lines
+		 * arrive. */
+		for (unsigned i = 0; i < k; i++) {
+			uint8_t key[TR_PEER6_LEN];
+
+			hint[i].tab = t;
+			hint[i].pos = pos[i];
+			if (hint[i].peer.family != 0)
+				hint[i].peer_h =
+				    peer_hash(t, key, tr_addr_compact(&hint[i].peer, key));
+		}
 		/* The swarm array is always mapped; a set pointer read without
 		 * the lock may be stale, which a prefetch does not mind. */
 		for (unsigned i = 0; i < k; i++) {
@@ -378,24 +412,30 @@ void ptab_prefetch(struct ptab *t, const struct ptab_hint *hints, unsigned n)
 					rte_prefetch0(ps);
 			}
 		}
-		/* The slot an IPv4 announcer's lookup starts at, from the
-		 * published capacity: only an address is computed from the
-		 * set pointer, nothing is read through it. */
+		/* For an IPv4 announcer, from the published capacities (only
+		 * addresses are computed from the set pointers, nothing is read
+		 * through them): the slot its lookup starts at, and where its
+		 * picks start: a leecher's in both sets, a seeder's in the
+		 * leechers'. */
 		for (unsigned i = 0; i < k; i++) {
 			if (pos[i] < 0 || hint[i].peer.family != TR_AF_INET)
 				continue;
 			const struct swarm *s = &t->swarms[pos[i]];
-			const struct pset *ps =
+			const struct pset *own =
 			    __atomic_load_n(&s->set[SET_IDX(0, hint[i].seeder)], __ATOMIC_RELAXED);
 			uint32_t cap = __atomic_load_n(&s->cap4[hint[i].seeder], __ATOMIC_RELAXED);
-			uint8_t key[TR_PEER4_LEN];
 
-			if (ps == NULL || cap == 0)
-				continue;
-			tr_addr_compact(&hint[i].peer, key);
-			uint32_t slot = home_slot(peer_hash(t, key, TR_PEER4_LEN), cap);
-			rte_prefetch0((const uint8_t *)ps + offsetof(struct pset, slots) +
-				      (size_t)slot * fam_esz(0));
+			if (own != NULL && cap != 0)
+				rte_prefetch0((const uint8_t *)own + offsetof(struct pset, slots) +
+					      (size_t)home_slot(hint[i].peer_h, cap) * fam_esz(0));
+			if (!hint[i].seeder)
+				prefetch_pick4(
+				    __atomic_load_n(&s->set[SET_IDX(0, 1)], __ATOMIC_RELAXED),
+				    __atomic_load_n(&s->cap4[1], __ATOMIC_RELAXED),
+				    (uint32_t)hint[i].rnd);
+			prefetch_pick4(__atomic_load_n(&s->set[SET_IDX(0, 0)], __ATOMIC_RELAXED),
+				       __atomic_load_n(&s->cap4[0], __ATOMIC_RELAXED),
+				       (uint32_t)(hint[i].rnd >> 32));
 		}
 	}
 }

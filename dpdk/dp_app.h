@@ -292,6 +292,9 @@ void dp_stats_print(struct dp_app *app, FILE *f);
 int dp_snap_load(struct dp_app *app);
 int dp_snap_start(struct dp_app *app);
 void dp_snap_stop(struct dp_app *app, bool final);
+/* The seconds between periodic saves in force (a reload may change it), 0
+ * when there are none: no snapshot path, interval 0, or replay. */
+uint32_t dp_snap_interval(struct dp_app *app);
 
 /* dp_acl.c: tracker.access_list. dp_acl_load: at start, before any reader,
  * into app->tr.acl (nothing when the mode is off), a line to report (if not

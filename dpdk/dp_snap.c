@@ -100,6 +100,11 @@ static uint32_t interval_of(struct dp_app *app)
 	return s;
 }
 
+uint32_t dp_snap_interval(struct dp_app *app)
+{
+	return enabled(app) ? interval_of(app) : 0;
+}
+
 int dp_snap_load(struct dp_app *app)
 {
 	const char *path = app->cfg->tracker.snapshot_path;

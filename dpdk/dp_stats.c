@@ -253,6 +253,10 @@ void dp_metrics_each(void *ctx, tr_metric_fn fn, void *arg)
 	     TR_METRIC_GAUGE, NULL, "snapshot_last_ms", app->snap.last_ms);
 	emit(fn, arg, "snapshot_last_bytes", "Size of the latest snapshot file", TR_METRIC_GAUGE,
 	     NULL, "snapshot_last_bytes", app->snap.last_bytes);
+	/* With snapshot_last_unix, how old is too old (contrib/prometheus). */
+	emit(fn, arg, "snapshot_interval_seconds",
+	     "Seconds between periodic snapshots (tracker.snapshot.interval; 0: none)",
+	     TR_METRIC_GAUGE, NULL, "snapshot_interval_seconds", dp_snap_interval(ctx));
 	emit(fn, arg, "access_list_hashes", "Info hashes on the access list in force",
 	     TR_METRIC_GAUGE, NULL, "access_list_hashes",
 	     __atomic_load_n(&app->acl.hashes, __ATOMIC_RELAXED));

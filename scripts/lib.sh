@@ -17,6 +17,7 @@ DPTRACK_PACKAGES=(
 	python3-scapy                            # pcap suite: building and checking frames
 	iproute2 ethtool iputils-ping procps     # live suite: namespaces, veths, ping, sysctl
 	curl python3-prometheus-client           # live HTTP suite: a real client, a /metrics parser
+	prometheus                               # contrib suite: promtool checks and tests the alert rules
 	python3-libtorrent transmission-cli aria2 # live suite: real BitTorrent clients
 	kmod pciutils                            # setup-nic.sh: modprobe, lspci
 	opentracker wrk                          # bench suite: the tracker to beat, an HTTP load
@@ -53,6 +54,11 @@ install_deps() {
 	# the benchmark runs its own copy, so a fresh install is stopped.
 	if [[ " ${missing[*]} " == *" opentracker "* ]] && [ -d /run/systemd/system ]; then
 		systemctl disable --now opentracker.service >/dev/null 2>&1 || true
+	fi
+	# The prometheus package is here for promtool; its server, which it
+	# starts as a service, is not wanted.
+	if [[ " ${missing[*]} " == *" prometheus "* ]] && [ -d /run/systemd/system ]; then
+		systemctl disable --now prometheus.service >/dev/null 2>&1 || true
 	fi
 }
 

@@ -18,6 +18,7 @@ DPTRACK_PACKAGES=(
 	iproute2 ethtool iputils-ping procps     # live suite: namespaces, veths, ping, sysctl
 	curl python3-prometheus-client           # live HTTP suite: a real client, a /metrics parser
 	prometheus                               # contrib suite: promtool checks and tests the alert rules
+	python3-yaml                             # live monitor test: reads the alert rules' expressions
 	python3-libtorrent transmission-cli aria2 # live suite: real BitTorrent clients
 	kmod pciutils                            # setup-nic.sh: modprobe, lspci
 	opentracker wrk                          # bench suite: the tracker to beat, an HTTP load

@@ -19,6 +19,8 @@ DPTRACK_PACKAGES=(
 	curl python3-prometheus-client           # live HTTP suite: a real client, a /metrics parser
 	prometheus                               # contrib suite: promtool checks and tests the alert rules
 	python3-yaml                             # live monitor test: reads the alert rules' expressions
+	chromium chromium-driver                 # live dashboard test: /dashboard in headless Chromium,
+	python3-selenium fonts-dejavu-core       #   driven by Selenium; the text of its screenshot
 	python3-libtorrent transmission-cli aria2 # live suite: real BitTorrent clients
 	kmod pciutils                            # setup-nic.sh: modprobe, lspci
 	opentracker wrk                          # bench suite: the tracker to beat, an HTTP load

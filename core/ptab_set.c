@@ -71,11 +71,16 @@ bool pset_reserve(struct ptab *t, struct pset **sp, unsigned fam)
 {
 	const struct pset *s = *sp;
 
-	if (s != NULL &&
-	    (uint64_t)(s->count + 1) * TR_PSET_LOAD_DEN <= (uint64_t)s->cap * TR_PSET_LOAD_NUM)
-		return true;
 	if (s == NULL)
 		return pset_resize(t, sp, fam, TR_PSET_MIN_SLOTS);
+	bool dense = fam == 1 && s->cap >= TR_PSET6_DENSE_SLOTS;
+	uint64_t num = dense ? TR_PSET6_LOAD_NUM : TR_PSET_LOAD_NUM;
+	uint64_t den = dense ? TR_PSET6_LOAD_DEN : TR_PSET_LOAD_DEN;
+
+	if ((uint64_t)(s->count + 1) * den <= (uint64_t)s->cap * num)
+		return true;
+	if (dense)
+		return pset_resize(t, sp, fam, s->cap + s->cap / 4);
 	return pset_resize(t, sp, fam,
 			   s->cap < TR_PSET_GROW_SLOW ? s->cap * 2 : s->cap + s->cap / 2);
 }

@@ -447,6 +447,56 @@ static void test_ptab_many_peers_survive_growth_and_removal(void **state)
 	assert_counts(t, ih, 0, left, 0);
 }
 
+/* Table memory per peer of one family as a swarm grows from 8,000 to
+ * 60,000 leechers, averaged over checkpoints every 1,000 (a set's fill
+ * goes up and down with its growth steps, so one point says little). */
+static double bytes_per_peer(bool ipv6, double *worst)
+{
+	struct ptab *t = table_new(10, 100000, 64u << 20);
+	struct ptab_stats st;
+	struct ptab_result r;
+	double sum = 0;
+	unsigned points = 0;
+	uint8_t ih[20];
+
+	hash_of(ih, 70 + ipv6);
+	ptab_stats(t, &st);
+	uint64_t base = st.mem_used;
+	*worst = 0;
+	for (unsigned i = 0; i < 60000; i++) {
+		struct tr_addr a = ipv6 ? v6(i, 6881) : v4(i, 6881);
+		assert_int_equal(ann(t, ih, a, UDP_MSG_EV_STARTED, false, 0, 0, T0, &r, NULL),
+				 PTAB_OK);
+		if ((i + 1) % 1000 == 0 && i + 1 >= 8000) {
+			ptab_stats(t, &st);
+			double b = (double)(st.mem_used - base) / (i + 1);
+			sum += b;
+			*worst = b > *worst ? b : *worst;
+			points++;
+		}
+	}
+	table_free(t);
+	return sum / points;
+}
+
+/* Large swarms: at most 12 bytes per IPv4 peer and 24 per IPv6 peer on
+ * average over the growth steps (an IPv6 slot is 19 bytes; its large sets
+ * run 72-90% full), never more than 18 and 28 at any point. */
+static void test_ptab_large_swarms_fit_the_memory_per_peer(void **unused)
+{
+	double worst4, worst6;
+	double avg4 = bytes_per_peer(false, &worst4), avg6 = bytes_per_peer(true, &worst6);
+
+	(void)unused;
+	print_message("bytes per peer, 8k-60k peers: IPv4 %.1f (at most %.1f), IPv6 %.1f (at most "
+		      "%.1f)\n",
+		      avg4, worst4, avg6, worst6);
+	assert_true(avg4 <= 12.0);
+	assert_true(avg6 <= 24.0);
+	assert_true(worst4 <= 18.0);
+	assert_true(worst6 <= 28.0);
+}
+
 static void test_ptab_expiry_drops_stale_peers_in_bounded_slices(void **unused)
 {
 	(void)unused;
@@ -796,6 +846,7 @@ int main(void)
 	    cmocka_unit_test(test_ptab_many_peers_survive_growth_and_removal),
 	};
 	const struct CMUnitTest own[] = {
+	    cmocka_unit_test(test_ptab_large_swarms_fit_the_memory_per_peer),
 	    cmocka_unit_test(test_ptab_expiry_drops_stale_peers_in_bounded_slices),
 	    cmocka_unit_test(test_ptab_expiry_keeps_peers_stamped_slightly_ahead_of_its_clock),
 	    cmocka_unit_test(test_ptab_expiry_is_never_early_and_at_most_two_ticks_late),

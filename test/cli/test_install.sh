@@ -5,7 +5,8 @@
 # binary, the default config and the systemd unit land where the build's
 # options say; a second install keeps a config the operator changed; the
 # unit names this install's paths, has the service settings the README
-# promises and passes `systemd-analyze verify` (rc 0 and no warning).
+# promises (Type=notify, the watchdog, the sandbox) and passes
+# `systemd-analyze verify` (rc 0 and no warning).
 # Usage: test_install.sh MESON BUILD_DIR BINDIR CONF_DIR UNIT_DIR SOURCE_ROOT
 # shellcheck disable=SC2016 # bash -c and awk scripts take their own $ arguments
 set -u
@@ -43,11 +44,14 @@ check "a second install keeps the operator's config" cmp -s "$conf" "$tmp/edited
 check "ExecStart runs $bindir/dptrack on $confdir/dptrack.yaml" \
 	grep -qx "ExecStart=$bindir/dptrack -c $confdir/dptrack.yaml" "$unit"
 for line in 'ExecReload=/bin/kill -HUP $MAINPID' 'Restart=on-failure' 'LimitMEMLOCK=infinity' \
-	'KillSignal=SIGTERM' 'Type=simple' 'WantedBy=multi-user.target'; do
+	'RestartPreventExitStatus=2' 'KillSignal=SIGTERM' 'Type=notify' 'NotifyAccess=main' \
+	'ProtectSystem=strict' 'StateDirectory=dptrack' 'RuntimeDirectoryPreserve=yes' \
+	'WantedBy=multi-user.target'; do
 	check "the unit has $line" grep -qxF "$line" "$unit"
 done
-check "the unit sets RestartSec, TimeoutStopSec and LimitNOFILE" \
-	bash -c 'for k in RestartSec TimeoutStopSec LimitNOFILE; do grep -q "^$k=[0-9]" "$0" || exit 1; done' "$unit"
+check "the unit sets RestartSec, TimeoutStopSec, LimitNOFILE and WatchdogSec" \
+	bash -c 'for k in RestartSec TimeoutStopSec LimitNOFILE WatchdogSec; do
+		grep -q "^$k=[0-9]" "$0" || exit 1; done' "$unit"
 
 # systemd-analyze verify checks that ExecStart's program exists: point it
 # at the DESTDIR copy. It reports bad values as warnings with status 0, so

@@ -10,6 +10,7 @@ DPTRACK_PACKAGES=(
 	libsodium-dev                            # SipHash for connection ids and table keys
 	libnats-dev nats-server                  # the cluster: NATS JetStream client; servers for its tests
 	libsystemd-dev                           # sd_notify: readiness, status and the watchdog
+	systemd                                  # cli suite: systemd-analyze verify and security
 	libcmocka-dev                            # unit tests
 	clang-format clang-tidy                  # style suite
 	valgrind                                 # memcheck test setup

@@ -5,8 +5,9 @@
 # binary, the default config and the systemd unit land where the build's
 # options say; a second install keeps a config the operator changed; the
 # unit names this install's paths, has the service settings the README
-# promises (Type=notify, the watchdog, the sandbox) and passes
-# `systemd-analyze verify` (rc 0 and no warning).
+# promises (Type=notify, the watchdog, the sandbox), passes
+# `systemd-analyze verify` (rc 0 and no warning) and scores no worse in
+# `systemd-analyze security` than scripts/dptrack.service.score records.
 # Usage: test_install.sh MESON BUILD_DIR BINDIR CONF_DIR UNIT_DIR SOURCE_ROOT
 # shellcheck disable=SC2016 # bash -c and awk scripts take their own $ arguments
 set -u
@@ -61,6 +62,13 @@ if command -v systemd-analyze >/dev/null; then
 	systemd-analyze verify "$tmp/dptrack.service" >"$tmp/log" 2>&1
 	check "systemd-analyze verify accepts the unit without a warning" \
 		bash -c '[ "$0" = 0 ] && [ ! -s "$1" ]' $? "$tmp/log"
+	# The overall exposure, "... Overall exposure level for dptrack.service:
+	# N.N OK"; the bound is the last line of the score file.
+	systemd-analyze security --offline=true "$unit" >"$tmp/log" 2>&1
+	score=$(sed -n 's/.*Overall exposure level for [^:]*: \([0-9][0-9.]*\) .*/\1/p' "$tmp/log")
+	bound=$(grep -v '^#' "$src/scripts/dptrack.service.score" | tail -n 1)
+	check "systemd-analyze security scores the unit's exposure ${score:-?} <= $bound" \
+		awk -v s="$score" -v b="$bound" 'BEGIN { exit !(s != "" && s + 0 <= b + 0) }'
 else
 	not_ok "systemd-analyze is installed (Debian package systemd)"
 fi

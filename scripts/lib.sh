@@ -11,6 +11,7 @@ DPTRACK_PACKAGES=(
 	libnats-dev nats-server                  # the cluster: NATS JetStream client; servers for its tests
 	libsystemd-dev                           # sd_notify: readiness, status and the watchdog
 	systemd                                  # cli suite: systemd-analyze verify and security
+	systemd-container                        # live suite: systemd-nspawn boots systemd for the unit
 	libcmocka-dev                            # unit tests
 	clang-format clang-tidy                  # style suite
 	valgrind                                 # memcheck test setup

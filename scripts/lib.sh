@@ -27,6 +27,7 @@ DPTRACK_PACKAGES=(
 	kmod pciutils                            # setup-nic.sh: modprobe, lspci
 	opentracker wrk                          # bench suite: the tracker to beat, an HTTP load
 	linux-perf                               # bench.sh --profile: perf record, perf report
+	groff-base                               # cli suite: groff checks the man pages
 )
 
 die() {

@@ -2,16 +2,16 @@
 # SPDX-License-Identifier: BSD-3-Clause
 #
 # `meson install` as an operator runs it, into a temporary DESTDIR: the
-# binary, the default config and the systemd unit land where the build's
-# options say; a second install keeps a config the operator changed; the
-# unit names this install's paths, has the service settings the README
-# promises (Type=notify, the watchdog, the sandbox), passes
+# binary, the default config, the systemd unit and the man pages land where
+# the build's options say; a second install keeps a config the operator
+# changed; the unit names this install's paths, has the service settings the
+# README promises (Type=notify, the watchdog, the sandbox), passes
 # `systemd-analyze verify` (rc 0 and no warning) and scores no worse in
 # `systemd-analyze security` than scripts/dptrack.service.score records.
-# Usage: test_install.sh MESON BUILD_DIR BINDIR CONF_DIR UNIT_DIR SOURCE_ROOT
+# Usage: test_install.sh MESON BUILD_DIR BINDIR CONF_DIR UNIT_DIR SOURCE_ROOT MANDIR
 # shellcheck disable=SC2016 # bash -c and awk scripts take their own $ arguments
 set -u
-meson=$1 build=$2 bindir=$3 confdir=$4 unitdir=$5 src=$6
+meson=$1 build=$2 bindir=$3 confdir=$4 unitdir=$5 src=$6 mandir=$7
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # shellcheck source-path=SCRIPTDIR source=tap.sh
@@ -34,6 +34,8 @@ check "the default config is installed as $confdir/dptrack.yaml" \
 check "the installed config loads" \
 	bash -c 'cd "$1" && HOME="$1" "$0" -c "$2" --check-config >/dev/null 2>&1' "$bin" "$tmp" "$conf"
 check "the unit is installed in $unitdir" [ -f "$unit" ]
+check "dptrack.8 and dptrack.yaml.5 are installed in $mandir" \
+	bash -c '[ -s "$0/man8/dptrack.8" ] && [ -s "$0/man5/dptrack.yaml.5" ]' "$dest$mandir"
 
 # The operator edits the config; the next install leaves it alone.
 echo "# the operator's change" >>"$conf"
@@ -56,10 +58,11 @@ check "the unit sets RestartSec, TimeoutStopSec, LimitNOFILE and WatchdogSec" \
 
 # systemd-analyze verify checks that ExecStart's program exists: point it
 # at the DESTDIR copy. It reports bad values as warnings with status 0, so
-# any output is a failure too.
+# any output is a failure too. --man=no: the unit's man: pages are in the
+# DESTDIR, not where man looks (the package suite verifies them installed).
 if command -v systemd-analyze >/dev/null; then
 	sed "s|^ExecStart=$bindir/dptrack|ExecStart=$bin|" "$unit" >"$tmp/dptrack.service"
-	systemd-analyze verify "$tmp/dptrack.service" >"$tmp/log" 2>&1
+	systemd-analyze verify --man=no "$tmp/dptrack.service" >"$tmp/log" 2>&1
 	check "systemd-analyze verify accepts the unit without a warning" \
 		bash -c '[ "$0" = 0 ] && [ ! -s "$1" ]' $? "$tmp/log"
 	# The overall exposure, "... Overall exposure level for dptrack.service:

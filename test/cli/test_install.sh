@@ -8,10 +8,12 @@
 # README promises (Type=notify, the watchdog, the sandbox), passes
 # `systemd-analyze verify` (rc 0 and no warning) and scores no worse in
 # `systemd-analyze security` than scripts/dptrack.service.score records.
-# Usage: test_install.sh MESON BUILD_DIR BINDIR CONF_DIR UNIT_DIR SOURCE_ROOT MANDIR
+# The monitoring kit, when the tree has contrib/, lands whole under
+# DATADIR/dptrack/contrib.
+# Usage: test_install.sh MESON BUILD_DIR BINDIR CONF_DIR UNIT_DIR SOURCE_ROOT MANDIR DATADIR
 # shellcheck disable=SC2016 # bash -c and awk scripts take their own $ arguments
 set -u
-meson=$1 build=$2 bindir=$3 confdir=$4 unitdir=$5 src=$6 mandir=$7
+meson=$1 build=$2 bindir=$3 confdir=$4 unitdir=$5 src=$6 mandir=$7 datadir=$8
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # shellcheck source-path=SCRIPTDIR source=tap.sh
@@ -36,6 +38,12 @@ check "the installed config loads" \
 check "the unit is installed in $unitdir" [ -f "$unit" ]
 check "dptrack.8 and dptrack.yaml.5 are installed in $mandir" \
 	bash -c '[ -s "$0/man8/dptrack.8" ] && [ -s "$0/man5/dptrack.yaml.5" ]' "$dest$mandir"
+if [ -d "$src/contrib" ]; then
+	check "every file of contrib/ is installed under $datadir/dptrack/contrib" \
+		bash -c 'cd "$0" && find . -type f ! -name meson.build | while read -r f; do
+			cmp -s "$f" "$1/$f" || { echo "missing: $f"; exit 1; }; done' \
+		"$src/contrib" "$dest$datadir/dptrack/contrib"
+fi
 
 # The operator edits the config; the next install leaves it alone.
 echo "# the operator's change" >>"$conf"

@@ -28,6 +28,7 @@ DPTRACK_PACKAGES=(
 	opentracker wrk                          # bench suite: the tracker to beat, an HTTP load
 	linux-perf                               # bench.sh --profile: perf record, perf report
 	groff-base                               # cli suite: groff checks the man pages
+	dpkg-dev debhelper lintian               # package suite: deb.sh builds the .deb, lintian checks it
 )
 
 die() {
@@ -43,10 +44,12 @@ need_root() {
 	exec sudo -E "$DPTRACK_SCRIPT" "$@"
 }
 
-# Installs the packages that are missing; touches apt only if one is.
+# install_deps [PACKAGE...]: installs those of the packages (default: all
+# of DPTRACK_PACKAGES) that are missing; touches apt only if one is.
 install_deps() {
 	local missing=() p
-	for p in "${DPTRACK_PACKAGES[@]}"; do
+	[ $# -gt 0 ] || set -- "${DPTRACK_PACKAGES[@]}"
+	for p in "$@"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
 			missing+=("$p")
 	done

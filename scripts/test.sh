@@ -2,6 +2,7 @@
 # Installs what is missing, builds, and runs every test suite that exists:
 #   unit (cmocka), cli (the dptrack binary, setup-nic.sh --dry-run),
 #   pcap (replay through the real binary), live (namespaces, kernel clients),
+#   package (the Debian package built, installed, removed and purged),
 #   style (clang-format, clang-tidy), contrib (the monitoring kit: promtool),
 #   fuzz (libFuzzer + ASan/UBSan harnesses, built with clang in build-fuzz,
 #   20 s each),

@@ -7,7 +7,7 @@
 # dpkg -i installs it: the installed dptrack runs (--version,
 # --check-config on the installed config), the unit passes
 # `systemd-analyze verify` and is not enabled, `man dptrack.yaml` documents
-# every key, the dptrack system user owns /var/lib/dptrack. A second
+# every key, the dptrack system user owns /var/lib/dptrack/snapshots. A second
 # dpkg -i changes nothing. dpkg -r leaves the conffile, which the test
 # edited, as it was; dpkg -P leaves nothing the package owned or made but
 # the dptrack account, locked (debian/postrm says why); installing again
@@ -180,17 +180,20 @@ check "the dptrack system user exists, home /var/lib/dptrack, no login shell" \
 	bash -c 'IFS=: read -r _ _ uid gid _ home shell < <(getent passwd dptrack) &&
 		[ "$uid" -lt 1000 ] && [ "$home" = /var/lib/dptrack ] && [ "$shell" = /usr/sbin/nologin ] &&
 		[ "$(id -gn dptrack)" = dptrack ]'
-check "/var/lib/dptrack belongs to dptrack:dptrack, mode 750" \
-	bash -c '[ "$(stat -c "%U:%G %a" /var/lib/dptrack)" = "dptrack:dptrack 750" ]'
+# /var/lib/dptrack as the unit's StateDirectory= leaves it (root's, so
+# systemd never takes back what is inside), the user's directory below.
+check "/var/lib/dptrack belongs to root, mode 755; snapshots/ to dptrack:dptrack, mode 750" \
+	bash -c '[ "$(stat -c "%U:%G %a" /var/lib/dptrack)" = "root:root 755" ] &&
+		[ "$(stat -c "%U:%G %a" /var/lib/dptrack/snapshots)" = "dptrack:dptrack 750" ]'
 uid=$(id -u dptrack 2>/dev/null)
 # What a service running as dptrack leaves: a snapshot it wrote.
-check "the dptrack user can write a snapshot into /var/lib/dptrack" \
+check "the dptrack user can write a snapshot into /var/lib/dptrack/snapshots" \
 	setpriv --reuid=dptrack --regid=dptrack --clear-groups \
-	sh -c 'echo snapshot >/var/lib/dptrack/peers.snap'
+	sh -c 'echo snapshot >/var/lib/dptrack/snapshots/peers.snap'
 
 check "a second dpkg -i succeeds (maintainer scripts are idempotent)" dpkg_do -i "$deb"
 check "the second install keeps the dptrack user's UID" bash -c '[ "$(id -u dptrack)" = "$0" ]' "$uid"
-check "the second install keeps the snapshot" [ -f /var/lib/dptrack/peers.snap ]
+check "the second install keeps the snapshot" [ -f /var/lib/dptrack/snapshots/peers.snap ]
 
 # --- Removed, then purged --------------------------------------------------
 echo "# the operator's change" >>/etc/dptrack/dptrack.yaml

@@ -57,6 +57,11 @@ struct dp_port {
 	struct dp_iface ifc;
 	bool tx_cksum; /* the NIC writes IPv4 and UDP checksums */
 	bool rx_cksum; /* the NIC checks them and says so in ol_flags */
+	bool started;  /* its queues are set up and it was started */
+	uint16_t n_queues;
+	/* Mbufs the PMD keeps past rte_eth_dev_close() by design, measured
+	 * at start: net_af_xdp's fill rings (see dp_ports_fini); else 0. */
+	unsigned pmd_keeps;
 	struct rte_mempool *pool;
 };
 
@@ -254,7 +259,9 @@ int dp_tracker_init(struct dp_app *app, const char *name, char *err, size_t errl
 int dp_ports_init(struct dp_app *app, char *err, size_t errlen);
 
 /* Stops and closes every port (net_pcap flushes its output here), adding the
- * mbufs that never came back to its pool to app->mbufs_leaked. */
+ * mbufs that never came back to its pool to app->mbufs_leaked: first the
+ * TX completions the PMD has not reaped yet are taken back, and what the
+ * PMD keeps past close by design (port->pmd_keeps) is not counted. */
 void dp_ports_fini(struct dp_app *app);
 
 /* dp_lcore.c: the packet loop of one worker (rte_eal_remote_launch entry;

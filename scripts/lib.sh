@@ -12,10 +12,12 @@ DPTRACK_PACKAGES=(
 	libsystemd-dev                           # sd_notify: readiness, status and the watchdog
 	systemd                                  # cli suite: systemd-analyze verify and security
 	systemd-container                        # live suite: systemd-nspawn boots systemd for the unit
+	libbpf-dev libxdp-dev                    # shared ports: the XDP program's maps; an AF_XDP socket in its unit test
+	librte-net-af-xdp23                      # shared ports: DPDK's net_af_xdp, named since dptrack loads it at run time
 	libcmocka-dev                            # unit tests
 	clang-format clang-tidy                  # style suite
 	valgrind                                 # memcheck test setup
-	clang libclang-rt-14-dev                 # fuzz suite: libFuzzer, ASan, UBSan
+	clang libclang-rt-14-dev                 # fuzz suite: libFuzzer, ASan, UBSan; clang -target bpf builds the XDP program
 	python3-scapy                            # pcap suite: building and checking frames
 	iproute2 ethtool iputils-ping procps     # live suite: namespaces, veths, ping, sysctl
 	curl python3-prometheus-client           # live HTTP suite: a real client, a /metrics parser

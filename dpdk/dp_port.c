@@ -4,14 +4,15 @@
  *
  * A device is found by name if EAL already has it (a PCI NIC, or a vdev given
  * with --vdev); otherwise the entry is taken as devargs and hot-plugged
- * (`net_tap0`, `net_af_packet0,iface=veth0`). Each port gets one RX and one
- * TX queue per worker lcore, RSS over IP and UDP when there is more than one
- * and the device can, checksum offloads when it has them, and its own mbuf
+ * (`net_tap0`, `net_af_packet0,iface=veth0`); a shared port's devargs are
+ * dp_shared.c's. Each port gets one RX and one TX queue per worker lcore, RSS over IP and UDP when
+ * there is more than one and the device can, checksum offloads when it has them, and its own mbuf
  * pool on its NUMA socket.
  */
 #include "dp_app.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -86,13 +87,17 @@ static void port_conf(const struct rte_eth_dev_info *info, unsigned nq, struct r
 		conf->rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TIMESTAMP;
 }
 
-/* Copies a configured port's addresses and the tracker ports into ifc. */
+/* Copies a configured port's addresses (a shared port's came from its
+ * interface already) and the tracker ports into ifc. */
 static void port_iface(const struct cfg *cfg, const struct cfg_port *cp, struct dp_iface *ifc)
 {
-	ifc->has_ip4 = cp->has_ipv4;
-	ifc->has_ip6 = cp->has_ipv6;
-	memcpy(ifc->ip4, cp->ipv4.addr, 4);
-	memcpy(ifc->ip6, cp->ipv6.addr, 16);
+	ifc->shared = cp->shared;
+	if (!cp->shared) {
+		ifc->has_ip4 = cp->has_ipv4;
+		ifc->has_ip6 = cp->has_ipv6;
+		memcpy(ifc->ip4, cp->ipv4.addr, 4);
+		memcpy(ifc->ip6, cp->ipv6.addr, 16);
+	}
 	ifc->n_udp_ports = RTE_MIN(cfg->udp.n_ports, RTE_DIM(ifc->udp_ports));
 	memcpy(ifc->udp_ports, cfg->udp.ports, ifc->n_udp_ports * sizeof(ifc->udp_ports[0]));
 }
@@ -106,13 +111,21 @@ static int port_init(struct dp_app *app, unsigned i, char *err, size_t errlen)
 	struct rte_eth_dev_info info;
 	struct rte_eth_conf conf;
 	struct rte_ether_addr mac;
-	char pool[RTE_MEMPOOL_NAMESIZE];
+	char pool[RTE_MEMPOOL_NAMESIZE], devargs[PATH_MAX + CFG_DEVICE_MAX + 64];
+	const char *device = cfg->dpdk.ports[i].device;
 	int ret;
 
-	ret = port_find(cfg->dpdk.ports[i].device, &p->port_id, p->name, sizeof(p->name), err,
-			errlen);
+	dp_xdp_init(&p->xdp);
+	if (cfg->dpdk.ports[i].shared) {
+		ret = dp_shared_prepare(app, i, devargs, sizeof(devargs), err, errlen);
+		if (ret < 0)
+			return ret;
+		device = devargs;
+	}
+	ret = port_find(device, &p->port_id, p->name, sizeof(p->name), err, errlen);
 	if (ret < 0)
 		return ret;
+	p->probed = true;
 	ret = rte_eth_dev_info_get(p->port_id, &info);
 	if (ret < 0) {
 		snprintf(err, errlen, "%s: rte_eth_dev_info_get: %s", p->name, rte_strerror(-ret));
@@ -173,6 +186,11 @@ static int port_init(struct dp_app *app, unsigned i, char *err, size_t errlen)
 		p->pmd_keeps = rte_mempool_in_use_count(p->pool);
 	memcpy(p->ifc.mac, mac.addr_bytes, sizeof(p->ifc.mac));
 	port_iface(cfg, &cfg->dpdk.ports[i], &p->ifc);
+	if (p->shared) {
+		ret = dp_shared_start(app, p, err, errlen);
+		if (ret < 0)
+			return ret;
+	}
 	DP_LOG(INFO,
 	       "port %s: %02x:%02x:%02x:%02x:%02x:%02x, %u queues, checksum offload rx %s tx %s\n",
 	       p->name, mac.addr_bytes[0], mac.addr_bytes[1], mac.addr_bytes[2], mac.addr_bytes[3],
@@ -237,17 +255,22 @@ void dp_ports_fini(struct dp_app *app)
 	for (unsigned i = 0; i < app->n_ports; i++) {
 		struct dp_port *p = &app->ports[i];
 
+		dp_shared_stop(p); /* no frame for the lcores any more: the kernel's */
 		if (p->started)
 			port_reap_tx(p);
-		rte_eth_dev_stop(p->port_id);
-		rte_eth_dev_close(p->port_id);
+		if (p->probed) {
+			rte_eth_dev_stop(p->port_id);
+			rte_eth_dev_close(p->port_id); /* net_af_xdp detaches its program */
+		}
+		dp_shared_fini(p);
 		if (p->pool != NULL) {
 			unsigned out = rte_mempool_in_use_count(p->pool);
 
 			app->mbufs_leaked += out > p->pmd_keeps ? out - p->pmd_keeps : 0;
 		}
 		rte_mempool_free(p->pool);
-		p->started = false;
+		p->pool = NULL;
+		p->started = p->probed = false;
 	}
 	app->n_ports = 0;
 }

@@ -2,18 +2,18 @@
 # SPDX-License-Identifier: BSD-3-Clause
 #
 # `meson install` as an operator runs it, into a temporary DESTDIR: the
-# binary, the default config, the systemd unit and the man pages land where
-# the build's options say; a second install keeps a config the operator
-# changed; the unit names this install's paths, has the service settings the
-# README promises (Type=notify, the watchdog, the sandbox), passes
-# `systemd-analyze verify` (rc 0 and no warning) and scores no worse in
-# `systemd-analyze security` than scripts/dptrack.service.score records.
-# The monitoring kit, when the tree has contrib/, lands whole under
-# DATADIR/dptrack/contrib.
-# Usage: test_install.sh MESON BUILD_DIR BINDIR CONF_DIR UNIT_DIR SOURCE_ROOT MANDIR DATADIR
+# binary, the XDP program of shared ports, the default config, the systemd
+# unit and the man pages land where the build's options say; a second
+# install keeps a config the operator changed; the unit names this
+# install's paths, has the service settings the README promises
+# (Type=notify, the watchdog, the sandbox), passes `systemd-analyze verify`
+# (rc 0 and no warning) and scores no worse in `systemd-analyze security`
+# than scripts/dptrack.service.score records. The monitoring kit, when the
+# tree has contrib/, lands whole under DATADIR/dptrack/contrib.
+# Usage: test_install.sh MESON BUILD_DIR BINDIR CONF_DIR UNIT_DIR SOURCE_ROOT MANDIR DATADIR XDP_DIR
 # shellcheck disable=SC2016 # bash -c and awk scripts take their own $ arguments
 set -u
-meson=$1 build=$2 bindir=$3 confdir=$4 unitdir=$5 src=$6 mandir=$7 datadir=$8
+meson=$1 build=$2 bindir=$3 confdir=$4 unitdir=$5 src=$6 mandir=$7 datadir=$8 xdpdir=$9
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # shellcheck source-path=SCRIPTDIR source=tap.sh
@@ -31,6 +31,9 @@ conf=$dest$confdir/dptrack.yaml
 unit=$dest$unitdir/dptrack.service
 check "the binary is installed in $bindir and runs" \
 	bash -c '[ -x "$0" ] && "$0" --version | grep -q "^dptrack "' "$bin"
+check "the XDP program is installed in $xdpdir, where dptrack looks for it" \
+	bash -c 'cmp -s "$0" "$1" && strings "$2" | grep -qxF "$3"' "$dest$xdpdir/dptrack_xdp.o" \
+	"$build/dpdk/xdp/dptrack_xdp.o" "$bin" "$xdpdir/dptrack_xdp.o"
 check "the default config is installed as $confdir/dptrack.yaml" \
 	cmp -s "$conf" "$src/config/dptrack.yaml"
 check "the installed config loads" \

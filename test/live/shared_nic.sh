@@ -187,6 +187,11 @@ for name in stack_replies drop_kernel_owned port0_xdp_pass_no_socket; do
 	check "telemetry reports $name = 0 (got $v)" [ "$v" = 0 ]
 done
 
+timeout 10 "$dptrack" --status --file-prefix "$prefix" --interval 0 >"$tmp/status.out" 2>&1
+check "dptrack --status shows the XDP program's verdicts" \
+	bash -c 'grep -q "^port 0 XDP: redirect, pass" "$0" && grep -q "^  redirect  *[1-9]" "$0" &&
+		grep -q "^  pass_not_udp  *[1-9]" "$0"' "$tmp/status.out"
+
 # --- stop: the kernel has the port back -------------------------------------------
 live_stop
 live_check_counters udp_connect udp_announce udp_scrape http_announce

@@ -106,7 +106,7 @@ dpdk:
              "--file-prefix", "$prefix"]
   ports: [ { device: "net_af_xdp0,iface=$tr_if", shared: true$1 } ]
 http:
-  listen: ["$tr4:$port", "[$tr6]:$port"]
+  listen: ["$tr4:$port", "[$tr6]:$port", "127.0.0.1:$port"]
 EOF
 }
 
@@ -187,6 +187,10 @@ for name in stack_replies drop_kernel_owned port0_xdp_pass_no_socket; do
 	check "telemetry reports $name = 0 (got $v)" [ "$v" = 0 ]
 done
 
+metrics=$(in_tr curl -s --max-time 5 "http://127.0.0.1:$port/metrics")
+check "GET /metrics has the XDP program's verdicts by reason" \
+	grep -Eq '^dptrack_xdp_frames_total\{port="net_af_xdp0",verdict="redirect",reason="tracker"\} [1-9]' \
+	<<<"$metrics"
 timeout 10 "$dptrack" --status --file-prefix "$prefix" --interval 0 >"$tmp/status.out" 2>&1
 check "dptrack --status shows the XDP program's verdicts" \
 	bash -c 'grep -q "^port 0 XDP: redirect, pass" "$0" && grep -q "^  redirect  *[1-9]" "$0" &&

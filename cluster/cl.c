@@ -154,7 +154,7 @@ static int rings_init(struct cl *c, int socket, char *err, size_t errlen)
 	return 0;
 }
 
-struct cl *cl_start(const struct cl_params *p, char *err, size_t errlen)
+struct cl *cl_make(const struct cl_params *p, char *err, size_t errlen)
 {
 	const struct cfg *cfg = p->cfg;
 	struct cl *c = calloc(1, sizeof(*c));
@@ -189,21 +189,32 @@ struct cl *cl_start(const struct cl_params *p, char *err, size_t errlen)
 	}
 	if (rings_init(c, p->socket_id, err, errlen) != 0)
 		goto fail;
+	return c;
+fail:
+	cl_free(c);
+	return NULL;
+}
+
+struct cl *cl_start(const struct cl_params *p, char *err, size_t errlen)
+{
+	const struct cfg *cfg = p->cfg;
+	struct cl *c = cl_make(p, err, errlen);
+
+	if (c == NULL)
+		return NULL;
 	/* A control thread: EAL places it off the lcores' CPUs, and the NATS
 	 * client's own threads, started from it, inherit that placement. */
 	int ret = rte_ctrl_thread_create(&c->tid, "dpt-sync", NULL, thread_main, c);
 	if (ret != 0) {
 		snprintf(err, errlen, "rte_ctrl_thread_create(dpt-sync): %s", strerror(-ret));
-		goto fail;
+		cl_free(c);
+		return NULL;
 	}
 	c->running = true;
 	CL_LOG(INFO, "instance %s, stream %s, %u servers, %u producer rings of %u records\n",
 	       c->instance, cfg->cluster.name, cfg->cluster.n_servers, c->n_prod,
 	       cfg->cluster.ring_records);
 	return c;
-fail:
-	cl_free(c);
-	return NULL;
 }
 
 /* The sync thread: sets up (and sets up again after a failure), then turns

@@ -40,10 +40,6 @@ struct rte_ring;
  * rings at least this often. */
 #define CL_POLL_MS 2
 
-/* Instances (and their boot epochs) whose last batch number is kept, to
- * drop a batch published twice. */
-#define CL_ORIGINS 64
-
 /* Lag histogram buckets, in ms (upper bounds); one more for +Inf. */
 #define CL_LAG_BUCKETS 20
 
@@ -53,12 +49,6 @@ struct cl_prod {
 	struct tr_sink sink;
 	uint64_t dropped; /* written by the producer only */
 } __attribute__((aligned(64)));
-
-struct cl_origin {
-	char instance[SYNC_INSTANCE_MAX + 1];
-	uint64_t epoch, seq; /* the last batch applied from it */
-	uint64_t used;	     /* when it was last seen (batches applied), for eviction */
-};
 
 /* Drops, by reason. */
 enum cl_drop {
@@ -78,7 +68,8 @@ struct cl_stats {
 	uint64_t records_published, batches_published;
 	uint64_t records_applied, batches_applied;
 	uint64_t own_batches;	    /* own batches come back: completions counted */
-	uint64_t duplicate_batches; /* published twice: skipped */
+	uint64_t duplicate_batches; /* published again, and the stream said it held it */
+	uint64_t redelivered;	    /* messages at or below applied_seq: applied already */
 	uint64_t drops[CL_DROP_N];
 	uint64_t publish_retries, acks_failed;
 	uint64_t async_errors; /* the client's asynchronous errors (on_async_error) */
@@ -142,8 +133,6 @@ struct cl {
 	pthread_mutex_t apply_lock; /* held around each batch; cl_apply_pause */
 	uint64_t applied_seq;	    /* atomic: the stream sequence applied last */
 	int catching_up;	    /* atomic */
-	struct cl_origin origins[CL_ORIGINS];
-	uint64_t origin_clock;
 	uint64_t lag_window[CL_LAG_BUCKETS + 1];
 	uint64_t lag_window_end_ms;
 
@@ -157,6 +146,11 @@ struct cl {
 
 /* Unix time in ms (CLOCK_REALTIME). */
 uint64_t cl_now_ms(void);
+
+/* cl.c: everything cl_start makes (the configuration read, the buffers, the
+ * rings) but the thread, which is not started: the unit tests drive the
+ * halves directly. cl_free() frees it. */
+struct cl *cl_make(const struct cl_params *p, char *err, size_t errlen);
 
 /* cl_nats.c: one setup step while not ready (connect, stream, key,
  * consumer), retried by the caller every so often; returns true once all
@@ -174,6 +168,13 @@ void cl_pub_turn(struct cl *c, bool flush);
 /* cl_sub.c: takes the messages the consumer has ready, at most waiting
  * wait_ms for the first, and applies them. */
 void cl_sub_turn(struct cl *c, int64_t wait_ms);
+
+/* Applies one message of the stream (cl_sub_turn's, and the unit tests'):
+ * seq its stream sequence, left what the consumer says follows it, data
+ * and len its batch, subject for the log. Skips (and counts) a sequence
+ * at or below the one applied last; the caller holds no lock. */
+void cl_sub_apply(struct cl *c, uint64_t seq, uint64_t left, const uint8_t *data, size_t len,
+		  const char *subject);
 
 /* cl_stats.c: the lag of one applied record; cl_lag_roll: closes the
  * window once it is over (p50 and p99 are the last full window's), also

@@ -20,30 +20,6 @@
 /* Messages applied per turn at most, so publishing keeps its pace. */
 #define CL_MSGS_PER_TURN 64
 
-/* Looks up (instance, epoch) among the origins seen, making room for it
- * (the least recently used goes) if new. */
-static struct cl_origin *origin_of(struct cl *c, const struct sync_batch_hdr *h)
-{
-	struct cl_origin *o = NULL, *lru = &c->origins[0];
-
-	for (unsigned i = 0; i < CL_ORIGINS && o == NULL; i++) {
-		struct cl_origin *x = &c->origins[i];
-
-		if (x->epoch == h->epoch && strcmp(x->instance, h->instance) == 0)
-			o = x;
-		else if (x->used < lru->used)
-			lru = x;
-	}
-	if (o == NULL) {
-		o = lru;
-		memcpy(o->instance, h->instance, sizeof(o->instance));
-		o->epoch = h->epoch;
-		o->seq = 0;
-	}
-	o->used = ++c->origin_clock;
-	return o;
-}
-
 /* Applies the records of a parsed batch (apply_lock held). */
 static void apply_records(struct cl *c, struct sync_batch_iter *it, bool own, bool lag)
 {
@@ -70,24 +46,28 @@ static void apply_records(struct cl *c, struct sync_batch_iter *it, bool own, bo
 		__atomic_fetch_add(&c->st.records_applied, applied, __ATOMIC_RELAXED);
 }
 
-/* One message: its stream sequence, then its batch. */
-static void apply_msg(struct cl *c, natsMsg *m)
+/*
+ * One message of the stream, by its stream sequence: every message is
+ * applied once, in the stream's order, whatever its origin numbered the
+ * batch. A batch published again after a failed acknowledgement may be
+ * stored behind later batches of its origin; it is applied all the same
+ * (a record older than what the table holds changes nothing, and the
+ * stream stores a batch published twice once, by its Nats-Msg-Id). Only a
+ * message at or below the sequence applied last, which the consumer
+ * delivers again after it was made anew, is skipped, and counted.
+ */
+void cl_sub_apply(struct cl *c, uint64_t seq, uint64_t left, const uint8_t *data, size_t len,
+		  const char *subject)
 {
-	jsMsgMetaData *md = NULL;
-	uint64_t seq, left;
 	struct sync_batch_hdr h;
 	struct sync_batch_iter it;
 
-	if (natsMsg_GetMetaData(&md, m) != NATS_OK)
-		return; /* not from JetStream: nothing to order it by */
-	seq = md->Sequence.Stream;
-	left = md->NumPending;
-	jsMsgMetaData_Destroy(md);
-	if (seq <= __atomic_load_n(&c->applied_seq, __ATOMIC_RELAXED))
-		return; /* delivered again after a consumer reset */
+	if (seq <= __atomic_load_n(&c->applied_seq, __ATOMIC_RELAXED)) {
+		__atomic_fetch_add(&c->st.redelivered, 1, __ATOMIC_RELAXED);
+		return;
+	}
 
-	enum sync_err e = sync_batch_parse((const uint8_t *)natsMsg_GetData(m),
-					   (size_t)natsMsg_GetDataLength(m), &h, &it);
+	enum sync_err e = sync_batch_parse(data, len, &h, &it);
 	bool own = e == SYNC_OK && h.epoch == c->epoch && strcmp(h.instance, c->instance) == 0;
 	bool catching = __atomic_load_n(&c->catching_up, __ATOMIC_RELAXED);
 
@@ -95,20 +75,13 @@ static void apply_msg(struct cl *c, natsMsg *m)
 	if (e != SYNC_OK) {
 		__atomic_fetch_add(&c->st.drops[CL_DROP_BAD_BATCH], 1, __ATOMIC_RELAXED);
 		CL_LOG(WARNING, "stream sequence %" PRIu64 " (subject %s): batch refused: %s\n",
-		       seq, natsMsg_GetSubject(m), sync_err_name(e));
+		       seq, subject, sync_err_name(e));
 	} else if (own) {
 		apply_records(c, &it, true, false);
 		__atomic_fetch_add(&c->st.own_batches, 1, __ATOMIC_RELAXED);
 	} else {
-		struct cl_origin *o = origin_of(c, &h);
-
-		if (h.seq <= o->seq) {
-			__atomic_fetch_add(&c->st.duplicate_batches, 1, __ATOMIC_RELAXED);
-		} else {
-			o->seq = h.seq;
-			apply_records(c, &it, false, !catching);
-			__atomic_fetch_add(&c->st.batches_applied, 1, __ATOMIC_RELAXED);
-		}
+		apply_records(c, &it, false, !catching);
+		__atomic_fetch_add(&c->st.batches_applied, 1, __ATOMIC_RELAXED);
 	}
 	__atomic_store_n(&c->applied_seq, seq, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&c->apply_lock);
@@ -116,6 +89,27 @@ static void apply_msg(struct cl *c, natsMsg *m)
 		__atomic_store_n(&c->catching_up, 0, __ATOMIC_RELAXED);
 		CL_LOG(INFO, "caught up at stream sequence %" PRIu64 "\n", seq);
 	}
+}
+
+/* One message from the consumer: its stream sequence, then its batch. A
+ * message without JetStream's metadata has no place in the stream's order:
+ * refused and counted as a bad batch. */
+static void apply_msg(struct cl *c, natsMsg *m)
+{
+	jsMsgMetaData *md = NULL;
+	natsStatus s = natsMsg_GetMetaData(&md, m);
+
+	if (s != NATS_OK) {
+		__atomic_fetch_add(&c->st.drops[CL_DROP_BAD_BATCH], 1, __ATOMIC_RELAXED);
+		CL_LOG(WARNING, "a message on %s without JetStream metadata refused: %s\n",
+		       natsMsg_GetSubject(m), natsStatus_GetText(s));
+		return;
+	}
+	uint64_t seq = md->Sequence.Stream, left = md->NumPending;
+
+	jsMsgMetaData_Destroy(md);
+	cl_sub_apply(c, seq, left, (const uint8_t *)natsMsg_GetData(m),
+		     (size_t)natsMsg_GetDataLength(m), natsMsg_GetSubject(m));
 }
 
 /* Catching up with nothing delivered (what the stream held is all older

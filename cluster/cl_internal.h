@@ -24,9 +24,10 @@ struct rte_ring;
 #define CL_MAX_PENDING 256
 #define CL_STALL_MS    20
 
-/* A batch whose publication keeps failing is dropped after this long: its
- * records are then counted as lost, and their peers come back at their
- * next announce. */
+/* A batch whose publication keeps failing is dropped after this long
+ * (less if the stream's duplicate window is short: cl_nats.c): its records
+ * are then counted as lost, and their peers come back at their next
+ * announce. */
 #define CL_RETRY_MAX_MS 60000
 
 /* Acknowledgement timeout of one batch (jsPubOptions.MaxWait; without it
@@ -125,6 +126,7 @@ struct cl {
 	uint64_t buf_seq, buf_first_ms, buf_next_ms;
 	unsigned buf_records;
 	uint64_t batch_seq;
+	int64_t retry_max_ms;	    /* how long a failed batch is published again */
 	pthread_mutex_t retry_lock; /* the ack handler's queue */
 	struct cl_retry retry[CL_RETRY_SLOTS];
 	unsigned n_retry;

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <rte_common.h>
 #include <rte_log.h>
 #include <sodium.h>
 
@@ -28,9 +29,16 @@
 /* The key under which the connection-ID key is kept in the bucket. */
 #define CL_KEY_NAME "connid"
 
-/* Duplicate window of the stream: a batch published again (same
- * Nats-Msg-Id) within it is stored once. Longer than CL_RETRY_MAX_MS. */
+/* Duplicate window of a stream dptrack creates (never above its max age,
+ * which JetStream refuses): a batch published again with the same
+ * Nats-Msg-Id within it is stored once. */
 #define CL_DUP_WINDOW_S 120
+
+/* A batch is published again only while the stream's duplicate window
+ * still covers its first copy: the window, less an acknowledgement wait
+ * (the first failure comes at most that long after the first copy) and
+ * this much for the copies' way to the server. */
+#define CL_DUP_MARGIN_MS 5000
 
 static void on_disconnected(natsConnection *nc, void *closure)
 {
@@ -66,23 +74,37 @@ static void on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus
 		CL_LOG(WARNING, "NATS client: %s\n", natsStatus_GetText(err));
 }
 
-/* A batch whose acknowledgement failed (timed out, no responders while a
- * leader is elected): kept, to be published again by the sync thread with
- * the same message id, which the stream stores once. Runs on the client's
+/*
+ * Every acknowledgement of a batch published asynchronously (AckHandler:
+ * the message is ours here, to keep or destroy). Runs on the client's
  * thread of the JetStream context; never publishes from here (a stalled
- * publish would wait for acknowledgements only this thread handles). */
-static void on_ack_error(jsCtx *js, jsPubAckErr *pae, void *closure)
+ * publish would wait for acknowledgements only this thread handles).
+ *
+ * Stored: counted as a duplicate when the stream already held a batch of
+ * this Nats-Msg-Id (one published again whose first copy had been stored,
+ * its acknowledgement lost), which it then did not store again.
+ * Failed (timed out, no responders while a leader is elected): kept, to be
+ * published again by the sync thread with the same Nats-Msg-Id.
+ */
+static void on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void *closure)
 {
 	struct cl *c = closure;
 
 	(void)js;
+	if (pae == NULL) {
+		if (pa != NULL && pa->Duplicate)
+			__atomic_fetch_add(&c->st.duplicate_batches, 1, __ATOMIC_RELAXED);
+		natsMsg_Destroy(msg);
+		return;
+	}
 	__atomic_fetch_add(&c->st.acks_failed, 1, __ATOMIC_RELAXED);
 	pthread_mutex_lock(&c->retry_lock);
-	if (c->n_retry < CL_RETRY_SLOTS && pae->Msg != NULL) {
-		c->retry[c->n_retry++] = (struct cl_retry){pae->Msg, cl_now_ms()};
-		pae->Msg = NULL; /* ours now */
+	if (c->n_retry < CL_RETRY_SLOTS && msg != NULL) {
+		c->retry[c->n_retry++] = (struct cl_retry){msg, cl_now_ms()};
+		msg = NULL; /* kept */
 	}
 	pthread_mutex_unlock(&c->retry_lock);
+	natsMsg_Destroy(msg);
 }
 
 /* Logs a failed step with the client's own words, once per step and
@@ -178,8 +200,8 @@ static bool js_step(struct cl *c)
 	jo.Wait = CL_API_WAIT_MS;
 	jo.PublishAsync.MaxPending = CL_MAX_PENDING;
 	jo.PublishAsync.StallWait = CL_STALL_MS;
-	jo.PublishAsync.ErrHandler = on_ack_error;
-	jo.PublishAsync.ErrHandlerClosure = c;
+	jo.PublishAsync.AckHandler = on_ack;
+	jo.PublishAsync.AckHandlerClosure = c;
 	s = natsConnection_JetStream(&c->js, c->nc, &jo);
 	if (s != NATS_OK) {
 		step_failed(c, "JetStream context", s, 0);
@@ -222,6 +244,30 @@ static void sources_of(const struct cl *c, struct cl_sources *s)
 	}
 }
 
+/* How long a batch whose acknowledgement failed is published again: at
+ * most CL_RETRY_MAX_MS, and only while the stream's duplicate window
+ * (dup_ns, as the stream reports it) still covers its first copy, which
+ * the stream may hold; past it a copy would be stored twice and its
+ * completions counted twice. Warns once about a window that shortens it. */
+static void retry_horizon(struct cl *c, int64_t dup_ns)
+{
+	int64_t dup_ms = dup_ns / 1000000;
+	int64_t max = dup_ms - CL_ACK_WAIT_MS - CL_DUP_MARGIN_MS;
+
+	if (max > CL_RETRY_MAX_MS)
+		max = CL_RETRY_MAX_MS;
+	if (max < 0)
+		max = 0;
+	if (max < CL_RETRY_MAX_MS && max != c->retry_max_ms)
+		CL_LOG(WARNING,
+		       "stream %s de-duplicates for %" PRId64 " ms only: a batch whose "
+		       "acknowledgement fails is published again for %" PRId64 " ms at most "
+		       "(%u s with a window of %u s or more)\n",
+		       c->cfg->cluster.name, dup_ms, max, CL_RETRY_MAX_MS / 1000,
+		       (CL_RETRY_MAX_MS + CL_ACK_WAIT_MS + CL_DUP_MARGIN_MS) / 1000);
+	c->retry_max_ms = max;
+}
+
 /* The stream, made if missing (only then: a timeout is not "missing"). */
 static bool stream_step(struct cl *c)
 {
@@ -245,7 +291,8 @@ static bool stream_step(struct cl *c)
 		sc.MaxAge = (int64_t)cfg->cluster.max_age * 1000000000;
 		sc.Storage = js_FileStorage;
 		sc.Replicas = cfg->cluster.replicas;
-		sc.Duplicates = (int64_t)CL_DUP_WINDOW_S * 1000000000;
+		sc.Duplicates =
+		    (int64_t)RTE_MIN(CL_DUP_WINDOW_S, cfg->cluster.max_age) * 1000000000;
 		s = js_AddStream(&si, c->js, &sc, NULL, &je);
 		if (s == NATS_OK)
 			CL_LOG(INFO,
@@ -266,6 +313,7 @@ static bool stream_step(struct cl *c)
 		       "stream %s keeps %" PRId64 " s, less than tracker.peer_timeout (%u s): a "
 		       "restart without a snapshot cannot get back every peer\n",
 		       cfg->cluster.name, age_s, cfg->tracker.peer_timeout);
+	retry_horizon(c, si->Config->Duplicates);
 	c->sub_last_seq = si->State.LastSeq;
 	jsStreamInfo_Destroy(si);
 	return true;

@@ -10,7 +10,7 @@
  * fill, and the producers drop and count what no longer fits: records
  * wait in the rings and the client's reconnect buffer, then are dropped.
  * A batch whose acknowledgement fails comes back from the client (see
- * on_ack_error) and is published again with the same Nats-Msg-Id, which
+ * on_ack) and is published again with the same Nats-Msg-Id, which
  * the stream stores once. Either way, after CL_RETRY_MAX_MS it is dropped,
  * counted, and its completions are counted here, since the stream that
  * counts them will not bring them back.
@@ -91,13 +91,15 @@ static void close_batch(struct cl *c, uint64_t now)
 /* Hands the batch in hand to the client once. */
 static void publish_batch(struct cl *c, uint64_t now)
 {
-	char id[SYNC_INSTANCE_MAX + 48];
+	char id[CFG_CLUSTER_NAME_LEN + SYNC_INSTANCE_MAX + 48];
 	natsMsg *m = NULL;
 	jsPubOptions po;
 	natsStatus s;
 
-	/* The Nats-Msg-Id: the stream stores a batch published twice once. */
-	snprintf(id, sizeof(id), "%s-%" PRIx64 "-%" PRIu64, c->instance, c->epoch, c->buf_seq);
+	/* The Nats-Msg-Id, unique per origin (site, instance), boot and batch:
+	 * the stream stores a batch published twice once. */
+	snprintf(id, sizeof(id), "%s.%s.%" PRIx64 ".%" PRIu64, c->cfg->cluster.site, c->instance,
+		 c->epoch, c->buf_seq);
 	jsPubOptions_Init(&po);
 	po.MsgId = id;
 	po.MaxWait = CL_ACK_WAIT_MS;
@@ -140,7 +142,7 @@ static void retry_turn(struct cl *c, uint64_t now)
 		natsMsg *m = take[i].msg;
 		jsPubOptions po;
 
-		if (now - take[i].first_ms >= CL_RETRY_MAX_MS) {
+		if (now - take[i].first_ms >= (uint64_t)c->retry_max_ms) {
 			batch_lost(c, (const uint8_t *)natsMsg_GetData(m),
 				   (size_t)natsMsg_GetDataLength(m), CL_DROP_GAVE_UP);
 			natsMsg_Destroy(m);

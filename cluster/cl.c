@@ -33,6 +33,14 @@ uint64_t cl_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+int64_t cl_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* tr_sink.push on a producer's thread: stamp, enqueue, or count a drop.
  * A single-producer enqueue onto a ring only this thread fills: no lock,
  * no wait. */
@@ -258,6 +266,7 @@ static void *thread_main(void *arg)
 	}
 	/* The producers have stopped: what they left goes out once, bounded. */
 	if (c->ready) {
+		cl_retry_turn(c, cl_mono_ms(), true, false); /* every failed batch once more */
 		for (int i = 0; i < 50 && (c->n_pending != 0 || c->buf_len != 0 || !rings_empty(c));
 		     i++)
 			cl_pub_turn(c, true);
@@ -266,6 +275,10 @@ static void *thread_main(void *arg)
 		po.MaxWait = 2000;
 		js_PublishAsyncComplete(c->js, &po);
 	}
+	/* What failed and is not going out again is lost: counted, and its
+	 * completions counted here (the exit snapshot holds them). */
+	while (cl_retry_turn(c, cl_mono_ms(), false, true) != 0)
+		;
 	ptab_thread_leave(c->tr->ptab);
 	return NULL;
 }
@@ -293,7 +306,8 @@ void cl_free(struct cl *c)
 	for (unsigned i = 0; c->prod != NULL && i < c->n_prod; i++)
 		rte_ring_free(c->prod[i].ring);
 	for (unsigned i = 0; i < c->n_retry; i++)
-		natsMsg_Destroy(c->retry[i].msg);
+		if (!c->retry[i].in_flight) /* else the client's, gone with it */
+			natsMsg_Destroy(c->retry[i].msg);
 	free(c->prod);
 	free(c->pending);
 	free(c->buf);

@@ -34,8 +34,22 @@ struct rte_ring;
  * a lost acknowledgement stalls the publisher for good). */
 #define CL_ACK_WAIT_MS 5000
 
-/* Batches whose acknowledgement failed, kept to be published again. */
+/* Batches whose acknowledgement failed, kept to be published again (also
+ * while published again, until acknowledged). A new batch goes out only
+ * while CL_MAX_PENDING more would fit: every batch the client holds can
+ * fail, and each then needs a slot, so the table never overflows (if it
+ * did, the batch would be dropped and counted, retry_full). */
 #define CL_RETRY_SLOTS 1024
+
+/* Failed batches published again, and given up, per turn at most (the
+ * rest wait for the next turn). */
+#define CL_RETRIES_PER_TURN 64
+
+/* Backoff before a failed batch is published again: after its n-th
+ * failure, a random time in [d/2, d], d = CL_RETRY_BASE_MS << (n - 1), at
+ * most CL_RETRY_CAP_MS. */
+#define CL_RETRY_BASE_MS 100
+#define CL_RETRY_CAP_MS	 2000
 
 /* The longest the thread's loop waits for a message, so it drains the
  * rings at least this often. */
@@ -56,6 +70,7 @@ enum cl_drop {
 	CL_DROP_RING_FULL,   /* a producer's ring was full */
 	CL_DROP_BUFFER,	     /* the client's reconnect buffer was full */
 	CL_DROP_GAVE_UP,     /* a batch kept failing for CL_RETRY_MAX_MS */
+	CL_DROP_RETRY_FULL,  /* a failed batch found no retry slot */
 	CL_DROP_BAD_BATCH,   /* a batch from the stream failed to decode */
 	CL_DROP_REFUSED,     /* the table refused a record (a limit) */
 	CL_DROP_NOT_ALLOWED, /* the access list refused a record's torrent */
@@ -80,10 +95,15 @@ struct cl_stats {
 	uint64_t lag_ms_sum;
 };
 
-/* A batch failed at the acknowledgement, handed back to be sent again. */
+/* A batch whose acknowledgement failed, to be published again. Times are
+ * cl_mono_ms(), compared signed: one taken on another thread may be later
+ * than the caller's now. */
 struct cl_retry {
 	natsMsg *msg;
-	uint64_t first_ms; /* when it was first published */
+	int64_t first_ms; /* its first failure: the give-up clock runs from it */
+	int64_t due_ms;	  /* not published again before (backoff) */
+	uint32_t tries;	  /* failures so far (acknowledgements, or the client refusing it) */
+	bool in_flight;	  /* published again, acknowledgement awaited: the client holds msg */
 };
 
 struct cl {
@@ -120,16 +140,20 @@ struct cl {
 	/* Publishing: records taken from the rings, and a batch in hand. */
 	struct sync_rec *pending;
 	unsigned n_pending;
-	uint64_t pending_since_ms; /* the oldest pending record's arrival */
-	uint8_t *buf;		   /* one encoded batch */
-	size_t buf_len;		   /* 0 = no batch in hand */
-	uint64_t buf_seq, buf_first_ms, buf_next_ms;
+	int64_t pending_since_ms; /* the oldest pending record's arrival (cl_mono_ms) */
+	uint8_t *buf;		  /* one encoded batch */
+	size_t buf_len;		  /* 0 = no batch in hand */
+	uint64_t buf_seq;
+	int64_t buf_first_ms, buf_next_ms; /* cl_mono_ms */
 	unsigned buf_records;
 	uint64_t batch_seq;
-	int64_t retry_max_ms;	    /* how long a failed batch is published again */
-	pthread_mutex_t retry_lock; /* the ack handler's queue */
+	int64_t retry_max_ms; /* how long a failed batch is published again */
+	/* The retry table, oldest first, shared with the ack handler. */
+	pthread_mutex_t retry_lock;
 	struct cl_retry retry[CL_RETRY_SLOTS];
 	unsigned n_retry;
+	uint64_t retry_rng;    /* the backoff's jitter */
+	int retry_full_logged; /* atomic: the fault is logged once */
 
 	/* Consuming. */
 	pthread_mutex_t apply_lock; /* held around each batch; cl_apply_pause */
@@ -146,8 +170,12 @@ struct cl {
 	struct cl_stats st;
 };
 
-/* Unix time in ms (CLOCK_REALTIME). */
+/* Unix time in ms (CLOCK_REALTIME): records' stamps. */
 uint64_t cl_now_ms(void);
+
+/* Monotonic ms (CLOCK_MONOTONIC): the thread's own timing, which no clock
+ * step may turn into a give-up or an endless wait. */
+int64_t cl_mono_ms(void);
 
 /* cl.c: everything cl_start makes (the configuration read, the buffers, the
  * rings) but the thread, which is not started: the unit tests drive the
@@ -166,6 +194,29 @@ void cl_nats_close(struct cl *c);
  * batch when one is full or old enough, or retries the one in hand.
  * flush: publish whatever is pending now. */
 void cl_pub_turn(struct cl *c, bool flush);
+
+/* The publisher's acknowledgement handler (jsOptions.PublishAsync.
+ * AckHandler; the message is the handler's): counts a duplicate, keeps a
+ * failed batch to be published again, or drops and counts it (retry_full)
+ * if no slot is left. Runs on the client's thread. */
+void cl_on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void *closure);
+
+/* Publishes again the failed batches that are due (all of them if flush),
+ * while connected; gives up, counts and destroys those that failed for
+ * retry_max_ms (or every one waiting if abandon: the thread is leaving),
+ * CL_RETRIES_PER_TURN of each at most. Returns how many it gave up. now is
+ * cl_mono_ms(). */
+unsigned cl_retry_turn(struct cl *c, int64_t now, bool flush, bool abandon);
+
+/* The wait before a batch is published again after its tries-th failure
+ * (tries >= 1), rnd a random number: in [d/2, d], d = CL_RETRY_BASE_MS <<
+ * (tries - 1) capped at CL_RETRY_CAP_MS. */
+int64_t cl_retry_backoff_ms(uint32_t tries, uint64_t rnd);
+
+/* Whether a batch that first failed at first_ms has been failing for
+ * max_ms at now; false while now is before first_ms (taken on another
+ * thread, a moment later than the caller's now). */
+bool cl_retry_expired(int64_t first_ms, int64_t now, int64_t max_ms);
 
 /* cl_sub.c: takes the messages the consumer has ready, at most waiting
  * wait_ms for the first, and applies them. */

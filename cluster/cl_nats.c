@@ -74,39 +74,6 @@ static void on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus
 		CL_LOG(WARNING, "NATS client: %s\n", natsStatus_GetText(err));
 }
 
-/*
- * Every acknowledgement of a batch published asynchronously (AckHandler:
- * the message is ours here, to keep or destroy). Runs on the client's
- * thread of the JetStream context; never publishes from here (a stalled
- * publish would wait for acknowledgements only this thread handles).
- *
- * Stored: counted as a duplicate when the stream already held a batch of
- * this Nats-Msg-Id (one published again whose first copy had been stored,
- * its acknowledgement lost), which it then did not store again.
- * Failed (timed out, no responders while a leader is elected): kept, to be
- * published again by the sync thread with the same Nats-Msg-Id.
- */
-static void on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void *closure)
-{
-	struct cl *c = closure;
-
-	(void)js;
-	if (pae == NULL) {
-		if (pa != NULL && pa->Duplicate)
-			__atomic_fetch_add(&c->st.duplicate_batches, 1, __ATOMIC_RELAXED);
-		natsMsg_Destroy(msg);
-		return;
-	}
-	__atomic_fetch_add(&c->st.acks_failed, 1, __ATOMIC_RELAXED);
-	pthread_mutex_lock(&c->retry_lock);
-	if (c->n_retry < CL_RETRY_SLOTS && msg != NULL) {
-		c->retry[c->n_retry++] = (struct cl_retry){msg, cl_now_ms()};
-		msg = NULL; /* kept */
-	}
-	pthread_mutex_unlock(&c->retry_lock);
-	natsMsg_Destroy(msg);
-}
-
 /* Logs a failed step with the client's own words, once per step and
  * status, so a server down for hours does not fill the log. */
 static void step_failed(struct cl *c, const char *step, natsStatus s, jsErrCode je)
@@ -200,7 +167,7 @@ static bool js_step(struct cl *c)
 	jo.Wait = CL_API_WAIT_MS;
 	jo.PublishAsync.MaxPending = CL_MAX_PENDING;
 	jo.PublishAsync.StallWait = CL_STALL_MS;
-	jo.PublishAsync.AckHandler = on_ack;
+	jo.PublishAsync.AckHandler = cl_on_ack;
 	jo.PublishAsync.AckHandlerClosure = c;
 	s = natsConnection_JetStream(&c->js, c->nc, &jo);
 	if (s != NATS_OK) {

@@ -152,10 +152,10 @@ static void each_count(const struct cl *c, tr_metric_fn fn, void *arg)
 static void each_drop(const struct cl *c, tr_metric_fn fn, void *arg)
 {
 	static const char *const why[CL_DROP_N] = {
-	    [CL_DROP_RING_FULL] = "ring_full",	 [CL_DROP_BUFFER] = "buffer_full",
-	    [CL_DROP_GAVE_UP] = "gave_up",	 [CL_DROP_BAD_BATCH] = "bad_batch",
-	    [CL_DROP_REFUSED] = "table_refused", [CL_DROP_NOT_ALLOWED] = "not_allowed",
-	    [CL_DROP_STALE] = "stale",
+	    [CL_DROP_RING_FULL] = "ring_full",	   [CL_DROP_BUFFER] = "buffer_full",
+	    [CL_DROP_GAVE_UP] = "gave_up",	   [CL_DROP_RETRY_FULL] = "retry_full",
+	    [CL_DROP_BAD_BATCH] = "bad_batch",	   [CL_DROP_REFUSED] = "table_refused",
+	    [CL_DROP_NOT_ALLOWED] = "not_allowed", [CL_DROP_STALE] = "stale",
 	};
 	char labels[48], key[48];
 

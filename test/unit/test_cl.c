@@ -10,6 +10,7 @@
  * and three instances).
  */
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -308,6 +309,192 @@ static void test_cl_consumer_applies_every_stream_message_once_in_stream_order(v
 	cl_free(c);
 }
 
+/* ---- failed acknowledgements: backoff, first failure, give-up, full table --- */
+
+/* A batch of this instance (number seq, n records of swarm ih, the first
+ * a completion if completed) as the client hands it back to cl_on_ack. */
+static natsMsg *batch_msg(struct cl *c, uint64_t seq, unsigned n, bool completed, const uint8_t *ih)
+{
+	struct sync_batch_hdr h = {.epoch = c->epoch, .seq = seq, .base_ms = wall_ms()};
+	struct sync_rec r[8];
+	uint8_t buf[1024];
+	natsMsg *m = NULL;
+	size_t len;
+
+	assert_true(n >= 1 && n <= 8);
+	for (unsigned i = 0; i < n; i++)
+		r[i] = rec_now(ih, 100 + i,
+			       i == 0 && completed ? SYNC_F_SEEDER | SYNC_F_COMPLETED : 0);
+	h.instance_len = (uint8_t)strlen(c->instance);
+	memcpy(h.instance, c->instance, (size_t)h.instance_len + 1);
+	len = sync_batch_write(&h, r, n, buf, sizeof(buf));
+	assert_true(len > 0);
+	assert_int_equal(
+	    natsMsg_Create(&m, "dptrack.peers.main.unit", NULL, (const char *)buf, (int)len),
+	    NATS_OK);
+	return m;
+}
+
+/* The backoff after the n-th failure lies in [d/2, d], d = 100 ms doubled
+ * per failure up to 2 s; both ends are reached; any count is safe. */
+static void test_cl_retry_backoff_doubles_with_jitter_up_to_its_cap(void **state)
+{
+	static const uint64_t rnds[] = {
+	    0, 1, 2, 49, 50, 51, 999, 1000, 1001, 0x9e3779b97f4a7c15ull, UINT64_MAX};
+	static const uint32_t tries[] = {
+	    1, 2, 3, 4, 5, 6, 7, 8, 16, 17, 31, 32, 33, 64, 1000, UINT32_MAX - 1, UINT32_MAX};
+
+	(void)state;
+	for (size_t t = 0; t < RTE_DIM(tries); t++) {
+		int64_t d =
+		    tries[t] >= 6 ? CL_RETRY_CAP_MS : (int64_t)CL_RETRY_BASE_MS << (tries[t] - 1);
+		int64_t lo = INT64_MAX, hi = 0;
+
+		for (size_t k = 0; k < RTE_DIM(rnds); k++) {
+			int64_t b = cl_retry_backoff_ms(tries[t], rnds[k]);
+
+			if (b < d / 2 || b > d)
+				fail_msg("try %u, rnd %" PRIu64 ": backoff %" PRId64
+					 " ms outside [%" PRId64 ", %" PRId64 "]",
+					 tries[t], rnds[k], b, d / 2, d);
+			lo = RTE_MIN(lo, b);
+			hi = RTE_MAX(hi, b);
+		}
+		assert_int_equal(lo, d / 2);
+		assert_int_equal(cl_retry_backoff_ms(tries[t], (uint64_t)(d - d / 2)), d);
+		assert_true(hi <= d);
+	}
+	assert_int_equal(cl_retry_backoff_ms(0, 0), CL_RETRY_BASE_MS / 2);
+	assert_int_equal(cl_retry_backoff_ms(5, 0), 800);
+	assert_int_equal(cl_retry_backoff_ms(6, 0), CL_RETRY_CAP_MS / 2);
+}
+
+/* The give-up clock: signed, so a failure stamped a moment after the
+ * caller's now (on the ack handler's thread) is young, not 584 million
+ * years old. */
+static void test_cl_retry_expiry_is_signed(void **state)
+{
+	(void)state;
+	assert_false(cl_retry_expired(1000, 1000 + 59999, 60000));
+	assert_true(cl_retry_expired(1000, 1000 + 60000, 60000));
+	assert_false(cl_retry_expired(1005, 1000, 60000)); /* stamped after now */
+	assert_false(cl_retry_expired(INT64_MAX / 2, 0, 60000));
+	assert_true(cl_retry_expired(-60000, 0, 60000));
+	assert_true(cl_retry_expired(5, 5, 0)); /* no horizon: at once */
+}
+
+/*
+ * A failed acknowledgement keeps the batch with the time of its first
+ * failure and a backoff: a turn before it is due publishes nothing, one
+ * after publishes it again (the client, absent here, refuses it: one more
+ * failure, a longer backoff); a second failed acknowledgement keeps the
+ * first failure's time; a positive one that says "duplicate" counts one
+ * and frees the slot.
+ */
+static void test_cl_retry_keeps_the_first_failure_and_backs_off(void **state)
+{
+	jsPubAckErr pae = {.Err = NATS_TIMEOUT};
+	jsPubAck pa = {.Duplicate = true};
+	uint8_t ih[TR_HASH_LEN];
+
+	(void)state;
+	hash_of(ih, 2);
+	struct cl *c = made();
+	natsMsg *m = batch_msg(c, 1, 2, false, ih);
+	int64_t t0 = cl_mono_ms();
+
+	cl_on_ack(NULL, m, NULL, &pae, c);
+	assert_int_equal(c->n_retry, 1);
+	assert_int_equal(metric(c, "cluster_acks_failed"), 1);
+	int64_t first = c->retry[0].first_ms, due = c->retry[0].due_ms;
+	assert_true(first >= t0 && first - t0 < 1000);
+	assert_true(due - first >= CL_RETRY_BASE_MS / 2 && due - first <= CL_RETRY_BASE_MS);
+
+	__atomic_store_n(&c->connected, 1, __ATOMIC_RELAXED);
+	assert_int_equal(cl_retry_turn(c, due - 1, false, false), 0);
+	assert_int_equal(metric(c, "cluster_publish_retries"), 0);
+	assert_int_equal(cl_retry_turn(c, due, false, false), 0);
+	assert_int_equal(metric(c, "cluster_publish_retries"), 1);
+	assert_int_equal(c->n_retry, 1);
+	assert_false(c->retry[0].in_flight);
+	assert_int_equal(c->retry[0].tries, 2);
+	assert_int_equal(c->retry[0].first_ms, first);
+	assert_true(c->retry[0].due_ms - due >= CL_RETRY_BASE_MS);
+
+	/* Published again and failed again: as the client hands it back. */
+	c->retry[0].in_flight = true;
+	cl_on_ack(NULL, m, NULL, &pae, c);
+	assert_int_equal(c->n_retry, 1);
+	assert_int_equal(c->retry[0].tries, 3);
+	assert_int_equal(c->retry[0].first_ms, first);
+	assert_int_equal(metric(c, "cluster_acks_failed"), 2);
+
+	/* Published again, and the stream held it already. */
+	c->retry[0].in_flight = true;
+	cl_on_ack(NULL, m, &pa, NULL, c); /* destroys m */
+	assert_int_equal(c->n_retry, 0);
+	assert_int_equal(metric(c, "cluster_duplicate_batches"), 1);
+	assert_int_equal(metric(c, "cluster_drop_gave_up"), 0);
+	cl_free(c);
+}
+
+/*
+ * Give-up: a batch failing for retry_max_ms is dropped, its records
+ * counted (gave_up) and its completion counted here; one whose failure
+ * was stamped after the turn's now (the handler's clock read later) is
+ * kept. While disconnected nothing is published again. Leaving, every
+ * batch still waiting is given up and counted.
+ */
+static void test_cl_retry_gives_up_after_the_horizon_and_counts(void **state)
+{
+	jsPubAckErr pae = {.Err = NATS_NO_RESPONDERS};
+	uint8_t ih[TR_HASH_LEN];
+
+	(void)state;
+	hash_of(ih, 3);
+	struct cl *c = made();
+	int64_t now = cl_mono_ms();
+
+	cl_on_ack(NULL, batch_msg(c, 1, 3, true, ih), NULL, &pae, c);
+	cl_on_ack(NULL, batch_msg(c, 2, 2, false, ih), NULL, &pae, c);
+	assert_int_equal(c->n_retry, 2);
+	c->retry[0].first_ms = now - c->retry_max_ms; /* failing for the whole horizon */
+	assert_true(c->retry[1].first_ms >= now);     /* stamped after now */
+	assert_int_equal(cl_retry_turn(c, now - 5, false, false), 0);
+	assert_int_equal(cl_retry_turn(c, now, false, false), 1);
+	assert_int_equal(c->n_retry, 1);
+	assert_int_equal(metric(c, "cluster_drop_gave_up"), 3);
+	assert_int_equal(swarm(ih).completed, 1);
+	assert_int_equal(metric(c, "cluster_publish_retries"), 0); /* disconnected */
+
+	assert_int_equal(cl_retry_turn(c, cl_mono_ms(), false, true), 1);
+	assert_int_equal(c->n_retry, 0);
+	assert_int_equal(metric(c, "cluster_drop_gave_up"), 5);
+	cl_free(c);
+}
+
+/* A full retry table: the batch that finds no slot is dropped and its
+ * records counted (retry_full), never lost silently. */
+static void test_cl_retry_table_full_counts_the_drop(void **state)
+{
+	jsPubAckErr pae = {.Err = NATS_TIMEOUT};
+	uint8_t ih[TR_HASH_LEN];
+
+	(void)state;
+	hash_of(ih, 4);
+	struct cl *c = made();
+
+	for (unsigned i = 0; i < CL_RETRY_SLOTS; i++)
+		cl_on_ack(NULL, batch_msg(c, i + 1, 1, false, ih), NULL, &pae, c);
+	assert_int_equal(c->n_retry, CL_RETRY_SLOTS);
+	assert_int_equal(metric(c, "cluster_drop_retry_full"), 0);
+	cl_on_ack(NULL, batch_msg(c, CL_RETRY_SLOTS + 1, 5, false, ih), NULL, &pae, c);
+	assert_int_equal(c->n_retry, CL_RETRY_SLOTS);
+	assert_int_equal(metric(c, "cluster_drop_retry_full"), 5);
+	assert_int_equal(metric(c, "cluster_acks_failed"), CL_RETRY_SLOTS + 1);
+	cl_free(c); /* destroys the 1,024 kept */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -318,6 +505,14 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(
 		test_cl_consumer_applies_every_stream_message_once_in_stream_order, setup,
 		teardown),
+	    cmocka_unit_test(test_cl_retry_backoff_doubles_with_jitter_up_to_its_cap),
+	    cmocka_unit_test(test_cl_retry_expiry_is_signed),
+	    cmocka_unit_test_setup_teardown(test_cl_retry_keeps_the_first_failure_and_backs_off,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cl_retry_gives_up_after_the_horizon_and_counts,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cl_retry_table_full_counts_the_drop, setup,
+					    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

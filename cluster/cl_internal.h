@@ -127,15 +127,16 @@ struct cl {
 	natsConnection *nc;
 	jsCtx *js;
 	natsSubscription *sub;
-	bool ready;		/* stream, key and consumer set up */
-	const char *fail_step;	/* the setup step that failed last, and how: */
-	natsStatus fail_status; /* logged once until it changes */
-	uint64_t next_try_ms;	/* next setup attempt while not ready */
-	int connected;		/* atomic, set by the callbacks */
-	int async_err_last;	/* atomic: the last asynchronous error logged */
-	uint64_t sub_last_seq;	/* the stream's last sequence when subscribed */
-	uint64_t sub_fail_ms;	/* since when the consumer fails; 0 = it works */
-	uint64_t idle_check_ms; /* next ask whether catching up is over */
+	bool ready;		      /* stream, key and consumer set up */
+	const char *fail_step;	      /* the setup step that failed last, and how: */
+	natsStatus fail_status;	      /* logged once until it changes */
+	uint64_t next_try_ms;	      /* next setup attempt while not ready */
+	int connected;		      /* atomic, set by the callbacks */
+	int async_err_last;	      /* atomic: the last asynchronous error logged */
+	uint64_t sub_last_seq;	      /* the stream's last sequence when subscribed */
+	uint64_t sub_fail_ms;	      /* since when the consumer fails; 0 = it works */
+	unsigned replay_search_fails; /* failed searches for a replay's start in a row */
+	uint64_t idle_check_ms;	      /* next ask whether catching up is over */
 
 	/* Publishing: records taken from the rings, and a batch in hand. */
 	struct sync_rec *pending;
@@ -186,6 +187,25 @@ struct cl *cl_make(const struct cl_params *p, char *err, size_t errlen);
  * consumer), retried by the caller every so often; returns true once all
  * is up. */
 bool cl_nats_setup(struct cl *c);
+
+/* What a stream holds (its info's state): message count, first and last
+ * sequence and their stream times (unix ns). */
+struct cl_span {
+	uint64_t msgs, first, last;
+	int64_t first_ns, last_ns;
+};
+
+/* The stream time (unix ns) of the message at seq: 1 found, 0 no message
+ * there, -1 failed. */
+typedef int (*cl_msg_time_fn)(void *arg, uint64_t seq, int64_t *ns);
+
+/* Where a replay of the records stored since since_ns starts: the first
+ * sequence of sp stored at or after it (a binary search through time_of,
+ * a sequence without a message counting as new enough, so the start is
+ * never late), sp->last + 1 when none is. Returns 0 with *seq set, -1 if
+ * time_of failed. */
+int cl_replay_start(const struct cl_span *sp, int64_t since_ns, cl_msg_time_fn time_of, void *arg,
+		    uint64_t *seq);
 
 /* Closes the consumer, the JetStream context and the connection. */
 void cl_nats_close(struct cl *c);

@@ -347,55 +347,111 @@ static bool key_step(struct cl *c)
 	return true;
 }
 
+/* The stream time (ns) of the message at seq, asked of the stream's
+ * leader (STREAM.MSG.GET): 1 found, 0 none there (expired or deleted), -1
+ * the request failed (*je says why). */
+struct msg_time_arg {
+	struct cl *c;
+	jsErrCode je;
+};
+
+static int msg_time(void *arg, uint64_t seq, int64_t *ns)
+{
+	struct msg_time_arg *a = arg;
+	natsMsg *m = NULL;
+	natsStatus s = js_GetMsg(&m, a->c->js, a->c->cfg->cluster.name, seq, NULL, &a->je);
+
+	if (s == NATS_NOT_FOUND)
+		return 0;
+	if (s != NATS_OK)
+		return -1;
+	*ns = natsMsg_GetTime(m);
+	natsMsg_Destroy(m);
+	return 1;
+}
+
+int cl_replay_start(const struct cl_span *sp, int64_t since_ns, cl_msg_time_fn time_of, void *arg,
+		    uint64_t *seq)
+{
+	uint64_t lo = sp->first, hi = sp->last;
+
+	if (sp->msgs == 0 || sp->last < sp->first || sp->last_ns < since_ns) {
+		*seq = sp->last + 1; /* nothing stored since: from the next one on */
+		return 0;
+	}
+	if (sp->first_ns >= since_ns) {
+		*seq = sp->first;
+		return 0;
+	}
+	/* time(lo) < since <= time(hi), or hi holds no message. */
+	while (hi - lo > 1) {
+		uint64_t mid = lo + (hi - lo) / 2;
+		int64_t ns = 0;
+		int r = time_of(arg, mid, &ns);
+
+		if (r < 0)
+			return -1;
+		if (r == 0 || ns >= since_ns)
+			hi = mid;
+		else
+			lo = mid;
+	}
+	*seq = hi;
+	return 0;
+}
+
+/* Failed searches for the start of a replay before it starts from the
+ * stream's first message instead. */
+#define CL_REPLAY_SEARCH_TRIES 3
+
 /*
- * The stream sequence of the first record at or after unix second t, for
- * a start by time; 0 when the stream holds none (start after its end).
- *
- * The ordered consumer itself always starts by sequence: libnats 3.4, when
- * it makes an ordered consumer anew (after missed heartbeats, a restarted
- * server), keeps the first one's start time beside the new start sequence,
- * which the server refuses, so a consumer started by time never recovers.
- * A short-lived one started by time tells the sequence instead. The start
- * time is a whole second: libnats 3.4 writes the fraction of a second
- * without its leading zeros, so below 100 ms it would ask for a later time.
+ * The stream sequence a replay by time (a restart without a snapshot)
+ * starts at: the first message stored at or after unix second t
+ * (cl_replay_start), asked of the stream itself, whose leader answers for
+ * it: its state, then message times. A consumer's view is not asked: one
+ * placed on a replica that has not caught up (after faults) has nothing
+ * pending and would skip the whole stream. After CL_REPLAY_SEARCH_TRIES
+ * failed searches in a row the replay starts at the stream's first
+ * message: more than needed, and harmless (older peer records change
+ * nothing or are counted stale; each completion still counts once, by
+ * this instance, which has none yet). Returns 0 with *seq set, -1 to try
+ * again.
  */
 static int first_seq_since(struct cl *c, uint64_t t, uint64_t *seq)
 {
-	natsSubscription *sub = NULL;
-	jsConsumerInfo *ci = NULL;
-	natsMsg *m = NULL;
-	jsSubOptions so;
+	struct msg_time_arg arg = {.c = c};
+	jsStreamInfo *si = NULL;
 	jsErrCode je = 0;
-	natsStatus s;
+	natsStatus s = js_GetStreamInfo(&si, c->js, c->cfg->cluster.name, NULL, &je);
 
-	*seq = 0;
-	jsSubOptions_Init(&so);
-	so.Ordered = true;
-	so.Config.DeliverPolicy = js_DeliverByStartTime;
-	so.Config.OptStartTime = (int64_t)t * 1000000000;
-	s = js_SubscribeSync(&sub, c->js, c->wildcard, NULL, &so, &je);
-	if (s == NATS_OK)
-		s = natsSubscription_GetConsumerInfo(&ci, sub, NULL, &je);
-	if (s == NATS_OK && ci->NumPending + ci->NumAckPending + ci->Delivered.Stream != 0)
-		s = natsSubscription_NextMsg(&m, sub, CL_API_WAIT_MS);
-	if (s == NATS_OK && m != NULL) {
-		jsMsgMetaData *md = NULL;
-
-		s = natsMsg_GetMetaData(&md, m);
-		if (s == NATS_OK)
-			*seq = md->Sequence.Stream;
-		jsMsgMetaData_Destroy(md);
-	}
-	natsMsg_Destroy(m);
-	jsConsumerInfo_Destroy(ci);
-	if (sub != NULL) {
-		natsSubscription_Unsubscribe(sub);
-		natsSubscription_Destroy(sub);
-	}
 	if (s != NATS_OK) {
-		step_failed(c, "finding the start of the replay", s, je);
+		step_failed(c, "finding the start of the replay (stream info)", s, je);
 		return -1;
 	}
+	struct cl_span sp = {
+	    .msgs = si->State.Msgs,
+	    .first = si->State.FirstSeq,
+	    .last = si->State.LastSeq,
+	    .first_ns = si->State.FirstTime,
+	    .last_ns = si->State.LastTime,
+	};
+	jsStreamInfo_Destroy(si);
+	if (sp.last > c->sub_last_seq)
+		c->sub_last_seq = sp.last; /* what catching up waits for */
+	if (cl_replay_start(&sp, (int64_t)t * 1000000000, msg_time, &arg, seq) == 0) {
+		c->replay_search_fails = 0;
+		return 0;
+	}
+	if (++c->replay_search_fails < CL_REPLAY_SEARCH_TRIES) {
+		step_failed(c, "finding the start of the replay (message time)", NATS_ERR, arg.je);
+		return -1;
+	}
+	CL_LOG(WARNING,
+	       "the start of the replay is not found (%u tries): replaying the whole stream, "
+	       "from sequence %" PRIu64 "\n",
+	       CL_REPLAY_SEARCH_TRIES, sp.first);
+	c->replay_search_fails = 0;
+	*seq = sp.first;
 	return 0;
 }
 
@@ -423,8 +479,6 @@ static bool consumer_step(struct cl *c)
 		since = cl_now_ms() / 1000 - c->cfg->tracker.peer_timeout;
 		if (first_seq_since(c, since, &start) != 0)
 			return false;
-		if (start == 0) /* nothing to replay: from the next record on */
-			start = c->sub_last_seq + 1;
 		applied = start - 1;
 	}
 	jsSubOptions_Init(&so);

@@ -495,6 +495,96 @@ static void test_cl_retry_table_full_counts_the_drop(void **state)
 	cl_free(c); /* destroys the 1,024 kept */
 }
 
+/* ---- where a replay by time starts ------------------------------------------- */
+
+/* A stream of messages 100..1099, one a millisecond from T (several
+ * sharing a millisecond), some sequences without a message (holes). */
+#define SPAN_T0	   1700000000000000000ll
+#define SPAN_FIRST 100u
+#define SPAN_LAST  1099u
+
+struct fake_stream {
+	bool holes;
+	int fail_at; /* the probe that fails, 0 = none */
+	int probes;
+};
+
+static bool fake_hole(const struct fake_stream *f, uint64_t seq)
+{
+	return f->holes && (seq % 7 == 3 || (seq >= 500 && seq < 520));
+}
+
+static int64_t fake_ns(uint64_t seq)
+{
+	return SPAN_T0 + (int64_t)((seq - SPAN_FIRST) / 3) * 1000000;
+}
+
+static int fake_time(void *arg, uint64_t seq, int64_t *ns)
+{
+	struct fake_stream *f = arg;
+
+	assert_true(seq >= SPAN_FIRST && seq <= SPAN_LAST);
+	if (++f->probes == f->fail_at)
+		return -1;
+	if (fake_hole(f, seq))
+		return 0;
+	*ns = fake_ns(seq);
+	return 1;
+}
+
+/*
+ * The start is the first message stored at or after the time, found by
+ * halving (about log2(n) probes); with holes, never later than that one
+ * and with nothing new before it; an empty stream, or one all older,
+ * starts after its end, one all newer at its start; a failed probe is
+ * reported, not guessed.
+ */
+static void test_cl_replay_starts_at_the_first_message_since(void **state)
+{
+	const struct cl_span sp = {.msgs = SPAN_LAST - SPAN_FIRST + 1,
+				   .first = SPAN_FIRST,
+				   .last = SPAN_LAST,
+				   .first_ns = fake_ns(SPAN_FIRST),
+				   .last_ns = fake_ns(SPAN_LAST)};
+	struct fake_stream f = {0};
+	uint64_t seq = 0;
+
+	(void)state;
+	for (int holes = 0; holes < 2; holes++) {
+		f.holes = holes;
+		for (uint64_t want = SPAN_FIRST + 1; want <= SPAN_LAST; want++) {
+			int64_t since = fake_ns(want) - (want % 2); /* at, or just before */
+			uint64_t exact = SPAN_FIRST;
+
+			while (fake_ns(exact) < since)
+				exact++;
+			f.probes = 0;
+			assert_int_equal(cl_replay_start(&sp, since, fake_time, &f, &seq), 0);
+			assert_true(f.probes <= 11);
+			if (!holes) {
+				assert_int_equal(seq, exact);
+				continue;
+			}
+			assert_true(seq <= exact);
+			for (uint64_t k = SPAN_FIRST; k < seq; k++)
+				assert_true(fake_hole(&f, k) || fake_ns(k) < since);
+		}
+	}
+	f = (struct fake_stream){0};
+	assert_int_equal(cl_replay_start(&sp, fake_ns(SPAN_LAST) + 1, fake_time, &f, &seq), 0);
+	assert_int_equal(seq, SPAN_LAST + 1);
+	assert_int_equal(cl_replay_start(&sp, fake_ns(SPAN_FIRST), fake_time, &f, &seq), 0);
+	assert_int_equal(seq, SPAN_FIRST);
+	assert_int_equal(f.probes, 0);
+
+	const struct cl_span empty = {.msgs = 0, .first = 501, .last = 500};
+	assert_int_equal(cl_replay_start(&empty, SPAN_T0, fake_time, &f, &seq), 0);
+	assert_int_equal(seq, 501);
+
+	f.fail_at = 3;
+	assert_int_equal(cl_replay_start(&sp, fake_ns(700), fake_time, &f, &seq), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -507,6 +597,7 @@ int main(void)
 		teardown),
 	    cmocka_unit_test(test_cl_retry_backoff_doubles_with_jitter_up_to_its_cap),
 	    cmocka_unit_test(test_cl_retry_expiry_is_signed),
+	    cmocka_unit_test(test_cl_replay_starts_at_the_first_message_since),
 	    cmocka_unit_test_setup_teardown(test_cl_retry_keeps_the_first_failure_and_backs_off,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cl_retry_gives_up_after_the_horizon_and_counts,

@@ -182,6 +182,8 @@ struct cl *cl_make(const struct cl_params *p, char *err, size_t errlen)
 	c->key_state = cfg->udp.has_secret ? -1 : 0;
 	c->catching_up = 1;
 	c->retry_max_ms = CL_RETRY_MAX_MS;
+	c->leader_key = cl_nats_leader_key;
+	c->leader_last = cl_nats_leader_last;
 	if (p->resume_stream != NULL && strcmp(p->resume_stream, cfg->cluster.name) == 0)
 		c->resume_seq = p->resume_seq;
 	if (instance_of(cfg, c->instance, err, errlen) != 0)

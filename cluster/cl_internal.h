@@ -55,6 +55,16 @@ struct rte_ring;
  * rings at least this often. */
 #define CL_POLL_MS 2
 
+/* The consumer is checked against the stream's leader this often: the
+ * message the leader holds at the sequence applied last must be the one
+ * applied there, and an idle consumer must not lag behind the leader. */
+#define CL_VERIFY_MS 2000
+
+/* Messages applied since the last check whose keys are kept (to replay
+ * from the checked point without applying one twice); a check comes early
+ * once half are used. */
+#define CL_VERIFY_KEYS 2048
+
 /* Lag histogram buckets, in ms (upper bounds); one more for +Inf. */
 #define CL_LAG_BUCKETS 20
 
@@ -83,9 +93,11 @@ enum cl_drop {
 struct cl_stats {
 	uint64_t records_published, batches_published;
 	uint64_t records_applied, batches_applied;
-	uint64_t own_batches;	    /* own batches come back: completions counted */
-	uint64_t duplicate_batches; /* published again, and the stream said it held it */
-	uint64_t redelivered;	    /* messages at or below applied_seq: applied already */
+	uint64_t own_batches;	     /* own batches come back: completions counted */
+	uint64_t duplicate_batches;  /* published again, and the stream said it held it */
+	uint64_t redelivered;	     /* messages at or below applied_seq, or applied already */
+	uint64_t replica_mismatches; /* the leader held another message where one was applied */
+	uint64_t consumer_stalls;    /* the consumer idle while the leader held more */
 	uint64_t drops[CL_DROP_N];
 	uint64_t publish_retries, acks_failed;
 	uint64_t async_errors; /* the client's asynchronous errors (on_async_error) */
@@ -159,7 +171,21 @@ struct cl {
 	/* Consuming. */
 	pthread_mutex_t apply_lock; /* held around each batch; cl_apply_pause */
 	uint64_t applied_seq;	    /* atomic: the stream sequence applied last */
-	int catching_up;	    /* atomic */
+	/* Checked against the stream's leader (cl_sub_verify): the sequence up
+	 * to which the leader confirmed what was applied, the key of the
+	 * message applied at applied_seq, and the keys of those applied after
+	 * verified_seq (none is applied twice). */
+	uint64_t verified_seq, last_key;
+	uint64_t since_keys[CL_VERIFY_KEYS];
+	unsigned n_since;
+	int64_t next_verify_ms;
+	uint64_t stall_seq; /* applied_seq when an idle check last saw the leader ahead */
+	/* The leader's side (cl_nats.c; the unit tests put their own): the key
+	 * of its message at seq, and the sequence of its last message on the
+	 * consumer's subjects. 1 found, 0 none, -1 failed. */
+	int (*leader_key)(struct cl *c, uint64_t seq, uint64_t *key);
+	int (*leader_last)(struct cl *c, uint64_t *seq);
+	int catching_up; /* atomic */
 	uint64_t lag_window[CL_LAG_BUCKETS + 1];
 	uint64_t lag_window_end_ms;
 
@@ -248,6 +274,25 @@ void cl_sub_turn(struct cl *c, int64_t wait_ms);
  * at or below the one applied last; the caller holds no lock. */
 void cl_sub_apply(struct cl *c, uint64_t seq, uint64_t left, const uint8_t *data, size_t len,
 		  const char *subject);
+
+/* A message's key: a 64-bit hash of its data (SipHash), the same for a
+ * batch wherever it is read. */
+uint64_t cl_msg_key(const void *data, size_t len);
+
+/* Checks the consumer against the stream's leader, every CL_VERIFY_MS (or
+ * sooner, when the kept keys run short): if the leader holds another
+ * message at the sequence applied last (the consumer's server has lost or
+ * gained one: nats-server 2.9 replicas can disagree), the consumer is made
+ * anew after the last sequence both agreed on and what follows is applied
+ * once (the kept keys skip what was); if the consumer delivers nothing
+ * while the leader holds more (its server lags or is stuck), it is made
+ * anew after the sequence applied. now is cl_mono_ms(). */
+void cl_sub_verify(struct cl *c, int64_t now);
+
+/* cl_nats.c: the leader's side of cl_sub_verify (struct cl's leader_key,
+ * leader_last). */
+int cl_nats_leader_key(struct cl *c, uint64_t seq, uint64_t *key);
+int cl_nats_leader_last(struct cl *c, uint64_t *seq);
 
 /* cl_stats.c: the lag of one applied record; cl_lag_roll: closes the
  * window once it is over (p50 and p99 are the last full window's), also

@@ -400,6 +400,57 @@ int cl_replay_start(const struct cl_span *sp, int64_t since_ns, cl_msg_time_fn t
 	return 0;
 }
 
+/* The checks of cl_sub_verify wait this long at most for the leader: the
+ * sync thread publishes too, and a stream without a leader (elections,
+ * outages) answers nothing. A check that times out is made again later. */
+#define CL_VERIFY_WAIT_MS 300
+
+static void verify_opts(jsOptions *jo)
+{
+	jsOptions_Init(jo);
+	jo->Wait = CL_VERIFY_WAIT_MS;
+}
+
+int cl_nats_leader_key(struct cl *c, uint64_t seq, uint64_t *key)
+{
+	natsMsg *m = NULL;
+	jsErrCode je = 0;
+	jsOptions jo;
+
+	if (!__atomic_load_n(&c->connected, __ATOMIC_RELAXED))
+		return -1;
+	verify_opts(&jo);
+	natsStatus s = js_GetMsg(&m, c->js, c->cfg->cluster.name, seq, &jo, &je);
+
+	if (s == NATS_NOT_FOUND)
+		return 0;
+	if (s != NATS_OK)
+		return -1;
+	*key = cl_msg_key(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m));
+	natsMsg_Destroy(m);
+	return 1;
+}
+
+int cl_nats_leader_last(struct cl *c, uint64_t *seq)
+{
+	natsMsg *m = NULL;
+	jsErrCode je = 0;
+	jsOptions jo;
+
+	if (!__atomic_load_n(&c->connected, __ATOMIC_RELAXED))
+		return -1;
+	verify_opts(&jo);
+	natsStatus s = js_GetLastMsg(&m, c->js, c->cfg->cluster.name, c->wildcard, &jo, &je);
+
+	if (s == NATS_NOT_FOUND)
+		return 0;
+	if (s != NATS_OK)
+		return -1;
+	*seq = natsMsg_GetSequence(m);
+	natsMsg_Destroy(m);
+	return 1;
+}
+
 /* Failed searches for the start of a replay before it starts from the
  * stream's first message instead. */
 #define CL_REPLAY_SEARCH_TRIES 3
@@ -494,6 +545,14 @@ static bool consumer_step(struct cl *c)
 	}
 	/* Room for the backlog a snapshot's pause lets pile up. */
 	natsSubscription_SetPendingLimits(c->sub, 1 << 20, 256 << 20);
+	/* A new starting point (the first consumer, a replay by time): checked
+	 * by definition. Else (the consumer made anew) the keys applied since
+	 * the last check stay, so nothing is applied twice. */
+	if (applied != __atomic_load_n(&c->applied_seq, __ATOMIC_RELAXED) || c->n_since == 0) {
+		c->verified_seq = applied;
+		c->n_since = 0;
+	}
+	c->stall_seq = 0;
 	__atomic_store_n(&c->applied_seq, applied, __ATOMIC_RELAXED);
 	__atomic_store_n(&c->catching_up, c->sub_last_seq > applied, __ATOMIC_RELAXED);
 	if (since != 0)

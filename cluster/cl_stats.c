@@ -128,6 +128,13 @@ static void each_count(const struct cl *c, tr_metric_fn fn, void *arg)
 	    {"cluster_redelivered_batches_total",
 	     "Stream messages delivered again after the consumer was made anew (applied once)",
 	     "cluster_redelivered_batches", offsetof(struct cl_stats, redelivered)},
+	    {"cluster_replica_mismatches_total",
+	     "The stream's leader held another message where the consumer's server delivered one "
+	     "(replayed from the last agreement)",
+	     "cluster_replica_mismatches", offsetof(struct cl_stats, replica_mismatches)},
+	    {"cluster_consumer_stalls_total",
+	     "The consumer delivered nothing while the stream's leader held more (made anew)",
+	     "cluster_consumer_stalls", offsetof(struct cl_stats, consumer_stalls)},
 	    {"cluster_publish_retries_total",
 	     "Batches published again after a failed acknowledgement", "cluster_publish_retries",
 	     offsetof(struct cl_stats, publish_retries)},

@@ -495,6 +495,107 @@ static void test_cl_retry_table_full_counts_the_drop(void **state)
 	cl_free(c); /* destroys the 1,024 kept */
 }
 
+/* ---- the consumer checked against the stream's leader ------------------------ */
+
+/* What the stream's leader holds: the key of each message by sequence. */
+static struct {
+	uint64_t keys[16];
+	uint64_t last;
+	bool down;
+} leader;
+
+static int fake_leader_key(struct cl *c, uint64_t seq, uint64_t *key)
+{
+	(void)c;
+	if (leader.down)
+		return -1;
+	if (seq == 0 || seq > leader.last)
+		return 0;
+	*key = leader.keys[seq];
+	return 1;
+}
+
+static int fake_leader_last(struct cl *c, uint64_t *seq)
+{
+	(void)c;
+	if (leader.down)
+		return -1;
+	*seq = leader.last;
+	return leader.last != 0;
+}
+
+/*
+ * The consumer's server lost message 2 of the leader's five and numbers
+ * the rest one lower: the check finds another message at the sequence
+ * applied last, the consumer is made anew after the last sequence checked,
+ * and the replay applies message 2 and skips what was applied (its
+ * completion counts once). A consumer idle while the leader holds more is
+ * made anew at the second check; a leader that does not answer changes
+ * nothing.
+ */
+static void test_cl_consumer_checked_against_the_leader_replays_once(void **state)
+{
+	uint8_t ih[TR_HASH_LEN], buf[5][512];
+	size_t len[5];
+
+	(void)state;
+	hash_of(ih, 5);
+	struct cl *c = made();
+	c->leader_key = fake_leader_key;
+	c->leader_last = fake_leader_last;
+	memset(&leader, 0, sizeof(leader));
+	for (unsigned i = 0; i < 5; i++) { /* messages 2 and 3 complete */
+		struct sync_rec r = rec_now(ih, 10 + i, i == 1 || i == 2 ? SYNC_F_COMPLETED : 0);
+
+		len[i] = batch_of(buf[i], sizeof(buf[i]), "x", 99, i + 1, &r);
+		leader.keys[i + 1] = cl_msg_key(buf[i], len[i]);
+	}
+	leader.last = 5;
+	int64_t t = cl_mono_ms();
+
+	/* The lagging server: 1, 3, 4 as 1, 2, 3. */
+	cl_sub_apply(c, 1, 2, buf[0], len[0], "s");
+	cl_sub_apply(c, 2, 1, buf[2], len[2], "s");
+	cl_sub_apply(c, 3, 0, buf[3], len[3], "s");
+	assert_int_equal(swarm(ih).leechers, 3);
+	c->ready = true;
+	cl_sub_verify(c, t);
+	assert_int_equal(metric(c, "cluster_replica_mismatches"), 1);
+	assert_int_equal(metric(c, "cluster_stream_sequence"), 0);
+	assert_false(c->ready);
+
+	/* Made anew on a server that agrees: from 1 again. */
+	for (unsigned i = 0; i < 5; i++)
+		cl_sub_apply(c, i + 1, 4 - i, buf[i], len[i], "s");
+	assert_int_equal(metric(c, "cluster_redelivered_batches"), 3);
+	assert_int_equal(metric(c, "cluster_batches_applied"), 5);
+	assert_int_equal(swarm(ih).leechers, 5);
+	assert_int_equal(swarm(ih).completed, 2);
+	cl_sub_verify(c, t + CL_VERIFY_MS - 1); /* not yet */
+	assert_int_equal(c->verified_seq, 0);
+	cl_sub_verify(c, t + CL_VERIFY_MS);
+	assert_int_equal(c->verified_seq, 5);
+	assert_int_equal(c->n_since, 0);
+	assert_int_equal(metric(c, "cluster_replica_mismatches"), 1);
+
+	/* The leader holds a sixth the consumer does not deliver. */
+	leader.last = 6;
+	c->ready = true;
+	cl_sub_verify(c, t + 2 * CL_VERIFY_MS); /* seen once: may be on its way */
+	assert_true(c->ready);
+	leader.down = true;
+	cl_sub_verify(c, t + 3 * CL_VERIFY_MS); /* no answer: nothing done */
+	assert_true(c->ready);
+	leader.down = false;
+	cl_sub_verify(c, t + 4 * CL_VERIFY_MS);
+	assert_int_equal(metric(c, "cluster_consumer_stalls"), 0); /* the silence broke the run */
+	cl_sub_verify(c, t + 5 * CL_VERIFY_MS);
+	assert_int_equal(metric(c, "cluster_consumer_stalls"), 1);
+	assert_false(c->ready);
+	assert_int_equal(metric(c, "cluster_stream_sequence"), 5);
+	cl_free(c);
+}
+
 /* ---- where a replay by time starts ------------------------------------------- */
 
 /* A stream of messages 100..1099, one a millisecond from T (several
@@ -598,6 +699,8 @@ int main(void)
 	    cmocka_unit_test(test_cl_retry_backoff_doubles_with_jitter_up_to_its_cap),
 	    cmocka_unit_test(test_cl_retry_expiry_is_signed),
 	    cmocka_unit_test(test_cl_replay_starts_at_the_first_message_since),
+	    cmocka_unit_test_setup_teardown(
+		test_cl_consumer_checked_against_the_leader_replays_once, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cl_retry_keeps_the_first_failure_and_backs_off,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cl_retry_gives_up_after_the_horizon_and_counts,

@@ -30,6 +30,10 @@
 #   3. a completion counts once in every instance's UDP and HTTP scrape,
 #      also after more announces by the same peer;
 #   4. a connection ID issued by A is accepted by B and C;
+#   4b. batches 2 then 1 of a made-up instance, stored in the stream in
+#      that order (as a batch published again after a failed
+#      acknowledgement lands behind later ones), are both applied by every
+#      instance (cluster_checks.py reorder);
 #   5a. kill -9 of the stream's leader: 200 peers announced to A meanwhile
 #      all reach B and C; the server is restarted and rejoins;
 #   5b. SIGSTOP of all three servers: A's answered rate of paced announces
@@ -44,13 +48,15 @@
 #      stream too;
 #   6. a libtorrent seeder announcing only to A (HTTP) and a downloader
 #      announcing only to B (UDP) move a file (SHA-256 compared);
-#   7. SIGTERM: every instance exits 0, no mbuf leaked, no bad batch.
-# DPT_CLUSTER_REPRO=1 adds, after 4, a minimal reproduction of how 5a and
-# 5b lose records: batches 2 then 1 of a made-up instance stored in the
-# stream in that order (cluster_checks.py reorder).
-# After 5a and 5b the stream itself is read through the JetStream API and
-# the batches it holds out of their origin's numbering are listed as
-# comments (no check): a diagnosis for a lost record.
+#   7. every instance has applied the stream up to the same sequence (each
+#      consumer is checked against the stream's leader, so one on a
+#      replica that lags or lost a message catches up); then SIGTERM:
+#      every instance exits 0, no mbuf leaked, no bad batch.
+# After 5a and 5b the stream itself is read through the JetStream API: it
+# must hold each batch once (a batch published again is de-duplicated by
+# its Nats-Msg-Id; stored twice, its completions would count twice), and
+# the batches it holds out of their origin's numbering (applied all the
+# same) are listed as comments.
 # "Counted as dropped" means the cluster_drop_* counters (records):
 # cluster_acks_failed counts batches whose acknowledgement failed, and
 # each of those is published again, so it accounts for no lost record.
@@ -440,19 +446,16 @@ cc() {
 echo "# --- 1-4: propagation, stopped, completed, shared connection IDs"
 cc 120 basic "$tmp/basic.json"
 
-# stream_order: a diagnosis as comments (no check): the batches the stream
-# holds out of their origin's order, or twice (cluster_checks.py).
+# stream_order WHAT: the stream holds each batch once; the batches it holds
+# out of their origin's order, or twice, as comments (cluster_checks.py).
 stream_order() {
-	in_cl timeout 60 "$python" "$here/cluster_checks.py" stream-order \
-		--nats "${nats4[0]}:4222,${nats4[1]}:4222,${nats4[2]}:4222" 2>&1
+	cc 60 stream-order --nats "${nats4[0]}:4222,${nats4[1]}:4222,${nats4[2]}:4222" --what "$1"
 }
 
-# With DPT_CLUSTER_REPRO=1, a minimal reproduction of what 5a and 5b may
-# meet: two batches of one origin stored out of their order.
-if [ -n "${DPT_CLUSTER_REPRO:-}" ]; then
-	echo "# --- reproduction: batches of one origin stored out of order"
-	cc 60 reorder --nats "${nats4[0]}:4222,${nats4[1]}:4222,${nats4[2]}:4222"
-fi
+# 4b: two batches of one origin stored out of their order, as 5a and 5b
+# store some.
+echo "# --- 4b: batches of one origin stored out of order"
+cc 60 reorder --nats "${nats4[0]}:4222,${nats4[1]}:4222,${nats4[2]}:4222"
 
 # --- 5a: kill -9 of the stream leader -----------------------------------------------------
 echo "# --- 5a: kill -9 of the stream's leader"
@@ -471,7 +474,7 @@ else
 		--what "announced to A while the stream leader was down"
 	echo "# A: cluster_acks_failed $acks0 -> $(dpt_stat a cluster_acks_failed)," \
 		"cluster_publish_retries $retries0 -> $(dpt_stat a cluster_publish_retries)"
-	stream_order
+	stream_order "after the stream leader was killed"
 	new=$(stream_leader)
 	echo "# stream dptrack now led by n$((${new:--1} + 1))"
 	start_nats "$leader"
@@ -518,7 +521,7 @@ cc 60 expect "$tmp/stop.json" --at b,c --within 30 --lost-from a --stats-before 
 	--seen-out "$tmp/stop.seen.json" --what "announced to A while every NATS server was stopped"
 cc 60 same-scrape --tag during --ref a --at b,c --within 30 --stats-before "$tmp/a_stop.json" \
 	--what "while every NATS server was stopped"
-stream_order
+stream_order "after every server was stopped"
 
 # --- 5c: B restarted, with its snapshot and without -----------------------------------
 echo "# --- 5c: B restarted with its snapshot, then without"
@@ -645,8 +648,9 @@ else
 	rm -f "$lt_dir/seed/data.bin" "$lt_dir/get/data.bin"
 fi
 
-# --- 7: SIGTERM, exit status, counters ----------------------------------------------------
-echo "# --- 7: SIGTERM to every instance"
+# --- 7: one stream applied everywhere; SIGTERM, exit status, counters ------------------
+echo "# --- 7: the same stream sequence applied everywhere, then SIGTERM to every instance"
+cc 60 settle --within 20
 # counter X NAME: instance X's last run's exit line "counter NAME VALUE", -1 if none.
 counter() {
 	awk -v n="$2" '$1 == "counter" && $2 == n { print $3; f = 1 } END { if (!f) print -1 }' \

@@ -42,14 +42,14 @@ instances restarted) between the phases:
   stats-save FILE    /stats of --at, as JSON, for a later comparison
   settle             waits until every instance has applied the same
                      stream sequence (what one published, all applied)
-  reorder            a minimal reproduction (cluster.sh runs it with
-                     DPT_CLUSTER_REPRO=1): publishes batches 2 then 1 of a
-                     made-up instance x straight to the stream (--nats);
-                     every instance must apply both
-  stream-order       no check, a diagnosis: reads every message of the
-                     stream through the JetStream API (--nats HOST:PORT)
-                     and prints the batches stored out of their origin's
-                     numbering, and twice
+  reorder            publishes batches 2 then 1 of a made-up instance x
+                     straight to the stream (--nats), as a batch published
+                     again after a failed acknowledgement is stored behind
+                     later ones; every instance must apply both
+  stream-order       reads every message of the stream through the
+                     JetStream API (--nats HOST:PORT): it must hold each
+                     batch once; prints the batches stored out of their
+                     origin's numbering (a diagnosis), and twice
 
 Every request is bounded (a timeout and a retry count) and every loop has
 a count and a deadline. Prints "ok - NAME" / "not ok - NAME: detail" lines
@@ -76,7 +76,8 @@ from tap import Checks, expect, first, norm  # noqa: E402
 NAMES = ("a", "b", "c")
 OBS_PORT = 1            # the observers' own (announced) port
 OBS_ID = b"-DT0001-observer0001"
-DROP_KEYS = ("cluster_drop_ring_full", "cluster_drop_buffer_full", "cluster_drop_gave_up")
+DROP_KEYS = ("cluster_drop_ring_full", "cluster_drop_buffer_full", "cluster_drop_gave_up",
+             "cluster_drop_retry_full")
 
 
 def info_hash(tag, n=0):
@@ -462,6 +463,7 @@ def expect_peers(ck, cl, a):
                 f"{up(i)} " + ", ".join(f"{k[8:]} {v}" for k, v in cl.stats(i).items()
                                         if k.startswith("cluster_") and "drop" in k or
                                         k in ("cluster_duplicate_batches",
+                                              "cluster_redelivered_batches",
                                               "cluster_acks_failed"))
                 for i in NAMES))
         except (OSError, HttpError, ValueError) as e:
@@ -750,52 +752,64 @@ class Nats:
         self.s.close()
 
 
-def stream_order(a):
-    """Prints, as comments, each origin's batches the stream holds out of
-    the order the origin numbered them (a consumer that takes a batch
-    number at or below the last one applied from that origin for a
-    duplicate skips them), and stored twice."""
+def api(nc, subject, payload, tries=10):
+    """The JSON reply of a JetStream API request, asked again (up to tries
+    times, 0.5 s apart) while it times out or gets no answer: the stream
+    may be electing a leader."""
+    for n in range(tries):
+        try:
+            return json.loads(nc.request(subject, payload))
+        except (OSError, ValueError):
+            if n == tries - 1:
+                raise
+            time.sleep(0.5)
+    return None
+
+
+def stream_order(ck, cl, a):
+    """The stream holds each batch (origin, boot, number) once: a batch
+    published again after a failed acknowledgement is de-duplicated by its
+    Nats-Msg-Id (stored twice, its completions would count twice). Prints,
+    as comments, the batches it holds out of the order their origin
+    numbered them (every consumer applies them all the same)."""
     import base64
-    try:
+
+    def run():
         nc = nats_connect(a.nats)
-    except OSError as e:
-        say(f"stream order: {e}")
-        return
-    try:
-        info = json.loads(nc.request(f"$JS.API.STREAM.INFO.{a.stream}", b""))
-        st = info["state"]
-        first_seq, last_seq = st["first_seq"], st["last_seq"]
-        last = {}    # (instance, epoch) -> (batch seq, stream seq)
-        seen = set()
-        late, twice, n = [], [], 0
-        for seq in range(first_seq, min(last_seq, first_seq + 20000) + 1):
-            r = json.loads(nc.request(f"$JS.API.STREAM.MSG.GET.{a.stream}",
-                                      json.dumps({"seq": seq}).encode()))
-            if "message" not in r:
-                continue
-            data = base64.b64decode(r["message"].get("data", ""))
-            if len(data) < 34 or data[:4] != b"DPTS":
-                continue
-            count, epoch, bseq = struct.unpack_from("!HQQ", data, 6)
-            inst = data[33:33 + data[32]].decode(errors="replace")
-            n += 1
-            o = (inst, epoch)
-            if (o, bseq) in seen:
-                twice.append(f"{inst} batch {bseq} again at {seq}")
-            elif o in last and bseq < last[o][0]:
-                late.append(f"{inst} batch {bseq} ({count} records) at stream seq {seq}, "
-                            f"after its batch {last[o][0]} at {last[o][1]}")
-            seen.add((o, bseq))
-            if o not in last or bseq > last[o][0]:
-                last[o] = (bseq, seq)
-        say(f"stream {a.stream}: {n} batches (sequences {first_seq}..{last_seq}); "
+        try:
+            st = api(nc, f"$JS.API.STREAM.INFO.{a.stream}", b"")["state"]
+            first_seq, last_seq = st["first_seq"], st["last_seq"]
+            last = {}    # (instance, epoch) -> (batch seq, stream seq)
+            seen = set()
+            late, twice, n = [], [], 0
+            for seq in range(first_seq, min(last_seq, first_seq + 20000) + 1):
+                r = api(nc, f"$JS.API.STREAM.MSG.GET.{a.stream}",
+                        json.dumps({"seq": seq}).encode())
+                if "message" not in r:
+                    continue
+                data = base64.b64decode(r["message"].get("data", ""))
+                if len(data) < 34 or data[:4] != b"DPTS":
+                    continue
+                count, epoch, bseq = struct.unpack_from("!HQQ", data, 6)
+                inst = data[33:33 + data[32]].decode(errors="replace")
+                n += 1
+                o = (inst, epoch)
+                if (o, bseq) in seen:
+                    twice.append(f"{inst} batch {bseq} again at {seq}")
+                elif o in last and bseq < last[o][0]:
+                    late.append(f"{inst} batch {bseq} ({count} records) at stream seq {seq}, "
+                                f"after its batch {last[o][0]} at {last[o][1]}")
+                seen.add((o, bseq))
+                if o not in last or bseq > last[o][0]:
+                    last[o] = (bseq, seq)
+        finally:
+            nc.close()
+        say(f"stream {a.stream} {a.what}: {n} batches (sequences {first_seq}..{last_seq}); "
             f"{len(late)} stored after a later batch of their origin, {len(twice)} stored twice")
         for x in late[:20] + twice[:5]:
             say(f"  {x}")
-    except (OSError, ValueError, KeyError, struct.error) as e:
-        say(f"stream order: {e}")
-    finally:
-        nc.close()
+        return f"{len(twice)} stored twice" if twice else None
+    ck.check(f"the stream holds each batch once {a.what}", run)
 
 
 def nats_connect(servers):
@@ -820,14 +834,14 @@ def batch(instance, epoch, seq, peers):
 
 
 def reorder(ck, cl, a):
-    """A minimal reproduction: two batches of one made-up origin, stored in
-    the stream in the other order than their numbers (as a batch published
-    again after a failed acknowledgement is stored behind later ones);
-    every instance must apply both."""
+    """Two batches of one made-up origin, stored in the stream in the other
+    order than their numbers (as a batch published again after a failed
+    acknowledgement is stored behind later ones): every instance must
+    apply both."""
     nc = nats_connect(a.nats)
     ih = info_hash("reorder")
     epoch = secrets.randbits(63)
-    before = {i: cl.stats(i)["cluster_duplicate_batches"] for i in NAMES}
+    before = {i: cl.stats(i)["cluster_batches_applied"] for i in NAMES}
     try:
         for seq, port in ((2, 9002), (1, 9001)):
             ack = json.loads(nc.request("dptrack.peers.main.x",
@@ -842,25 +856,19 @@ def reorder(ck, cl, a):
             got = until_each([i], lambda j: {("198.18.0.99", 9001), ("198.18.0.99", 9002)} <=
                              cl.peers_udp(j, 4, ih), 5.0, 0.05)[i]
             have = sorted(p for x, p in cl.peers_udp(i, 4, ih) if x == "198.18.0.99")
-            dup = cl.stats(i)["cluster_duplicate_batches"] - before[i]
-            say(f"{up(i)} lists ports {have} of 198.18.0.99; cluster_duplicate_batches +{dup}")
+            n = cl.stats(i)["cluster_batches_applied"] - before[i]
+            say(f"{up(i)} lists ports {have} of 198.18.0.99; cluster_batches_applied +{n}")
             return None if got is not None else f"after 5 s {up(i)} lists only {have}"
         ck.check(f"{up(i)} applies a batch stored after a later batch of the same origin", both)
 
 
 def main():
-    if len(sys.argv) > 1 and sys.argv[1] == "stream-order":
-        p = argparse.ArgumentParser(description="stream order diagnosis")
-        p.add_argument("phase")
-        p.add_argument("--nats", required=True, help="HOST:PORT,...")
-        p.add_argument("--stream", default="dptrack")
-        stream_order(p.parse_args())
-        return 0
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("phase", choices=("basic", "verify", "announce", "expect", "rate",
                                      "same-scrape", "first-answer", "wait-stat", "stats-save",
-                                     "settle", "reorder"))
-    p.add_argument("--nats", help="HOST:PORT,... (reorder)")
+                                     "settle", "reorder", "stream-order"))
+    p.add_argument("--nats", help="HOST:PORT,... (reorder, stream-order)")
+    p.add_argument("--stream", default="dptrack", help="stream-order")
     p.add_argument("state", nargs="?")
     p.add_argument("--port", type=int, default=6969)
     for k in ("udp4", "udp6", "http4", "http6"):
@@ -900,7 +908,8 @@ def main():
         {"basic": basic, "verify": verify, "announce": announce, "expect": expect_peers,
          "rate": rate, "same-scrape": same_scrape, "first-answer": first_answer,
          "wait-stat": wait_stat, "stats-save": stats_save,
-         "settle": settle_phase, "reorder": reorder}[a.phase](ck, cl, a)
+         "settle": settle_phase, "reorder": reorder,
+         "stream-order": stream_order}[a.phase](ck, cl, a)
     finally:
         cl.close()
     return 1 if ck.failed else 0

@@ -574,6 +574,20 @@ cc 60 verify "$tmp/basic.json" --at b
 in_cl ip neigh del "${udp4[b]}" dev "$bu"
 in_cl ip -6 neigh del "${udp6[b]}" dev "$bu"
 
+# lists X "ADDR PORT": X's HTTP reply for the libtorrent swarm lists that
+# peer. Asked up to 5 times, 1 s apart: one request on a loaded host may
+# time out (3 s); the last answer is shown if none lists it.
+lists() {
+	local i out
+	for ((i = 0; i < 5; i++)); do
+		out=$(in_cl "$python" "$lt" peers "${http4[$1]}" "$port" "$ih_a" 198.18.1.2 2>&1)
+		grep -qx "$2" <<<"$out" && return 0
+		sleep 1
+	done
+	echo "# $(tr a-c A-C <<<"$1")'s last answer: $(tr '\n' ' ' <<<"$out" | cut -c1-300)"
+	return 1
+}
+
 # --- 6: libtorrent through A and B ------------------------------------------------------
 echo "# --- 6: a libtorrent seeder on A, a downloader on B"
 lt_dir=$tmp/lt
@@ -622,12 +636,10 @@ else
 		if [ "$done_ok" = 1 ]; then
 			ok "libtorrent (198.18.0.31, announcing to B over UDP) downloads the file from libtorrent (198.18.1.30, announcing to A over HTTP): SHA-256 matches after $ms ms"
 			# Each announced to one instance; the other lists it too.
-			lines=$(in_cl "$python" "$lt" peers "${http4[a]}" "$port" "$ih_a" 198.18.1.2 2>&1)
 			check "A lists the downloader 198.18.0.31:6882, which announced to B only" \
-				grep -qx "198.18.0.31 6882" <<<"$lines"
-			lines=$(in_cl "$python" "$lt" peers "${http4[b]}" "$port" "$ih_a" 198.18.1.2 2>&1)
+				lists a "198.18.0.31 6882"
 			check "B lists the seeder 198.18.1.30:6881, which announced to A only" \
-				grep -qx "198.18.1.30 6881" <<<"$lines"
+				lists b "198.18.1.30 6881"
 		else
 			not_ok "libtorrent downloads the file from a seeder known only to A, through B, within 60 s"
 			for f in seeder downloader; do

@@ -205,12 +205,17 @@ def until_each(insts, seen, within, gap=0.01, rounds=100000):
 
 def settle(cl, within=5.0):
     """Waits until all three instances have applied the same stream
-    sequence, twice 0.1 s apart. Returns that sequence, or None."""
-    last = None
+    sequence, twice 0.1 s apart (a /stats read that fails, as one may on a
+    loaded host, is read again). Returns that sequence, or None."""
+    last = seqs = None
     t0 = time.monotonic()
     for _ in range(200):
-        seqs = tuple(cl.stats(i)["cluster_stream_sequence"] for i in NAMES)
-        if len(set(seqs)) == 1 and seqs == last:
+        try:
+            seqs = tuple(cl.stats(i)["cluster_stream_sequence"] for i in NAMES)
+        except (OSError, HttpError, ValueError) as e:
+            seqs = None
+            say(f"/stats not read: {e}")
+        if seqs is not None and len(set(seqs)) == 1 and seqs == last:
             return seqs[0]
         last = seqs
         if time.monotonic() - t0 > within:

@@ -9,6 +9,14 @@
  * after, so a snapshot taken under the lock holds exactly the batches up
  * to the sequence it records. This instance's own batches come back too:
  * only their completions are counted then (tr_sync_apply, own).
+ *
+ * Every message is applied once, in the stream's order, by its stream
+ * sequence, whatever order its origin numbered the batches in. The
+ * consumer reads whichever replica the server placed it on, so every
+ * CL_VERIFY_MS the stream's leader is asked whether it holds the same
+ * message at the sequence applied last, and whether it holds more while
+ * the consumer is idle; if not, the consumer is made anew and what it
+ * missed is replayed, each message once (cl_sub_verify).
  */
 #include <inttypes.h>
 #include <stdio.h>

@@ -112,6 +112,7 @@ struct dp_snap_state {
 	uint64_t saves, failures;		 /* snapshots written, failed */
 	uint64_t last_unix, last_ms, last_bytes; /* the latest one written */
 	struct snap_stream stream;		 /* what the one loaded at start recorded */
+	bool key_loaded; /* the connection-ID key in force is the one loaded at start */
 };
 
 /* dp_acl.c's state: the list in force is app->tr.acl; a replaced one is

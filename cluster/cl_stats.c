@@ -180,13 +180,22 @@ static void each_drop(const struct cl *c, tr_metric_fn fn, void *arg)
 	}
 }
 
-/* The lag histogram as Prometheus buckets (cumulative, in ms), so any
- * interval's quantiles come from two samples (histogram_quantile). */
+/* One sample of the lag histogram's family. */
+static void emit_lag(tr_metric_fn fn, void *arg, const char *series, const char *labels,
+		     const char *key, uint64_t v)
+{
+	static const char help[] = "Replication lag of the records applied, announce at its origin "
+				   "to applied here, ms";
+
+	fn(arg, &(struct tr_metric){"cluster_lag_milliseconds", help, TR_METRIC_HISTOGRAM, labels,
+				    key, v, series});
+}
+
+/* The lag histogram as a Prometheus histogram (cumulative buckets in ms,
+ * their sum and count), so any interval's quantiles come from two samples
+ * (histogram_quantile). */
 static void each_lag(const struct cl *c, tr_metric_fn fn, void *arg)
 {
-	static const char help[] =
-	    "Records applied with a replication lag of at most le ms (announce at its origin "
-	    "to applied here), cumulative";
 	char labels[32], key[48];
 	uint64_t sum = 0;
 
@@ -199,13 +208,10 @@ static void each_lag(const struct cl *c, tr_metric_fn fn, void *arg)
 			snprintf(labels, sizeof(labels), "le=\"+Inf\"");
 			snprintf(key, sizeof(key), "cluster_lag_le_inf");
 		}
-		emit(fn, arg, "cluster_lag_milliseconds_bucket", help, TR_METRIC_COUNTER, labels,
-		     key, sum);
+		emit_lag(fn, arg, "_bucket", labels, key, sum);
 	}
-	emit(fn, arg, "cluster_lag_milliseconds_count", "Records applied with a lag measured",
-	     TR_METRIC_COUNTER, NULL, "cluster_lag_count", sum);
-	emit(fn, arg, "cluster_lag_milliseconds_sum", "Their lags added up, ms", TR_METRIC_COUNTER,
-	     NULL, "cluster_lag_sum_ms", ld(&c->st.lag_ms_sum));
+	emit_lag(fn, arg, "_sum", NULL, "cluster_lag_sum_ms", ld(&c->st.lag_ms_sum));
+	emit_lag(fn, arg, "_count", NULL, "cluster_lag_count", sum);
 }
 
 void cl_metrics(const struct cl *c, tr_metric_fn fn, void *arg)

@@ -14,6 +14,7 @@
 enum tr_metric_type {
 	TR_METRIC_COUNTER, /* only grows: Prometheus names end in _total */
 	TR_METRIC_GAUGE,
+	TR_METRIC_HISTOGRAM, /* a family: its _bucket, _sum and _count samples (series) */
 };
 
 struct tr_metric {
@@ -23,6 +24,9 @@ struct tr_metric {
 	const char *labels; /* label set without braces ("protocol=\"udp\"") or NULL */
 	const char *key;    /* flat name for JSON, telemetry and exit lines ("udp_announce") */
 	uint64_t value;
+	/* A histogram's sample: "_bucket" (with an le label), "_sum" or
+	 * "_count", appended to the family's name; NULL for the others. */
+	const char *series;
 };
 
 typedef void (*tr_metric_fn)(void *arg, const struct tr_metric *m);

@@ -188,15 +188,22 @@ static void prom_one(void *arg, const struct tr_metric *m)
 {
 	struct writer *w = arg;
 
+	static const char *const types[] = {
+	    [TR_METRIC_COUNTER] = "counter",
+	    [TR_METRIC_GAUGE] = "gauge",
+	    [TR_METRIC_HISTOGRAM] = "histogram",
+	};
+	const char *series = m->series != NULL ? m->series : "";
+
 	if (w->last_name == NULL || strcmp(w->last_name, m->name) != 0) {
 		put(w, "# HELP dptrack_%s %s\n# TYPE dptrack_%s %s\n", m->name, m->help, m->name,
-		    m->type == TR_METRIC_COUNTER ? "counter" : "gauge");
+		    types[m->type]);
 		w->last_name = m->name;
 	}
 	if (m->labels != NULL)
-		put(w, "dptrack_%s{%s} %" PRIu64 "\n", m->name, m->labels, m->value);
+		put(w, "dptrack_%s%s{%s} %" PRIu64 "\n", m->name, series, m->labels, m->value);
 	else
-		put(w, "dptrack_%s %" PRIu64 "\n", m->name, m->value);
+		put(w, "dptrack_%s%s %" PRIu64 "\n", m->name, series, m->value);
 }
 
 /* Builds the body in a scratch buffer, then appends the response. */

@@ -48,9 +48,9 @@ def fetch(url):
 def exposed(text):
     """{series name: value of its first sample} of a Prometheus text page:
     the names as written, which are those Prometheus stores and queries
-    use. (prometheus_client's parser, which checks the page first, would
-    rename a counter's sample that lacks _total, such as the lag
-    histogram's dptrack_cluster_lag_milliseconds_bucket.)"""
+    use (a histogram's _bucket, _sum and _count samples, which
+    prometheus_client files under the family's name). prometheus_client's
+    parser checks the page first."""
     from prometheus_client.parser import text_string_to_metric_families
 
     list(text_string_to_metric_families(text))  # raises ValueError if malformed
@@ -119,6 +119,17 @@ def main():
         name = "dptrack_cluster_lag_milliseconds_bucket"
         return None if name in rules and name in dash else f"{name} not among the names read"
     ck.check("the lag histogram's _bucket series is among the names checked", histogram_read)
+
+    def histogram_typed():
+        from prometheus_client.parser import text_string_to_metric_families
+        fams = {f.name: f for f in text_string_to_metric_families(fetch(a.metrics))}
+        f = fams.get("dptrack_cluster_lag_milliseconds")
+        if f is None or f.type != "histogram":
+            return f"family dptrack_cluster_lag_milliseconds: {f and f.type}, expected histogram"
+        kinds = {s.name[len(f.name):] for s in f.samples}
+        return None if kinds == {"_bucket", "_sum", "_count"} else f"samples {sorted(kinds)}"
+    ck.check("the lag is one histogram family with _bucket, _sum and _count samples",
+             histogram_typed)
     return 1 if ck.failed else 0
 
 

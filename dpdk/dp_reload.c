@@ -266,8 +266,13 @@ static void apply(struct dp_app *app)
 
 	if (!r->job.ok) {
 		r->failures++;
-		if (r->job.acl_failed)
+		if (r->job.acl_failed) {
+			const struct acl *cur = app->tr.acl; /* only this thread writes it */
+
 			app->acl.failures++;
+			DP_LOG(ERR, "access list reload failed: %s; keeping the old list (%zu hashes)\n",
+			       r->job.err, cur != NULL ? acl_count(cur) : 0);
+		}
 		DP_LOG(ERR, "reload refused: %s; nothing changed\n", r->job.err);
 		return;
 	}
@@ -279,6 +284,9 @@ static void apply(struct dp_app *app)
 	}
 	apply_values(app, &r->job.cfg, &d);
 	/* The list is read again on every reload, as SIGHUP always did. */
+	if (r->job.acl != NULL)
+		DP_LOG(INFO, "access list reloaded: %zu hashes (%s)\n", acl_count(r->job.acl),
+		       acl_mode_name(acl_mode_of(r->job.acl)));
 	dp_acl_replace(app, r->job.acl);
 	r->job.acl = NULL;
 	if (r->job.live != NULL) {

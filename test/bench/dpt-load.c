@@ -7,14 +7,23 @@
  *
  * A run has three phases: connect (every client gets a connection ID),
  * prefill (with --prefill: every peer announces once, event started), then
- * the measured phase, closed-loop with --window requests in flight, bounded
- * by --duration and/or --count, and a drain of up to --timeout-ms. Each
- * request's transaction ID names its slot in the window, which holds its
- * send time; latencies go into a log-linear histogram. A request without a
- * reply after --timeout-ms is lost.
+ * the measured phase, closed-loop with --window requests in flight (and at
+ * most --rate a second), bounded by --duration and/or --count, and a drain
+ * of up to --timeout-ms. Each request's transaction ID names its slot in
+ * the window, which holds its send time; latencies go into a log-linear
+ * histogram. A request without a reply after --timeout-ms is lost.
+ *
+ * Churn, for soaks: with --events, a peer not in its swarm starts, and a
+ * share of a present peer's announces complete (a leecher) or stop; with
+ * --torrent-life, each torrent's info hash is replaced at its own moment
+ * and its peers leave the old one, half with a stopped announce and half
+ * silently (the tracker expires them). Both keep a byte of state per peer.
  *
  * Output: a summary, then one line a script can parse:
  *   RESULT wire=... requests=... responses=... errors=... lost=... ...
+ * With --report S, every S seconds of the measured phase also a line of
+ * that interval's own figures:
+ *   INTERVAL unix=... requests=... responses=... rps=... p99_us=... ...
  * Exit status 0 if the run completed (whatever was lost), 1 on a setup
  * error or if the tracker stopped answering, 2 on a usage error.
  */
@@ -39,8 +48,12 @@
 #define STALL_NS      (5ull * 1000000000)  /* no reply at all this long: the tracker is gone */
 #define HIST_SUB_BITS 5			   /* 32 buckets per power of two: 3% resolution */
 #define HIST_N	      ((64 - HIST_SUB_BITS + 1) << HIST_SUB_BITS)
+#define GEN_MASK      63u	  /* the generation bits a peer's state byte keeps */
+#define RATE_BURST_NS 20000000ull /* --rate: a stall of up to 20 ms is caught up */
 
 static const char *const action_name[LOAD_N_ACTIONS] = {"connect", "announce", "scrape"};
+/* BEP 15 event numbers, 0..3. */
+static const char *const event_name[4] = {"none", "completed", "started", "stopped"};
 
 enum phase {
 	PH_CONNECT, /* one connect per client */
@@ -55,12 +68,14 @@ struct slot {
 	uint16_t gen;
 	uint8_t action;
 	uint8_t busy;
+	uint8_t event; /* an announce's BEP 15 event */
 };
 
 struct stats {
 	uint64_t sent[LOAD_N_ACTIONS], answered[LOAD_N_ACTIONS], errors[LOAD_N_ACTIONS];
 	uint64_t lost[LOAD_N_ACTIONS];
 	uint64_t bad, stray, peers;
+	uint64_t events[4]; /* announces sent, by BEP 15 event */
 	uint64_t t_start, t_stop, t_last_reply;
 	uint64_t hist[HIST_N];
 };
@@ -74,8 +89,13 @@ struct drv {
 	uint64_t rng;
 	uint64_t cursor; /* PH_CONNECT: next client; PH_PREFILL: next peer */
 	unsigned mix_total;
-	uint32_t last_tid; /* of the last slot_take() */
+	uint32_t last_tid;    /* of the last slot_take() */
+	uint64_t unix_off_ns; /* CLOCK_REALTIME minus CLOCK_MONOTONIC at start */
+	double tokens;	      /* --rate: requests that may go now */
+	uint64_t tokens_ns;   /* when tokens was last topped up */
 	struct stats *st;
+	struct stats *iv; /* --report: the figures at the last INTERVAL line */
+	uint64_t next_report;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -123,18 +143,19 @@ static uint64_t hist_value(unsigned i)
 	return (((1ull << HIST_SUB_BITS) + sub + 1) << (msb - HIST_SUB_BITS)) - 1;
 }
 
-/* The q-quantile (0..1) of the latencies, in microseconds; 0 if none. */
-static double hist_quantile(const struct stats *s, double q)
+/* The q-quantile (0..1) of the latencies in s since base (NULL: all of
+ * them), in microseconds; 0 if none. */
+static double hist_quantile(const struct stats *s, const struct stats *base, double q)
 {
 	uint64_t n = 0, seen = 0;
 
 	for (unsigned i = 0; i < HIST_N; i++)
-		n += s->hist[i];
+		n += s->hist[i] - (base ? base->hist[i] : 0);
 	if (n == 0)
 		return 0;
 	uint64_t rank = (uint64_t)(q * (double)n);
 	for (unsigned i = 0; i < HIST_N; i++) {
-		seen += s->hist[i];
+		seen += s->hist[i] - (base ? base->hist[i] : 0);
 		if (seen > rank)
 			return (double)hist_value(i) / 1000.0;
 	}
@@ -157,6 +178,7 @@ static uint32_t slot_take(struct drv *d, struct load_req *req, uint8_t action, u
 	s->client = c;
 	s->action = action;
 	s->busy = 1;
+	s->event = UDP_MSG_EV_NONE;
 	req->client = c;
 	if (action == LOAD_CONNECT)
 		d->work->client_busy[c] = 1;
@@ -184,13 +206,73 @@ static int need_connect(struct drv *d, struct load_req *req, uint32_t c, uint64_
 	return 1;
 }
 
-static void make_announce(struct drv *d, struct load_req *req, uint32_t p, uint32_t ev)
+/* The wall clock's second at monotonic time now. */
+static uint64_t unix_s(const struct drv *d, uint64_t now)
+{
+	return (now + d->unix_off_ns) / 1000000000u;
+}
+
+static void make_announce(struct drv *d, struct load_req *req, uint32_t p, uint32_t gen,
+			  uint32_t ev, bool seeder)
 {
 	uint32_t c = load_peer_client(d->work, p);
 	uint32_t tid = slot_take(d, req, LOAD_ANNOUNCE, c);
 
-	req->len =
-	    (uint16_t)load_write_announce(d->work, req->data, tid, d->work->client_cid[c], p, ev);
+	d->slots[tid & ((1u << SLOT_BITS) - 1)].event = (uint8_t)ev;
+	req->len = (uint16_t)load_write_announce(d->work, req->data, tid, d->work->client_cid[c], p,
+						 gen, ev, seeder);
+}
+
+static void set_state(struct load_work *w, uint32_t p, uint32_t gen, enum load_role role)
+{
+	if (w->peer_state != NULL)
+		w->peer_state[p] = (uint8_t)((gen & GEN_MASK) << 2 | role);
+}
+
+/*
+ * Peer p's next announce of the measured phase. Without churn state: event
+ * none, to the current generation. With it: a peer whose torrent was
+ * reborn leaves the old one (stopped, or silently: then it announces as a
+ * newcomer at once); a peer not in its swarm starts (as its nature says);
+ * a present one, events_pct% of the time, completes (half of the leechers)
+ * or stops, else announces with event none.
+ */
+static void churn_announce(struct drv *d, struct load_req *req, uint32_t p, uint64_t now)
+{
+	struct load_work *w = d->work;
+	uint32_t gen = load_torrent_gen(w, w->peer_torrent[p], unix_s(d, now));
+
+	if (w->peer_state == NULL) {
+		make_announce(d, req, p, gen, UDP_MSG_EV_NONE, load_peer_seeder(w, p));
+		return;
+	}
+	enum load_role role = (enum load_role)(w->peer_state[p] & 3u);
+	uint32_t old = w->peer_state[p] >> 2;
+	if (role != LOAD_ROLE_ABSENT && old != (gen & GEN_MASK)) {
+		set_state(w, p, gen, LOAD_ROLE_ABSENT);
+		if (rnd(d) & 1) {
+			make_announce(d, req, p, gen - ((gen - old) & GEN_MASK), UDP_MSG_EV_STOPPED,
+				      role == LOAD_ROLE_SEEDER);
+			return;
+		}
+		role = LOAD_ROLE_ABSENT;
+	}
+	if (role == LOAD_ROLE_ABSENT) {
+		bool seeder = load_peer_seeder(w, p);
+
+		set_state(w, p, gen, seeder ? LOAD_ROLE_SEEDER : LOAD_ROLE_LEECHER);
+		make_announce(d, req, p, gen, UDP_MSG_EV_STARTED, seeder);
+		return;
+	}
+	uint32_t ev = UDP_MSG_EV_NONE;
+	if (rnd(d) % 100 < w->p.events_pct) {
+		ev = role == LOAD_ROLE_LEECHER && (rnd(d) & 1) ? UDP_MSG_EV_COMPLETED
+							       : UDP_MSG_EV_STOPPED;
+		set_state(w, p, gen,
+			  ev == UDP_MSG_EV_COMPLETED ? LOAD_ROLE_SEEDER : LOAD_ROLE_ABSENT);
+	}
+	/* A stopping seeder and a completing leecher both say left = 0. */
+	make_announce(d, req, p, gen, ev, role == LOAD_ROLE_SEEDER || ev == UDP_MSG_EV_COMPLETED);
 }
 
 /* One request of the measured mix into req; returns false if the random
@@ -215,7 +297,7 @@ static bool next_measured(struct drv *d, struct load_req *req, uint64_t now)
 	if (nc != 0)
 		return nc > 0;
 	if (r < p->mix[LOAD_CONNECT] + p->mix[LOAD_ANNOUNCE]) {
-		make_announce(d, req, peer, UDP_MSG_EV_NONE);
+		churn_announce(d, req, peer, now);
 		return true;
 	}
 	uint32_t t[LOAD_SCRAPE_MAX];
@@ -223,7 +305,7 @@ static bool next_measured(struct drv *d, struct load_req *req, uint64_t now)
 		t[i] = d->work->peer_torrent[rnd(d) % p->peers];
 	uint32_t tid = slot_take(d, req, LOAD_SCRAPE, c);
 	req->len = (uint16_t)load_write_scrape(d->work, req->data, tid, d->work->client_cid[c], t,
-					       p->scrape_hashes);
+					       p->scrape_hashes, unix_s(d, now));
 	return true;
 }
 
@@ -248,7 +330,11 @@ static bool next_req(struct drv *d, enum phase ph, struct load_req *req, uint64_
 		if (nc != 0)
 			return nc > 0;
 		d->cursor++;
-		make_announce(d, req, peer, UDP_MSG_EV_STARTED);
+		uint32_t gen =
+		    load_torrent_gen(d->work, d->work->peer_torrent[peer], unix_s(d, now));
+		bool seeder = load_peer_seeder(d->work, peer);
+		set_state(d->work, peer, gen, seeder ? LOAD_ROLE_SEEDER : LOAD_ROLE_LEECHER);
+		make_announce(d, req, peer, gen, UDP_MSG_EV_STARTED, seeder);
 		return true;
 	}
 	case PH_MEASURE:
@@ -333,6 +419,24 @@ static bool measure_done(const struct drv *d, uint64_t now)
 	return p->duration_s > 0 && (double)(now - d->st->t_start) >= p->duration_s * 1e9;
 }
 
+/* --rate: how many requests may go now (a token bucket holding at most
+ * RATE_BURST_NS worth, and a burst); LOAD_BURST without a rate. */
+static unsigned rate_budget(struct drv *d, uint64_t now)
+{
+	uint64_t rate = d->work->p.rate;
+
+	if (rate == 0)
+		return LOAD_BURST;
+	double cap = (double)rate * RATE_BURST_NS / 1e9;
+	if (cap < LOAD_BURST)
+		cap = LOAD_BURST;
+	d->tokens += (double)(now - d->tokens_ns) * (double)rate / 1e9;
+	d->tokens_ns = now;
+	if (d->tokens > cap)
+		d->tokens = cap;
+	return d->tokens < LOAD_BURST ? (unsigned)d->tokens : LOAD_BURST;
+}
+
 /* Sends up to one burst of phase ph; returns false if nothing was left to
  * send in this phase. */
 static bool send_burst(struct drv *d, enum phase ph, uint64_t now)
@@ -340,9 +444,10 @@ static bool send_burst(struct drv *d, enum phase ph, uint64_t now)
 	struct load_req reqs[LOAD_BURST];
 	uint32_t tids[LOAD_BURST];
 	unsigned n = 0, tries = 0;
+	unsigned budget = ph == PH_MEASURE ? rate_budget(d, now) : LOAD_BURST;
 	bool more = true;
 
-	while (n < LOAD_BURST && d->n_free > 0 && tries++ < 2 * LOAD_BURST) {
+	while (n < budget && d->n_free > 0 && tries++ < 2 * LOAD_BURST) {
 		if (ph == PH_MEASURE && d->work->p.count != 0 &&
 		    total(d->st->sent) + n >= d->work->p.count)
 			break;
@@ -363,6 +468,8 @@ static bool send_burst(struct drv *d, enum phase ph, uint64_t now)
 		if (i < sent) {
 			s->t_ns = now;
 			d->st->sent[s->action]++;
+			if (s->action == LOAD_ANNOUNCE)
+				d->st->events[s->event & 3u]++;
 			continue;
 		}
 		/* Not taken by the wire (a suffix of the burst): as if never
@@ -371,7 +478,34 @@ static bool send_burst(struct drv *d, enum phase ph, uint64_t now)
 			d->cursor--;
 		slot_free(d, s);
 	}
+	if (ph == PH_MEASURE && d->work->p.rate != 0)
+		d->tokens -= sent;
 	return more;
+}
+
+/* --report: one INTERVAL line of what happened since the last one (or the
+ * measured phase's start); the figures now become the next one's base. */
+static void report_interval(struct drv *d, uint64_t now)
+{
+	const struct stats *st = d->st;
+	struct stats *iv = d->iv;
+	double secs = (double)(now - iv->t_start) / 1e9;
+	uint64_t resp =
+	    total(st->answered) + total(st->errors) - total(iv->answered) - total(iv->errors);
+
+	printf("INTERVAL unix=%.3f secs=%.3f requests=%" PRIu64 " responses=%" PRIu64
+	       " errors=%" PRIu64 " lost=%" PRIu64 " rps=%.0f p50_us=%.1f p99_us=%.1f"
+	       " started=%" PRIu64 " completed=%" PRIu64 " stopped=%" PRIu64 "\n",
+	       (double)(now + d->unix_off_ns) / 1e9, secs, total(st->sent) - total(iv->sent), resp,
+	       total(st->errors) - total(iv->errors), total(st->lost) - total(iv->lost),
+	       secs > 0 ? (double)resp / secs : 0, hist_quantile(st, iv, 0.5),
+	       hist_quantile(st, iv, 0.99),
+	       st->events[UDP_MSG_EV_STARTED] - iv->events[UDP_MSG_EV_STARTED],
+	       st->events[UDP_MSG_EV_COMPLETED] - iv->events[UDP_MSG_EV_COMPLETED],
+	       st->events[UDP_MSG_EV_STOPPED] - iv->events[UDP_MSG_EV_STOPPED]);
+	fflush(stdout);
+	memcpy(iv, st, sizeof(*iv));
+	iv->t_start = now;
 }
 
 /* Runs phase ph to its end and the drain after it. Returns 0, or -1 if the
@@ -383,10 +517,19 @@ static int run_phase(struct drv *d, enum phase ph, struct stats *st)
 	uint64_t timeout = (uint64_t)d->work->p.timeout_ms * 1000000u;
 	bool sending = true;
 
+	uint64_t report_ns = (uint64_t)(d->work->p.report_s * 1e9);
+	bool report = ph == PH_MEASURE && d->iv != NULL && report_ns > 0;
+
 	memset(st, 0, sizeof(*st));
 	d->st = st;
 	d->cursor = 0;
 	st->t_start = st->t_last_reply = now;
+	d->tokens = 0;
+	d->tokens_ns = now;
+	if (report) {
+		memcpy(d->iv, st, sizeof(*st));
+		d->next_report = now + report_ns;
+	}
 	for (;;) {
 		now = now_ns();
 		unsigned n = d->wire->recv(d->wire, reps, LOAD_BURST);
@@ -404,10 +547,17 @@ static int run_phase(struct drv *d, enum phase ph, struct stats *st)
 		if (!sending && drain_end == 0) {
 			st->t_stop = now;
 			drain_end = now + timeout;
+			/* The last INTERVAL line, unless its interval is short. */
+			if (report && now - d->iv->t_start >= report_ns / 2)
+				report_interval(d, now);
 		}
 		if (now >= next_expire) {
 			expire(d, now, false);
 			next_expire = now + EXPIRE_EVERY;
+		}
+		if (report && sending && now >= d->next_report) {
+			report_interval(d, now);
+			d->next_report += report_ns;
 		}
 		if (!sending && (d->n_free == d->n_slots || now >= drain_end))
 			break;
@@ -456,20 +606,28 @@ static void print_result(const struct drv *d, const struct stats *st, const stru
 		       (double)st->answered[a] / secs);
 	printf("  latency p50 %.1f us, p99 %.1f us, p99.9 %.1f us; %.1f peers per announce; "
 	       "%" PRIu64 " malformed, %" PRIu64 " stray replies\n",
-	       hist_quantile(st, 0.5), hist_quantile(st, 0.99), hist_quantile(st, 0.999), peers,
-	       st->bad, st->stray);
+	       hist_quantile(st, NULL, 0.5), hist_quantile(st, NULL, 0.99),
+	       hist_quantile(st, NULL, 0.999), peers, st->bad, st->stray);
+	if (d->work->peer_state != NULL)
+		printf("  announces by event: %s %" PRIu64 ", %s %" PRIu64 ", %s %" PRIu64
+		       ", %s %" PRIu64 "\n",
+		       event_name[0], st->events[0], event_name[2], st->events[2], event_name[1],
+		       st->events[1], event_name[3], st->events[3]);
 	d->wire->report(d->wire);
 	printf("RESULT wire=%s torrents=%u peers=%u clients=%u window=%u requests=%" PRIu64
 	       " responses=%" PRIu64 " errors=%" PRIu64 " lost=%" PRIu64 " bad=%" PRIu64
 	       " prefill_lost=%" PRIu64 " prefill_errors=%" PRIu64
 	       " duration_s=%.3f rps_total=%.0f rps_connect=%.0f rps_announce=%.0f"
-	       " rps_scrape=%.0f p50_us=%.1f p99_us=%.1f p999_us=%.1f peers_per_announce=%.1f\n",
+	       " rps_scrape=%.0f p50_us=%.1f p99_us=%.1f p999_us=%.1f peers_per_announce=%.1f"
+	       " ev_started=%" PRIu64 " ev_completed=%" PRIu64 " ev_stopped=%" PRIu64 "\n",
 	       d->wire->name, d->work->p.torrents, d->work->p.peers, d->work->p.clients,
 	       d->work->p.window, total(st->sent), resp, total(st->errors), total(st->lost),
 	       st->bad, total(pre->lost), total(pre->errors), secs, (double)resp / secs,
 	       (double)st->answered[LOAD_CONNECT] / secs,
 	       (double)st->answered[LOAD_ANNOUNCE] / secs, (double)st->answered[LOAD_SCRAPE] / secs,
-	       hist_quantile(st, 0.5), hist_quantile(st, 0.99), hist_quantile(st, 0.999), peers);
+	       hist_quantile(st, NULL, 0.5), hist_quantile(st, NULL, 0.99),
+	       hist_quantile(st, NULL, 0.999), peers, st->events[UDP_MSG_EV_STARTED],
+	       st->events[UDP_MSG_EV_COMPLETED], st->events[UDP_MSG_EV_STOPPED]);
 }
 
 /* --- Command line -------------------------------------------------------- */
@@ -504,7 +662,14 @@ static void usage(FILE *f)
 	       "  --duration S (5)     --count N (0 = no bound; 0 for both is an error)\n"
 	       "  --prefill            announce every peer once before measuring\n"
 	       "  --timeout-ms N (1000) --seed N (1)\n"
-	       "  --write-hashes FILE  write the torrents' info hashes (40 hex digits a line)\n");
+	       "  --rate N (0)         measured phase: at most N requests a second (0 = no bound)\n"
+	       "  --report S (0)       measured phase: an INTERVAL line every S seconds\n"
+	       "  --write-hashes FILE  write the torrents' info hashes (40 hex digits a line)\n"
+	       "churn (soaks; 0 = none):\n"
+	       "  --events PCT (0)     peers start, and PCT%% of a present peer's announces\n"
+	       "                       complete (half the leechers) or stop\n"
+	       "  --torrent-life S (0) each torrent's info hash is replaced every S seconds\n"
+	       "                       (at a moment of its own); its peers leave the old one\n");
 }
 
 /* Parses "connect=5,announce=90,scrape=5" into mix; returns 0 or -1. */
@@ -573,6 +738,10 @@ enum {
 	OPT_TIMEOUT,
 	OPT_SEED,
 	OPT_WRITE_HASHES,
+	OPT_EVENTS,
+	OPT_TORRENT_LIFE,
+	OPT_RATE,
+	OPT_REPORT,
 	OPT_HELP,
 };
 
@@ -600,6 +769,10 @@ static const struct option long_opts[] = {
     {"timeout-ms", required_argument, NULL, OPT_TIMEOUT},
     {"seed", required_argument, NULL, OPT_SEED},
     {"write-hashes", required_argument, NULL, OPT_WRITE_HASHES},
+    {"events", required_argument, NULL, OPT_EVENTS},
+    {"torrent-life", required_argument, NULL, OPT_TORRENT_LIFE},
+    {"rate", required_argument, NULL, OPT_RATE},
+    {"report", required_argument, NULL, OPT_REPORT},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -620,6 +793,22 @@ static int parse_number(int opt, const char *arg, struct opts *o)
 		return *end == '\0' && end != arg && p->duration_s >= 0 && p->duration_s <= 86400
 			   ? 0
 			   : -1;
+	case OPT_REPORT:
+		p->report_s = strtod(arg, &end);
+		return *end == '\0' && end != arg && p->report_s >= 0 && p->report_s <= 3600 ? 0
+											     : -1;
+	case OPT_EVENTS:
+		if (parse_u64(arg, 0, 100, &v) < 0)
+			return -1;
+		p->events_pct = (unsigned)v;
+		return 0;
+	case OPT_TORRENT_LIFE:
+		if (parse_u64(arg, 0, 86400ull * 365, &v) < 0)
+			return -1;
+		p->torrent_life_s = (uint32_t)v;
+		return 0;
+	case OPT_RATE:
+		return parse_u64(arg, 0, 1000000000, &p->rate);
 	case OPT_NUMWANT:
 		if (strcmp(arg, "-1") == 0) {
 			p->numwant = -1;
@@ -813,11 +1002,13 @@ static struct load_wire *open_wire(const struct opts *o, struct load_work *w, in
 
 static int run(struct drv *d, const struct opts *o)
 {
-	struct stats *st = calloc(3, sizeof(*st));
+	/* Connect, prefill, measured phase, and the base of --report's lines. */
+	struct stats *st = calloc(4, sizeof(*st));
 	int ret = 1;
 
 	if (st == NULL)
 		return 1;
+	d->iv = o->p.report_s > 0 ? &st[3] : NULL;
 	if (run_phase(d, PH_CONNECT, &st[0]) < 0 || total(st[0].answered) == 0) {
 		print_phase("connect", &st[0]);
 		fprintf(stderr, "dpt-load: the tracker does not answer connects\n");
@@ -872,6 +1063,9 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	d.work = &work;
 	d.rng = o.p.seed * 0x9e3779b97f4a7c15ULL + 1;
+	struct timespec wall;
+	clock_gettime(CLOCK_REALTIME, &wall);
+	d.unix_off_ns = (uint64_t)wall.tv_sec * 1000000000u + (uint64_t)wall.tv_nsec - now_ns();
 	d.mix_total = o.p.mix[0] + o.p.mix[1] + o.p.mix[2];
 	d.n_slots = d.n_free = o.p.window;
 	d.slots = calloc(d.n_slots, sizeof(*d.slots));

@@ -46,6 +46,12 @@ struct load_params {
 	bool prefill;		      /* announce every peer once before measuring */
 	uint32_t timeout_ms;	      /* a request unanswered this long is lost */
 	uint64_t seed;		      /* of the info hashes and the request stream */
+	/* Churn, for soaks (all 0: every measured announce is event none from
+	 * a peer that never leaves, over torrents that never change): */
+	unsigned events_pct;	 /* share of a present peer's announces that complete or stop */
+	uint32_t torrent_life_s; /* seconds an info hash lives before its torrent's next */
+	uint64_t rate;		 /* measured phase: requests per second at most; 0 = no bound */
+	double report_s;	 /* measured phase: an INTERVAL line this often; 0 = none */
 };
 
 /* The population: built once by load_work_init(), read-only afterwards
@@ -57,6 +63,17 @@ struct load_work {
 	uint64_t *client_cid;	 /* connection ID, 0 until a connect is answered */
 	uint64_t *client_cid_ns; /* when that connect was sent */
 	uint8_t *client_busy;	 /* a connect is in flight */
+	/* With events_pct or torrent_life_s, per peer: its role (LOAD_ROLE_*)
+	 * in bits 0-1 and the low 6 bits of the generation of its torrent it
+	 * announced to last in bits 2-7; NULL otherwise. */
+	uint8_t *peer_state;
+};
+
+/* A peer's role in its swarm, as the tracker last heard it. */
+enum load_role {
+	LOAD_ROLE_ABSENT,  /* never started, or stopped */
+	LOAD_ROLE_LEECHER, /* left > 0 */
+	LOAD_ROLE_SEEDER,  /* left = 0 */
 };
 
 /*
@@ -72,6 +89,23 @@ void load_work_fini(struct load_work *w);
 /* The 20-byte info hash of torrent t (a function of t and the seed). */
 void load_info_hash(const struct load_work *w, uint32_t t, uint8_t out[TR_HASH_LEN]);
 
+/*
+ * With torrent_life_s, torrent t's info hash is replaced every
+ * torrent_life_s seconds of the wall clock, at a moment of its own (the
+ * torrents' moments are spread over the life), so old torrents die and new
+ * ones are born at a steady pace while the popularity curve stays.
+ * load_torrent_gen() returns t's generation at unix second now (0 without
+ * a life); load_info_hash_gen() the info hash of generation gen (that of
+ * load_info_hash() for gen 0). The wall clock makes two runs agree.
+ */
+uint32_t load_torrent_gen(const struct load_work *w, uint32_t t, uint64_t now);
+void load_info_hash_gen(const struct load_work *w, uint32_t t, uint32_t gen,
+			uint8_t out[TR_HASH_LEN]);
+
+/* Whether peer p is a seeder by nature: it starts with left = 0 (the
+ * seeders_pct share, the same peers in every run). */
+bool load_peer_seeder(const struct load_work *w, uint32_t p);
+
 /* Peer p belongs to client p % clients and announces port 1024 + p / clients. */
 static inline uint32_t load_peer_client(const struct load_work *w, uint32_t p)
 {
@@ -79,12 +113,14 @@ static inline uint32_t load_peer_client(const struct load_work *w, uint32_t p)
 }
 
 /* Writers of BEP 15 requests (section "Connect", "Announce", "Scrape");
- * each returns the bytes written to out (LOAD_REQ_MAX bytes of room). */
+ * each returns the bytes written to out (LOAD_REQ_MAX bytes of room). An
+ * announce is peer's, to generation gen of its torrent, with left = 0 if
+ * seeder; a scrape asks for the generations of unix second now. */
 unsigned load_write_connect(uint8_t *out, uint32_t tid);
 unsigned load_write_announce(const struct load_work *w, uint8_t *out, uint32_t tid, uint64_t cid,
-			     uint32_t peer, uint32_t event);
+			     uint32_t peer, uint32_t gen, uint32_t event, bool seeder);
 unsigned load_write_scrape(const struct load_work *w, uint8_t *out, uint32_t tid, uint64_t cid,
-			   const uint32_t *torrents, unsigned n);
+			   const uint32_t *torrents, unsigned n, uint64_t now);
 
 /* A reply's header, checked against the BEP 15 sizes of its action. */
 struct load_reply {

@@ -91,8 +91,12 @@ int load_work_init(struct load_work *w, const struct load_params *p, char *err, 
 	w->client_cid = calloc(nc, sizeof(*w->client_cid));
 	w->client_cid_ns = calloc(nc, sizeof(*w->client_cid_ns));
 	w->client_busy = calloc(nc, 1);
+	if (p->events_pct > 0 || p->torrent_life_s > 0)
+		w->peer_state = calloc(p->peers, 1);
 	if (w->peer_torrent == NULL || w->client_v6 == NULL || w->client_cid == NULL ||
-	    w->client_cid_ns == NULL || w->client_busy == NULL || spread_peers(w) < 0) {
+	    w->client_cid_ns == NULL || w->client_busy == NULL ||
+	    ((p->events_pct > 0 || p->torrent_life_s > 0) && w->peer_state == NULL) ||
+	    spread_peers(w) < 0) {
 		snprintf(err, errlen, "out of memory for %u peers", p->peers);
 		load_work_fini(w);
 		return -1;
@@ -109,16 +113,43 @@ void load_work_fini(struct load_work *w)
 	free(w->client_cid);
 	free(w->client_cid_ns);
 	free(w->client_busy);
+	free(w->peer_state);
 	memset(w, 0, sizeof(*w));
 }
 
 void load_info_hash(const struct load_work *w, uint32_t t, uint8_t out[TR_HASH_LEN])
 {
-	uint64_t a = mix64(w->p.seed ^ ((uint64_t)t << 20)), b = mix64(a);
+	load_info_hash_gen(w, t, 0, out);
+}
 
+void load_info_hash_gen(const struct load_work *w, uint32_t t, uint32_t gen,
+			uint8_t out[TR_HASH_LEN])
+{
+	uint64_t a = w->p.seed ^ ((uint64_t)t << 20);
+
+	if (gen != 0)
+		a ^= mix64(0x6e65770000000000ULL + gen);
+	a = mix64(a);
+	uint64_t b = mix64(a);
 	memcpy(out, &a, 8);
 	memcpy(out + 8, &b, 8);
 	put_be32(out, 16, t);
+}
+
+uint32_t load_torrent_gen(const struct load_work *w, uint32_t t, uint64_t now)
+{
+	uint32_t life = w->p.torrent_life_s;
+
+	if (life == 0)
+		return 0;
+	/* The moment of t's rebirths: a fixed share of the life, its own. */
+	uint64_t phase = mix64(w->p.seed + 0x7000000000ULL + t) % life;
+	return (uint32_t)((now + phase) / life);
+}
+
+bool load_peer_seeder(const struct load_work *w, uint32_t p)
+{
+	return mix64(w->p.seed + 0x5000000000ULL + p) % 100 < w->p.seeders_pct;
 }
 
 unsigned load_write_connect(uint8_t *out, uint32_t tid)
@@ -144,15 +175,14 @@ enum {
 };
 
 unsigned load_write_announce(const struct load_work *w, uint8_t *out, uint32_t tid, uint64_t cid,
-			     uint32_t peer, uint32_t event)
+			     uint32_t peer, uint32_t gen, uint32_t event, bool seeder)
 {
 	static const uint8_t client_tag[8] = {'-', 'D', 'L', '0', '0', '0', '1', '-'};
-	bool seeder = mix64(w->p.seed + 0x5000000000ULL + peer) % 100 < w->p.seeders_pct;
 
 	put_be64(out, 0, cid);
 	put_be32(out, 8, UDP_MSG_ANNOUNCE);
 	put_be32(out, 12, tid);
-	load_info_hash(w, w->peer_torrent[peer], out + AN_HASH);
+	load_info_hash_gen(w, w->peer_torrent[peer], gen, out + AN_HASH);
 	memcpy(out + AN_PEER_ID, client_tag, sizeof(client_tag));
 	put_be32(out, AN_PEER_ID + 8, peer);
 	put_be64(out, AN_PEER_ID + 12, mix64(peer));
@@ -168,13 +198,14 @@ unsigned load_write_announce(const struct load_work *w, uint8_t *out, uint32_t t
 }
 
 unsigned load_write_scrape(const struct load_work *w, uint8_t *out, uint32_t tid, uint64_t cid,
-			   const uint32_t *torrents, unsigned n)
+			   const uint32_t *torrents, unsigned n, uint64_t now)
 {
 	put_be64(out, 0, cid);
 	put_be32(out, 8, UDP_MSG_SCRAPE);
 	put_be32(out, 12, tid);
 	for (unsigned i = 0; i < n; i++)
-		load_info_hash(w, torrents[i], out + UDP_MSG_SCRAPE_HDR + (size_t)TR_HASH_LEN * i);
+		load_info_hash_gen(w, torrents[i], load_torrent_gen(w, torrents[i], now),
+				   out + UDP_MSG_SCRAPE_HDR + (size_t)TR_HASH_LEN * i);
 	return UDP_MSG_SCRAPE_HDR + TR_HASH_LEN * n;
 }
 

@@ -31,6 +31,7 @@ DPTRACK_PACKAGES=(
 	linux-perf                               # bench.sh --profile: perf record, perf report
 	groff-base                               # cli suite: groff checks the man pages
 	dpkg-dev debhelper lintian               # package suite: deb.sh builds the .deb, lintian checks it
+	gnuplot-nox                              # soak.sh: the soak's chart
 )
 
 die() {

@@ -4,8 +4,9 @@
 #   pcap (replay through the real binary), live (namespaces, kernel clients),
 #   package (the Debian package built, installed, removed and purged),
 #   style (clang-format, clang-tidy), contrib (the monitoring kit: promtool),
-#   fuzz (libFuzzer + ASan/UBSan harnesses, built with clang in build-fuzz,
-#   20 s each),
+#   soak (scripts/soak.sh: a 60 s soak under churn and five kill -9 cycles,
+#   about two minutes), fuzz (libFuzzer + ASan/UBSan harnesses, built with
+#   clang in build-fuzz, 20 s each),
 #   the unit suite under valgrind memcheck, and the unit and pcap suites
 #   again built with AddressSanitizer + UBSan (the pcap suite then runs the
 #   sanitized dptrack over every capture, malformed frames included).

@@ -41,6 +41,7 @@
 #include <rte_eal.h>
 
 #include "core/udp_msg.h"
+#include "core/wire.h"
 
 #define SLOT_BITS     16		   /* transaction ID: generation << 16 | slot */
 #define CID_REUSE_NS  (60ull * 1000000000) /* BEP 15: a client reuses an ID for a minute */
@@ -360,12 +361,14 @@ static void on_reply(struct drv *d, const struct load_rep *rep, uint64_t now)
 		return;
 	}
 	struct slot *s = &d->slots[i];
-	if (load_reply_parse(rep->data, rep->len, d->work->client_v6[s->client], &r) < 0) {
-		st->bad++;
+	/* A late reply to a request given up as lost, its slot since taken by
+	 * another: stray, whatever its size for the new one's family. */
+	if (get_be32(rep->data, 4) != s->tid) {
+		st->stray++;
 		return;
 	}
-	if (r.tid != s->tid) {
-		st->stray++;
+	if (load_reply_parse(rep->data, rep->len, d->work->client_v6[s->client], &r) < 0) {
+		st->bad++;
 		return;
 	}
 	st->hist[hist_index(now - s->t_ns)]++;
@@ -385,10 +388,27 @@ static void on_reply(struct drv *d, const struct load_rep *rep, uint64_t now)
 	slot_free(d, s);
 }
 
-/* Requests older than timeout are lost (all of them with force). */
+/* One burst of replies from the wire; returns how many. */
+static unsigned receive(struct drv *d, uint64_t now)
+{
+	struct load_rep reps[LOAD_BURST];
+	unsigned n = d->wire->recv(d->wire, reps, LOAD_BURST);
+
+	for (unsigned i = 0; i < n; i++)
+		on_reply(d, &reps[i], now);
+	d->wire->recv_done(d->wire);
+	return n;
+}
+
+/* Requests older than timeout are lost (all of them with force). What the
+ * wire holds is read first: after the generator itself stood still (a
+ * busy host), the replies waiting there are late, not lost. */
 static void expire(struct drv *d, uint64_t now, bool force)
 {
 	uint64_t limit = (uint64_t)d->work->p.timeout_ms * 1000000u;
+
+	for (uint32_t k = 0; !force && k <= d->n_slots / LOAD_BURST && receive(d, now) > 0; k++)
+		;
 
 	for (uint32_t i = 0; i < d->n_slots; i++) {
 		struct slot *s = &d->slots[i];
@@ -512,7 +532,6 @@ static void report_interval(struct drv *d, uint64_t now)
  * tracker stopped answering. */
 static int run_phase(struct drv *d, enum phase ph, struct stats *st)
 {
-	struct load_rep reps[LOAD_BURST];
 	uint64_t now = now_ns(), next_expire = now + EXPIRE_EVERY, drain_end = 0;
 	uint64_t timeout = (uint64_t)d->work->p.timeout_ms * 1000000u;
 	bool sending = true;
@@ -532,10 +551,7 @@ static int run_phase(struct drv *d, enum phase ph, struct stats *st)
 	}
 	for (;;) {
 		now = now_ns();
-		unsigned n = d->wire->recv(d->wire, reps, LOAD_BURST);
-		for (unsigned i = 0; i < n; i++)
-			on_reply(d, &reps[i], now);
-		d->wire->recv_done(d->wire);
+		unsigned n = receive(d, now);
 		if (sending && (stop_requested || (ph == PH_MEASURE && measure_done(d, now)))) {
 			sending = false;
 		}

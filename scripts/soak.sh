@@ -398,7 +398,7 @@ kill_nats() {
 # --- soak ---------------------------------------------------------------------------
 # sample_row T: one CSV row: the tracker's figures now beside the
 # generator's INTERVAL line that just ended (its replies/s and latency).
-prev_tx='' prev_http='' prev_unix='' prev_wait=''
+prev_tx='' prev_http='' prev_unix='' prev_wait='' prev_gwait=''
 sample_row() {
 	local line=$1 unix rss fds threads m
 	unix=$(field unix "$line")
@@ -416,13 +416,19 @@ sample_row() {
 			p4, p6, v("dptrack_seeders"), v("dptrack_leechers"),
 			v("dptrack_http_connections_open"), v("dptrack_tx_packets_total"), http,
 			v("dptrack_snapshot_saves_total"), v("dptrack_snapshot_last_milliseconds") }')
-	local tx http_n saves snap_ms rest tr_rps http_rps wait wait_ms=0
+	local tx http_n saves snap_ms rest tr_rps http_rps wait wait_ms=0 gwait gwait_ms=0
 	IFS=, read -r _ _ _ _ _ _ _ _ tx http_n saves snap_ms <<<"$m"
 	rest=${m%,*,*,*,*} # up to http_connections_open
 	# The lcore (dptrack's main thread) waiting for a CPU, runnable: ns.
 	wait=$(awk '{ print $2 }' "/proc/$tr_pid/schedstat")
 	[ -z "$prev_wait" ] || wait_ms=$(((wait - prev_wait) / 1000000))
 	prev_wait=$wait
+	# The same for the generator: a stall of its own looks like the
+	# tracker's in its figures.
+	if gwait=$(awk '{ print $2 }' "/proc/$gen_pid/schedstat" 2>/dev/null) && [ -n "$gwait" ]; then
+		[ -z "$prev_gwait" ] || gwait_ms=$(((gwait - prev_gwait) / 1000000))
+		prev_gwait=$gwait
+	fi
 	tr_rps=0 http_rps=0
 	if [ -n "$prev_unix" ]; then
 		read -r tr_rps http_rps < <(awk -v t0="$prev_unix" -v t1="$unix" -v a="$prev_tx" \
@@ -430,9 +436,9 @@ sample_row() {
 			'BEGIN { dt = t1 - t0; printf "%.0f %.1f\n", (dt > 0 ? (b - a) / dt : 0), (dt > 0 ? (d - c) / dt : 0) }')
 	fi
 	prev_unix=$unix prev_tx=$tx prev_http=$http_n
-	echo "$(awk -v u="$unix" -v t0="$t0_unix" 'BEGIN { printf "%.1f", u - t0 }'),$unix,$rss,$fds,$threads,$rest,$(field rps "$line"),$(field p50_us "$line"),$(field p99_us "$line"),$(field lost "$line"),$(field errors "$line"),$tr_rps,$http_rps,$saves,$snap_ms,$(field started "$line"),$(field completed "$line"),$(field stopped "$line"),$wait_ms"
+	echo "$(awk -v u="$unix" -v t0="$t0_unix" 'BEGIN { printf "%.1f", u - t0 }'),$unix,$rss,$fds,$threads,$rest,$(field rps "$line"),$(field p50_us "$line"),$(field p99_us "$line"),$(field lost "$line"),$(field errors "$line"),$tr_rps,$http_rps,$saves,$snap_ms,$(field started "$line"),$(field completed "$line"),$(field stopped "$line"),$wait_ms,$gwait_ms"
 }
-csv_head="t_s,unix,rss_kb,fds,threads,table_bytes,mbufs_in_use,swarms,peers4,peers6,seeders,leechers,http_open,rps,p50_us,p99_us,gen_lost,gen_errors,tracker_tx_per_s,http_per_s,snapshots,snapshot_ms,started,completed,stopped,lcore_wait_ms"
+csv_head="t_s,unix,rss_kb,fds,threads,table_bytes,mbufs_in_use,swarms,peers4,peers6,seeders,leechers,http_open,rps,p50_us,p99_us,gen_lost,gen_errors,tracker_tx_per_s,http_per_s,snapshots,snapshot_ms,started,completed,stopped,lcore_wait_ms,gen_wait_ms"
 
 plot_soak() {
 	command -v gnuplot >/dev/null || { echo "soak: no gnuplot: no chart"; return 0; }
@@ -493,7 +499,7 @@ run_soak() {
 			[ $n -gt 0 ] || t0_unix=$(awk -v u="$(field unix "$line")" -v s="$(field secs "$line")" 'BEGIN { printf "%.3f", u - s }')
 			sample_row "$line" >>"$out/soak.csv"
 			n=$((n + 1))
-			tail -1 "$out/soak.csv" | awk -F, '{ printf "    t %6.0f s  rss %7.1f MiB  table %6.2f MiB  mbufs %5d  peers %7d  swarms %6d  %8d replies/s  p99 %8.1f us  lcore waited %5d ms\n", $1, $3 / 1024, $6 / 1048576, $7, $9 + $10, $8, $14, $16, $26 }'
+			tail -1 "$out/soak.csv" | awk -F, '{ printf "    t %6.0f s  rss %7.1f MiB  table %6.2f MiB  mbufs %5d  peers %7d  swarms %6d  %8d replies/s  p99 %8.1f us  waited: lcore %5d ms, generator %5d ms\n", $1, $3 / 1024, $6 / 1048576, $7, $9 + $10, $8, $14, $16, $26, $27 }'
 			continue
 		fi
 		kill -0 "$gen_pid" 2>/dev/null || break

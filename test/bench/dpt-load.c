@@ -573,7 +573,10 @@ static int run_phase(struct drv *d, enum phase ph, struct stats *st)
 		}
 		if (report && sending && now >= d->next_report) {
 			report_interval(d, now);
+			/* After a stall, one line, not one per period missed. */
 			d->next_report += report_ns;
+			if (d->next_report <= now)
+				d->next_report = now + report_ns;
 		}
 		if (!sending && (d->n_free == d->n_slots || now >= drain_end))
 			break;

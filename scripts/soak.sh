@@ -269,7 +269,7 @@ tracker:
 udp: { ports: [$udp_port] }
 dpdk:
   eal_args: ["--no-huge", "-m", "$((mb + 384))", "--no-pci", "-l", "$tcpu",
-             "--file-prefix", "$tr_prefix",
+             "--file-prefix", "$tr_prefix", "--log-level", "pmd.net.memif:info",
              "--vdev", "net_memif0,role=server,socket=$memif,mac=02:00:00:00:00:02"$vdev_side]
   ports:
     - { device: net_memif0, ipv4: 198.18.0.2/24, ipv6: "fd00:d::2/64" }
@@ -337,6 +337,7 @@ start_load() {
 	rm -rf "/var/run/dpdk/$gen_prefix"
 	ip netns exec "$tr_ns" stdbuf -oL "$load" --wire dpdk --target4 198.18.0.2 --target6 fd00:d::2 "$@" -- \
 		--no-huge -m 512 --no-pci -l "$gcpu" --file-prefix "$gen_prefix" \
+		--log-level pmd.net.memif:info \
 		--vdev "net_memif0,role=client,socket=$memif,mac=02:00:00:00:00:01" \
 		>"$o" 2>&1 &
 	gen_pid=$!
@@ -350,6 +351,17 @@ wait_line() {
 	done
 	return 1
 }
+# link_report: when the generator gave up on the tracker, what the
+# tracker's memif port says (telemetry: link and port counters), and the
+# memif events both logged (connects and disconnects, at info).
+link_report() {
+	local q
+	for q in "/ethdev/link_status,0" "/ethdev/stats,0"; do
+		echo "    tracker $q: $(echo "$q" | timeout 10 dpdk-telemetry.py -f "$tr_prefix" 2>&1 | tr -d '\n' | cut -c1-400)"
+	done
+	grep -ahi 'memif' "$out"/dptrack*.log "$out"/load*.out 2>/dev/null | tr -d '\0' | tail -20 | sed 's/^/    /' || true
+}
+
 # The churning workload of the soak and chaos.
 workload=(--torrents "$torrents" --peers "$peers" --v6 "$v6" --window "$window"
 	--mix "connect=5,announce=85,scrape=10" --scrape-hashes 4 --numwant 50 --seeders 20
@@ -505,9 +517,12 @@ run_soak() {
 		kill -0 "$gen_pid" 2>/dev/null || break
 		sleep 0.2
 	done
-	wait "$gen_pid" || fail "dpt-load exited with status $?"
+	if ! wait "$gen_pid"; then
+		fail "dpt-load exited with status $?"
+		link_report
+	fi
 	gen_pid=
-	grep -aE '^(measured|  |RESULT)' "$out/load.out" | sed 's/^/    /'
+	grep -aE '^(measured|  |RESULT|dpt-load: the)' "$out/load.out" | sed 's/^/    /' || true
 	if [ $http = 1 ]; then
 		wait "$http_pid" || fail "the HTTP clients failed (status $?)"
 		http_pid=
@@ -754,7 +769,7 @@ run_chaos() {
 	done
 	# The last restart serves under load, then stops cleanly.
 	start_load "$out/load.end.out" "${workload[@]}" --prefill --duration 3
-	wait "$gen_pid" || fail "the load after the last restart failed (status $?)"
+	wait "$gen_pid" || { fail "the load after the last restart failed (status $?)"; link_report; }
 	gen_pid=
 	line=$(grep -a '^RESULT' "$out/load.end.out" || true)
 	[ -n "$line" ] && [ "$(field errors "$line")" = 0 ] && [ "$(field lost "$line")" = 0 ] ||

@@ -269,7 +269,7 @@ tracker:
 udp: { ports: [$udp_port] }
 dpdk:
   eal_args: ["--no-huge", "-m", "$((mb + 384))", "--no-pci", "-l", "$tcpu",
-             "--file-prefix", "$tr_prefix", "--log-level", "pmd.net.memif:info",
+             "--file-prefix", "$tr_prefix", "--log-level", "pmd.net.memif:debug",
              "--vdev", "net_memif0,role=server,socket=$memif,mac=02:00:00:00:00:02"$vdev_side]
   ports:
     - { device: net_memif0, ipv4: 198.18.0.2/24, ipv6: "fd00:d::2/64" }
@@ -337,7 +337,7 @@ start_load() {
 	rm -rf "/var/run/dpdk/$gen_prefix"
 	ip netns exec "$tr_ns" stdbuf -oL "$load" --wire dpdk --target4 198.18.0.2 --target6 fd00:d::2 "$@" -- \
 		--no-huge -m 512 --no-pci -l "$gcpu" --file-prefix "$gen_prefix" \
-		--log-level pmd.net.memif:info \
+		--log-level pmd.net.memif:debug \
 		--vdev "net_memif0,role=client,socket=$memif,mac=02:00:00:00:00:01" \
 		>"$o" 2>&1 &
 	gen_pid=$!
@@ -353,7 +353,8 @@ wait_line() {
 }
 # link_report: when the generator gave up on the tracker, what the
 # tracker's memif port says (telemetry: link and port counters), and the
-# memif events both logged (connects and disconnects, at info).
+# memif control events both logged (connects, disconnects and why: at
+# debug, memif logs nothing per packet).
 link_report() {
 	local q
 	for q in "/ethdev/link_status,0" "/ethdev/stats,0"; do
@@ -496,6 +497,9 @@ run_soak() {
 	start_load "$out/load.out" "${workload[@]}" --prefill --duration "$duration" --report "$sample"
 	wait_line "$out/load.out" '^prefill:' 120 || { cat "$out/load.out"; die "the generator did not fill"; }
 	t0_unix=$(date +%s.%N)
+	# The first sample's waits count from here.
+	prev_wait=$(awk '{ print $2 }' "/proc/$tr_pid/schedstat")
+	prev_gwait=$(awk '{ print $2 }' "/proc/$gen_pid/schedstat" 2>/dev/null || true)
 	if [ $http = 1 ]; then
 		ip netns exec "$tr_ns" "$python" "$helpers/soak_http.py" --port "$http_port" --duration "$duration" \
 			--rate "$http_rate" --slow "$http_slow" --idle "$http_idle" >"$out/http.out" 2>&1 &
@@ -517,8 +521,10 @@ run_soak() {
 		kill -0 "$gen_pid" 2>/dev/null || break
 		sleep 0.2
 	done
-	if ! wait "$gen_pid"; then
-		fail "dpt-load exited with status $?"
+	local st=0
+	wait "$gen_pid" || st=$?
+	if [ $st != 0 ]; then
+		fail "dpt-load exited with status $st"
 		link_report
 	fi
 	gen_pid=
@@ -621,7 +627,8 @@ cl_check() {
 # reply that came after its socket closed, the side client having been
 # stopped); with the cluster, what a killed NATS node makes of the
 # publisher's batches while its streams elect new leaders (acknowledgements
-# that fail, records given up after their retries), counted per cycle in
+# that fail, records given up after their retries, and records the lcores
+# could not queue while the publisher waited), counted per cycle in
 # chaos.csv.
 chaos_allow=(--allow drop_ip6_not_ours --allow drop_icmp_type)
 counters_ok() {
@@ -662,7 +669,8 @@ run_chaos() {
 	if [ $cluster = 1 ]; then
 		start_cluster
 		chaos_allow+=(--allow cluster_acks_failed --allow cluster_async_errors
-			--allow cluster_drop_gave_up --allow cluster_drop_buffer_full)
+			--allow cluster_drop_gave_up --allow cluster_drop_buffer_full
+			--allow cluster_drop_ring_full)
 	fi
 	echo "== chaos: $chaos cycles of kill -9 under full load (snapshot every $snap_interval s)," \
 		"tracker CPU $tcpu, generator CPU $gcpu$([ $cluster = 0 ] || echo ", 3 NATS nodes"); out $out"

@@ -429,7 +429,7 @@ sample_row() {
 			p4, p6, v("dptrack_seeders"), v("dptrack_leechers"),
 			v("dptrack_http_connections_open"), v("dptrack_tx_packets_total"), http,
 			v("dptrack_snapshot_saves_total"), v("dptrack_snapshot_last_milliseconds") }')
-	local tx http_n saves snap_ms rest tr_rps http_rps wait wait_ms=0 gwait gwait_ms=0
+	local tx http_n saves snap_ms rest tr_rps http_rps wait wait_ms=0 gwait gwait_ms=0 eal heap
 	IFS=, read -r _ _ _ _ _ _ _ _ tx http_n saves snap_ms <<<"$m"
 	rest=${m%,*,*,*,*} # up to http_connections_open
 	# The lcore (dptrack's main thread) waiting for a CPU, runnable: ns.
@@ -442,6 +442,14 @@ sample_row() {
 		[ -z "$prev_gwait" ] || gwait_ms=$(((gwait - prev_gwait) / 1000000))
 		prev_gwait=$gwait
 	fi
+	# Without hugepages, EAL's memory is one shared mapping whose pages
+	# count as resident once touched: apart from the rest of the process.
+	eal=$(awk '/^[0-9a-f]+-[0-9a-f]+ / { n = $6 } $1 == "Rss:" && n == "/memfd:nohuge" { s += $2 } END { print s + 0 }' "/proc/$tr_pid/smaps")
+	# DPDK's heap: bytes allocated, free elements, the largest free one.
+	heap=$(echo "/eal/heap_info,0" | timeout 10 dpdk-telemetry.py -f "$tr_prefix" 2>/dev/null | tail -1 |
+		awk '{ for (i = 1; i <= NF; i++) { k = $i; gsub(/[",:{}]/, "", k); v = $(i + 1); gsub(/[",}]/, "", v)
+			if (k == "Alloc_size") a = v; if (k == "Free_count") f = v; if (k == "Greatest_free_size") g = v } }
+			END { printf "%d,%d,%d", a, f, g }')
 	tr_rps=0 http_rps=0
 	if [ -n "$prev_unix" ]; then
 		read -r tr_rps http_rps < <(awk -v t0="$prev_unix" -v t1="$unix" -v a="$prev_tx" \
@@ -449,9 +457,9 @@ sample_row() {
 			'BEGIN { dt = t1 - t0; printf "%.0f %.1f\n", (dt > 0 ? (b - a) / dt : 0), (dt > 0 ? (d - c) / dt : 0) }')
 	fi
 	prev_unix=$unix prev_tx=$tx prev_http=$http_n
-	echo "$(awk -v u="$unix" -v t0="$t0_unix" 'BEGIN { printf "%.1f", u - t0 }'),$unix,$rss,$fds,$threads,$rest,$(field rps "$line"),$(field p50_us "$line"),$(field p99_us "$line"),$(field lost "$line"),$(field errors "$line"),$tr_rps,$http_rps,$saves,$snap_ms,$(field started "$line"),$(field completed "$line"),$(field stopped "$line"),$wait_ms,$gwait_ms"
+	echo "$(awk -v u="$unix" -v t0="$t0_unix" 'BEGIN { printf "%.1f", u - t0 }'),$unix,$rss,$fds,$threads,$rest,$(field rps "$line"),$(field p50_us "$line"),$(field p99_us "$line"),$(field lost "$line"),$(field errors "$line"),$tr_rps,$http_rps,$saves,$snap_ms,$(field started "$line"),$(field completed "$line"),$(field stopped "$line"),$wait_ms,$gwait_ms,$eal,$heap"
 }
-csv_head="t_s,unix,rss_kb,fds,threads,table_bytes,mbufs_in_use,swarms,peers4,peers6,seeders,leechers,http_open,rps,p50_us,p99_us,gen_lost,gen_errors,tracker_tx_per_s,http_per_s,snapshots,snapshot_ms,started,completed,stopped,lcore_wait_ms,gen_wait_ms"
+csv_head="t_s,unix,rss_kb,fds,threads,table_bytes,mbufs_in_use,swarms,peers4,peers6,seeders,leechers,http_open,rps,p50_us,p99_us,gen_lost,gen_errors,tracker_tx_per_s,http_per_s,snapshots,snapshot_ms,started,completed,stopped,lcore_wait_ms,gen_wait_ms,eal_rss_kb,heap_alloc_bytes,heap_free_elems,heap_largest_free"
 
 plot_soak() {
 	command -v gnuplot >/dev/null || { echo "soak: no gnuplot: no chart"; return 0; }

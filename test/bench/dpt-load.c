@@ -11,7 +11,9 @@
  * by --duration and/or --count, and a drain of up to --timeout-ms. Each
  * request's transaction ID names its slot in the window, which holds its
  * send time; latencies go into a log-linear histogram. A request without a
- * reply after --timeout-ms is lost.
+ * reply after --timeout-ms is lost. The generator counts its own load as
+ * dptrack counts an lcore's: the time of loop rounds that received or sent
+ * over the phase's; replies per busy second is the most it could drive.
  *
  * Output: a summary, then one line a script can parse:
  *   RESULT wire=... requests=... responses=... errors=... lost=... ...
@@ -62,6 +64,7 @@ struct stats {
 	uint64_t lost[LOAD_N_ACTIONS];
 	uint64_t bad, stray, peers;
 	uint64_t t_start, t_stop, t_last_reply;
+	uint64_t busy_ns; /* of loop rounds that received or sent: the generator's own load */
 	uint64_t hist[HIST_N];
 };
 
@@ -381,7 +384,8 @@ static int run_phase(struct drv *d, enum phase ph, struct stats *st)
 	struct load_rep reps[LOAD_BURST];
 	uint64_t now = now_ns(), next_expire = now + EXPIRE_EVERY, drain_end = 0;
 	uint64_t timeout = (uint64_t)d->work->p.timeout_ms * 1000000u;
-	bool sending = true;
+	uint64_t prev = now;
+	bool sending = true, prev_busy = false;
 
 	memset(st, 0, sizeof(*st));
 	d->st = st;
@@ -389,6 +393,10 @@ static int run_phase(struct drv *d, enum phase ph, struct stats *st)
 	st->t_start = st->t_last_reply = now;
 	for (;;) {
 		now = now_ns();
+		/* The previous round, if it did work (as dptrack counts its lcore). */
+		if (prev_busy)
+			st->busy_ns += now - prev;
+		prev = now;
 		unsigned n = d->wire->recv(d->wire, reps, LOAD_BURST);
 		for (unsigned i = 0; i < n; i++)
 			on_reply(d, &reps[i], now);
@@ -396,11 +404,13 @@ static int run_phase(struct drv *d, enum phase ph, struct stats *st)
 		if (sending && (stop_requested || (ph == PH_MEASURE && measure_done(d, now)))) {
 			sending = false;
 		}
+		uint32_t n_free = d->n_free;
 		if (sending && d->n_free > 0) {
 			sending = send_burst(d, ph, now);
 		} else if (n == 0 && d->n_free == 0) {
 			d->wire->wait(d->wire, 1);
 		}
+		prev_busy = n != 0 || d->n_free < n_free;
 		if (!sending && drain_end == 0) {
 			st->t_stop = now;
 			drain_end = now + timeout;
@@ -431,6 +441,23 @@ static double phase_secs(const struct stats *st)
 	return s > 0 ? s : 1e-9;
 }
 
+/* The generator's own load in the phase: the share of its time in rounds
+ * that received or sent. Under 100%, the tracker (or the wire) bounds the
+ * rate; near it, the generator does. */
+static double busy_pct(const struct stats *st)
+{
+	return 100.0 * (double)st->busy_ns / 1e9 / phase_secs(st);
+}
+
+/* The replies a second the generator could take at 100% busy: replies per
+ * busy second. */
+static double gen_max_rps(const struct stats *st)
+{
+	uint64_t resp = total(st->answered) + total(st->errors);
+
+	return st->busy_ns > 0 ? (double)resp * 1e9 / (double)st->busy_ns : 0;
+}
+
 static void print_phase(const char *name, const struct stats *st)
 {
 	printf("%s: %" PRIu64 " sent, %" PRIu64 " answered, %" PRIu64 " errors, %" PRIu64
@@ -458,18 +485,22 @@ static void print_result(const struct drv *d, const struct stats *st, const stru
 	       "%" PRIu64 " malformed, %" PRIu64 " stray replies\n",
 	       hist_quantile(st, 0.5), hist_quantile(st, 0.99), hist_quantile(st, 0.999), peers,
 	       st->bad, st->stray);
+	printf("  generator: busy %.1f%% of the phase, so at most %.0f replies/s\n", busy_pct(st),
+	       gen_max_rps(st));
 	d->wire->report(d->wire);
 	printf("RESULT wire=%s torrents=%u peers=%u clients=%u window=%u requests=%" PRIu64
 	       " responses=%" PRIu64 " errors=%" PRIu64 " lost=%" PRIu64 " bad=%" PRIu64
 	       " prefill_lost=%" PRIu64 " prefill_errors=%" PRIu64
 	       " duration_s=%.3f rps_total=%.0f rps_connect=%.0f rps_announce=%.0f"
-	       " rps_scrape=%.0f p50_us=%.1f p99_us=%.1f p999_us=%.1f peers_per_announce=%.1f\n",
+	       " rps_scrape=%.0f p50_us=%.1f p99_us=%.1f p999_us=%.1f peers_per_announce=%.1f"
+	       " gen_busy_pct=%.1f gen_max_rps=%.0f\n",
 	       d->wire->name, d->work->p.torrents, d->work->p.peers, d->work->p.clients,
 	       d->work->p.window, total(st->sent), resp, total(st->errors), total(st->lost),
 	       st->bad, total(pre->lost), total(pre->errors), secs, (double)resp / secs,
 	       (double)st->answered[LOAD_CONNECT] / secs,
 	       (double)st->answered[LOAD_ANNOUNCE] / secs, (double)st->answered[LOAD_SCRAPE] / secs,
-	       hist_quantile(st, 0.5), hist_quantile(st, 0.99), hist_quantile(st, 0.999), peers);
+	       hist_quantile(st, 0.5), hist_quantile(st, 0.99), hist_quantile(st, 0.999), peers,
+	       busy_pct(st), gen_max_rps(st));
 }
 
 /* --- Command line -------------------------------------------------------- */

@@ -31,6 +31,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <rte_cycles.h>
 #include <rte_eal.h>
 
 #include "core/udp_msg.h"
@@ -90,12 +91,63 @@ static void on_signal(int sig)
 	stop_requested = 1;
 }
 
-static uint64_t now_ns(void)
+/*
+ * The clock of pacing, deadlines and latencies: the TSC, read once per loop
+ * round (clock_gettime, read as often, was 40-44% of the generator's CPU
+ * in profiles, most of it while waiting for replies; a call costs about
+ * 30 ns here against 12 for rdtsc). It counts
+ * from a CLOCK_MONOTONIC reading at start-up, at a rate calibrated against
+ * that clock over CLOCK_CAL_NS: DPDK's own rte_get_tsc_hz() is rounded to
+ * 10 MHz (0.15% off on the benchmark's VM), and the socket wire has no EAL.
+ * Needs an invariant TSC, synchronised across CPUs (constant_tsc,
+ * nonstop_tsc), as DPDK itself does.
+ */
+#define CLOCK_CAL_NS 20000000ull
+
+static struct {
+	uint64_t tsc0, ns0;
+	uint64_t mult; /* ns per TSC tick, << 32 */
+} clk;
+
+static uint64_t mono_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* A CLOCK_MONOTONIC reading and the TSC at the same moment (the midpoint
+ * of the closest of a few tries). */
+static void clock_pair(uint64_t *ns, uint64_t *tsc)
+{
+	uint64_t best = UINT64_MAX;
+
+	for (int i = 0; i < 5; i++) {
+		uint64_t a = rte_rdtsc(), t = mono_ns(), b = rte_rdtsc();
+
+		if (b - a < best) {
+			best = b - a;
+			*ns = t;
+			*tsc = a + (b - a) / 2;
+		}
+	}
+}
+
+static void clock_init(void)
+{
+	uint64_t ns1, tsc1;
+	struct timespec cal = {0, (long)CLOCK_CAL_NS};
+
+	clock_pair(&clk.ns0, &clk.tsc0);
+	nanosleep(&cal, NULL);
+	clock_pair(&ns1, &tsc1);
+	clk.mult = (uint64_t)(((unsigned __int128)(ns1 - clk.ns0) << 32) / (tsc1 - clk.tsc0));
+}
+
+static inline uint64_t now_ns(void)
+{
+	return clk.ns0 + (uint64_t)(((unsigned __int128)(rte_rdtsc() - clk.tsc0) * clk.mult) >> 32);
 }
 
 /* xorshift64*: the request stream's random numbers. */
@@ -899,6 +951,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "dpt-load: %s\n", err);
 		return 2;
 	}
+	clock_init();
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	d.work = &work;

@@ -15,6 +15,12 @@
  * dptrack counts an lcore's: the time of loop rounds that received or sent
  * over the phase's; replies per busy second is the most it could drive.
  *
+ * With --queues N (the dpdk wire), N drivers run the phases side by side,
+ * one per lcore and queue pair, each with its share of the clients (those
+ * c with c % N equal to its queue: a client stays on one queue, as RSS
+ * keeps it on one worker), of the window and of --count. They meet at the
+ * end of each phase, whose figures are summed; each queue's are printed.
+ *
  * Output: a summary, then one line a script can parse:
  *   RESULT wire=... requests=... responses=... errors=... lost=... ...
  * Exit status 0 if the run completed (whatever was lost), 1 on a setup
@@ -25,6 +31,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +40,8 @@
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
 
 #include "core/udp_msg.h"
 
@@ -80,6 +89,15 @@ struct drv {
 	unsigned mix_total;
 	uint32_t last_tid; /* of the last slot_take() */
 	struct stats *st;
+	/* With several queues, one driver each: this one's queue q of nq owns
+	 * the clients c with c % nq == q (as RSS keeps a client on one queue),
+	 * so their peers p with p % nq == q, and the slots, the random stream
+	 * and a share of --count. */
+	uint32_t q, nq;
+	uint32_t my_clients, my_peers; /* how many it owns */
+	uint64_t count;		       /* its share of --count (0 = none) */
+	struct stats *phases;	       /* connect, prefill, measured */
+	int ret;		       /* of run_phase(), for the phase just run */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -196,6 +214,18 @@ static double hist_quantile(const struct stats *s, double q)
 	return (double)hist_value(HIST_N - 1) / 1000.0;
 }
 
+/* The k-th of this driver's share of clients or of peers. */
+static inline uint32_t share_at(const struct drv *d, uint64_t k)
+{
+	return d->q + d->nq * (uint32_t)k;
+}
+
+/* How many of n clients or peers are this driver's. */
+static uint32_t share_n(const struct drv *d, uint32_t n)
+{
+	return n > d->q ? (n - d->q + d->nq - 1) / d->nq : 0;
+}
+
 static bool cid_valid(const struct load_work *w, uint32_t c, uint64_t now)
 {
 	return w->client_cid[c] != 0 && now - w->client_cid_ns[c] < CID_REUSE_NS;
@@ -256,7 +286,7 @@ static bool next_measured(struct drv *d, struct load_req *req, uint64_t now)
 	unsigned r = (unsigned)(rnd(d) % d->mix_total);
 
 	if (r < p->mix[LOAD_CONNECT]) {
-		uint32_t c = (uint32_t)(rnd(d) % p->clients);
+		uint32_t c = share_at(d, rnd(d) % d->my_clients);
 
 		if (d->work->client_busy[c])
 			return false;
@@ -264,7 +294,7 @@ static bool next_measured(struct drv *d, struct load_req *req, uint64_t now)
 		    (uint16_t)load_write_connect(req->data, slot_take(d, req, LOAD_CONNECT, c));
 		return true;
 	}
-	uint32_t peer = (uint32_t)(rnd(d) % p->peers);
+	uint32_t peer = share_at(d, rnd(d) % d->my_peers);
 	uint32_t c = load_peer_client(d->work, peer);
 	int nc = need_connect(d, req, c, now);
 	if (nc != 0)
@@ -286,19 +316,17 @@ static bool next_measured(struct drv *d, struct load_req *req, uint64_t now)
  * to send now. */
 static bool next_req(struct drv *d, enum phase ph, struct load_req *req, uint64_t now)
 {
-	const struct load_params *p = &d->work->p;
-
 	switch (ph) {
 	case PH_CONNECT:
-		if (d->cursor >= p->clients)
+		if (d->cursor >= d->my_clients)
 			return false;
-		if (need_connect(d, req, (uint32_t)d->cursor++, now) <= 0)
+		if (need_connect(d, req, share_at(d, d->cursor++), now) <= 0)
 			return false;
 		return true;
 	case PH_PREFILL: {
-		if (d->cursor >= p->peers)
+		if (d->cursor >= d->my_peers)
 			return false;
-		uint32_t peer = (uint32_t)d->cursor;
+		uint32_t peer = share_at(d, d->cursor);
 		int nc = need_connect(d, req, load_peer_client(d->work, peer), now);
 		if (nc != 0)
 			return nc > 0;
@@ -383,7 +411,7 @@ static bool measure_done(const struct drv *d, uint64_t now)
 {
 	const struct load_params *p = &d->work->p;
 
-	if (p->count != 0 && total(d->st->sent) >= p->count)
+	if (d->count != 0 && total(d->st->sent) >= d->count)
 		return true;
 	return p->duration_s > 0 && (double)(now - d->st->t_start) >= p->duration_s * 1e9;
 }
@@ -398,12 +426,11 @@ static bool send_burst(struct drv *d, enum phase ph, uint64_t now)
 	bool more = true;
 
 	while (n < LOAD_BURST && d->n_free > 0 && tries++ < 2 * LOAD_BURST) {
-		if (ph == PH_MEASURE && d->work->p.count != 0 &&
-		    total(d->st->sent) + n >= d->work->p.count)
+		if (ph == PH_MEASURE && d->count != 0 && total(d->st->sent) + n >= d->count)
 			break;
 		if (!next_req(d, ph, &reqs[n], now)) {
 			if (ph != PH_MEASURE &&
-			    d->cursor >= (ph == PH_CONNECT ? d->work->p.clients : d->work->p.peers))
+			    d->cursor >= (ph == PH_CONNECT ? d->my_clients : d->my_peers))
 				more = false;
 			if (ph != PH_MEASURE)
 				break;
@@ -518,9 +545,60 @@ static void print_phase(const char *name, const struct stats *st)
 	       phase_secs(st));
 }
 
+/* The drivers of the run, one per queue, and what they share. */
+static struct {
+	struct drv *d;
+	unsigned n;
+	pthread_barrier_t bar; /* the end of each phase */
+	bool abort;	       /* set by queue 0 between the two waits */
+	int ret;	       /* the exit status */
+} team;
+
+/* Phase ph of every driver, summed into out. */
+static void merge(enum phase ph, struct stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned q = 0; q < team.n; q++) {
+		const struct stats *s = &team.d[q].phases[ph];
+
+		for (unsigned a = 0; a < LOAD_N_ACTIONS; a++) {
+			out->sent[a] += s->sent[a];
+			out->answered[a] += s->answered[a];
+			out->errors[a] += s->errors[a];
+			out->lost[a] += s->lost[a];
+		}
+		out->bad += s->bad;
+		out->stray += s->stray;
+		out->peers += s->peers;
+		out->busy_ns += s->busy_ns;
+		for (unsigned i = 0; i < HIST_N; i++)
+			out->hist[i] += s->hist[i];
+		if (q == 0 || s->t_start < out->t_start)
+			out->t_start = s->t_start;
+		if (s->t_stop > out->t_stop)
+			out->t_stop = s->t_stop;
+		if (s->t_last_reply > out->t_last_reply)
+			out->t_last_reply = s->t_last_reply;
+	}
+}
+
+/* The generator's load: its busiest queue's, and the replies a second all
+ * of them could take at 100% (their gen_max_rps summed). */
+static void gen_load(double *busiest, double *max_rps)
+{
+	*busiest = *max_rps = 0;
+	for (unsigned q = 0; q < team.n; q++) {
+		const struct stats *s = &team.d[q].phases[PH_MEASURE];
+
+		if (busy_pct(s) > *busiest)
+			*busiest = busy_pct(s);
+		*max_rps += gen_max_rps(s);
+	}
+}
+
 static void print_result(const struct drv *d, const struct stats *st, const struct stats *pre)
 {
-	double secs = phase_secs(st);
+	double secs = phase_secs(st), gen_busy, gen_max;
 	uint64_t resp = total(st->answered) + total(st->errors);
 	double peers = st->answered[LOAD_ANNOUNCE]
 			   ? (double)st->peers / (double)st->answered[LOAD_ANNOUNCE]
@@ -537,22 +615,31 @@ static void print_result(const struct drv *d, const struct stats *st, const stru
 	       "%" PRIu64 " malformed, %" PRIu64 " stray replies\n",
 	       hist_quantile(st, 0.5), hist_quantile(st, 0.99), hist_quantile(st, 0.999), peers,
 	       st->bad, st->stray);
-	printf("  generator: busy %.1f%% of the phase, so at most %.0f replies/s\n", busy_pct(st),
-	       gen_max_rps(st));
-	d->wire->report(d->wire);
+	gen_load(&gen_busy, &gen_max);
+	for (unsigned q = 0; q < team.n && team.n > 1; q++) {
+		const struct stats *s = &team.d[q].phases[PH_MEASURE];
+
+		printf("  queue %u: %.0f replies/s, latency p99 %.1f us, generator busy %.1f%%\n",
+		       q, (double)(total(s->answered) + total(s->errors)) / phase_secs(s),
+		       hist_quantile(s, 0.99), busy_pct(s));
+	}
+	printf("  generator: busy %.1f%% of the phase%s, so at most %.0f replies/s\n", gen_busy,
+	       team.n > 1 ? " on its busiest queue" : "", gen_max);
+	for (unsigned q = 0; q < team.n; q++)
+		team.d[q].wire->report(team.d[q].wire);
 	printf("RESULT wire=%s torrents=%u peers=%u clients=%u window=%u requests=%" PRIu64
 	       " responses=%" PRIu64 " errors=%" PRIu64 " lost=%" PRIu64 " bad=%" PRIu64
 	       " prefill_lost=%" PRIu64 " prefill_errors=%" PRIu64
 	       " duration_s=%.3f rps_total=%.0f rps_connect=%.0f rps_announce=%.0f"
 	       " rps_scrape=%.0f p50_us=%.1f p99_us=%.1f p999_us=%.1f peers_per_announce=%.1f"
-	       " gen_busy_pct=%.1f gen_max_rps=%.0f\n",
+	       " gen_busy_pct=%.1f gen_max_rps=%.0f queues=%u\n",
 	       d->wire->name, d->work->p.torrents, d->work->p.peers, d->work->p.clients,
 	       d->work->p.window, total(st->sent), resp, total(st->errors), total(st->lost),
 	       st->bad, total(pre->lost), total(pre->errors), secs, (double)resp / secs,
 	       (double)st->answered[LOAD_CONNECT] / secs,
 	       (double)st->answered[LOAD_ANNOUNCE] / secs, (double)st->answered[LOAD_SCRAPE] / secs,
 	       hist_quantile(st, 0.5), hist_quantile(st, 0.99), hist_quantile(st, 0.999), peers,
-	       busy_pct(st), gen_max_rps(st));
+	       gen_busy, gen_max, team.n);
 }
 
 /* --- Command line -------------------------------------------------------- */
@@ -576,6 +663,9 @@ static void usage(FILE *f)
 	       "  --device NAME        dpdk: the ethdev port (net_memif0)\n"
 	       "  --self4 ADDR         dpdk: the generator's address for ARP (198.18.0.1)\n"
 	       "  --dst-mac MAC        dpdk: the tracker's MAC, instead of asking by ARP\n"
+	       "  --queues N (1)       dpdk: RX/TX queue pairs, each driven by its own lcore\n"
+	       "                       (EAL_ARGS give N); queue q carries the clients c with\n"
+	       "                       c %% N == q, the window and --count split evenly\n"
 	       "workload:\n"
 	       "  --torrents N (1000)  --peers N (10000)  --clients N (auto)\n"
 	       "  --zipf S (1.0)       popularity: torrent of rank r holds ~1/r^S of the peers\n"
@@ -640,6 +730,7 @@ enum {
 	OPT_DEVICE,
 	OPT_SELF4,
 	OPT_DST_MAC,
+	OPT_QUEUES,
 	OPT_TORRENTS,
 	OPT_PEERS,
 	OPT_CLIENTS,
@@ -667,6 +758,7 @@ static const struct option long_opts[] = {
     {"device", required_argument, NULL, OPT_DEVICE},
     {"self4", required_argument, NULL, OPT_SELF4},
     {"dst-mac", required_argument, NULL, OPT_DST_MAC},
+    {"queues", required_argument, NULL, OPT_QUEUES},
     {"torrents", required_argument, NULL, OPT_TORRENTS},
     {"peers", required_argument, NULL, OPT_PEERS},
     {"clients", required_argument, NULL, OPT_CLIENTS},
@@ -734,6 +826,11 @@ static int parse_number(int opt, const char *arg, struct opts *o)
 			return -1;
 		*(opt == OPT_SEEDERS ? &p->seeders_pct : &p->v6_pct) = (unsigned)v;
 		return 0;
+	case OPT_QUEUES:
+		if (parse_u64(arg, 1, LOAD_QUEUES_MAX, &v) < 0)
+			return -1;
+		p->queues = (unsigned)v;
+		return 0;
 	case OPT_SCRAPE_HASHES:
 		if (parse_u64(arg, 1, LOAD_SCRAPE_MAX, &v) < 0)
 			return -1;
@@ -774,7 +871,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		  .window = 256,
 		  .duration_s = 5,
 		  .timeout_ms = 1000,
-		  .seed = 1},
+		  .seed = 1,
+		  .queues = 1},
 	    .device = "net_memif0",
 	    .self4 = "198.18.0.1",
 	    .port = 6969,
@@ -894,43 +992,118 @@ static struct load_wire *open_wire(const struct opts *o, struct load_work *w, in
 	return wire;
 }
 
-static int run(struct drv *d, const struct opts *o)
+/* Queue 0, once every driver has run phase ph: prints the phase's figures
+ * summed over the queues; returns false if the run ends there. */
+static bool phase_end(enum phase ph)
 {
-	struct stats *st = calloc(3, sizeof(*st));
-	int ret = 1;
+	static const char *const name[] = {"connect", "prefill"};
+	struct stats *st = calloc(2, sizeof(*st));
+	bool failed = false, go_on = false;
 
+	for (unsigned q = 0; q < team.n; q++)
+		failed |= team.d[q].ret < 0;
 	if (st == NULL)
-		return 1;
-	if (run_phase(d, PH_CONNECT, &st[0]) < 0 || total(st[0].answered) == 0) {
-		print_phase("connect", &st[0]);
-		fprintf(stderr, "dpt-load: the tracker does not answer connects\n");
-		goto out;
-	}
-	print_phase("connect", &st[0]);
-	if (o->p.prefill) {
-		if (run_phase(d, PH_PREFILL, &st[1]) < 0) {
-			print_phase("prefill", &st[1]);
+		return false;
+	merge(ph, &st[0]);
+	if (ph != PH_MEASURE) {
+		print_phase(name[ph], &st[0]);
+		if (ph == PH_CONNECT && (failed || total(st[0].answered) == 0))
+			fprintf(stderr, "dpt-load: the tracker does not answer connects\n");
+		else if (failed)
 			fprintf(stderr, "dpt-load: the tracker stopped answering in prefill\n");
-			goto out;
-		}
-		print_phase("prefill", &st[1]);
-	}
-	if (run_phase(d, PH_MEASURE, &st[2]) < 0) {
+		else
+			go_on = true;
+	} else if (failed) {
 		fprintf(stderr, "dpt-load: the tracker stopped answering\n");
-		goto out;
+	} else {
+		merge(PH_PREFILL, &st[1]);
+		print_result(&team.d[0], &st[0], &st[1]);
+		team.ret = 0;
 	}
-	print_result(d, &st[2], &st[1]);
-	ret = 0;
-out:
+	fflush(stdout);
 	free(st);
-	return ret;
+	return go_on;
+}
+
+/* One driver's run, on its own lcore: each phase, then the others wait
+ * while queue 0 prints it and says whether to go on. */
+static int run_queue(void *arg)
+{
+	struct drv *d = arg;
+
+	for (enum phase ph = PH_CONNECT; ph <= PH_MEASURE; ph++) {
+		if (ph == PH_PREFILL && !d->work->p.prefill)
+			continue;
+		d->ret = run_phase(d, ph, &d->phases[ph]);
+		pthread_barrier_wait(&team.bar);
+		if (d->q == 0)
+			team.abort = !phase_end(ph);
+		pthread_barrier_wait(&team.bar);
+		if (team.abort)
+			break;
+	}
+	return 0;
+}
+
+/* Queue q's driver over its share of the window, the clients and --count;
+ * returns 0 or -1. */
+static int drv_init(struct drv *d, struct load_work *work, unsigned q, unsigned nq)
+{
+	const struct load_params *p = &work->p;
+
+	d->work = work;
+	d->q = q;
+	d->nq = nq;
+	d->rng = p->seed * 0x9e3779b97f4a7c15ULL + 1;
+	if (q != 0)
+		d->rng = (d->rng ^ (q * 0xd1b54a32d192ed03ULL)) | 1;
+	d->mix_total = p->mix[0] + p->mix[1] + p->mix[2];
+	d->my_clients = share_n(d, p->clients);
+	d->my_peers = share_n(d, p->peers);
+	d->count = p->count / nq + (q < p->count % nq);
+	d->n_slots = d->n_free = p->window / nq + (q < p->window % nq);
+	d->slots = calloc(d->n_slots, sizeof(*d->slots));
+	d->free_slots = malloc(sizeof(*d->free_slots) * d->n_slots);
+	d->phases = calloc(PH_MEASURE + 1, sizeof(*d->phases));
+	if (d->slots == NULL || d->free_slots == NULL || d->phases == NULL)
+		return -1;
+	for (uint32_t i = 0; i < d->n_slots; i++)
+		d->free_slots[i] = d->n_slots - 1 - i;
+	return 0;
+}
+
+/* Runs every queue's driver, queue 0 on this (the main) lcore and queue q
+ * on the q-th worker lcore; returns the exit status. */
+static int run(void)
+{
+	unsigned q = 1, lcore;
+
+	team.ret = 1;
+	if (pthread_barrier_init(&team.bar, NULL, team.n) != 0)
+		return 1;
+	/* Only with several queues: EAL (and so its lcores) is the dpdk wire's. */
+	for (lcore = rte_get_next_lcore(-1, 1, 0); team.n > 1 && lcore < RTE_MAX_LCORE;
+	     lcore = rte_get_next_lcore(lcore, 1, 0)) {
+		if (q >= team.n)
+			break;
+		if (rte_eal_remote_launch(run_queue, &team.d[q], lcore) != 0) {
+			fprintf(stderr, "dpt-load: lcore %u did not start\n", lcore);
+			exit(1); /* the barrier would wait for it forever */
+		}
+		q++;
+	}
+	run_queue(&team.d[0]);
+	if (team.n > 1)
+		rte_eal_mp_wait_lcore();
+	pthread_barrier_destroy(&team.bar);
+	return team.ret;
 }
 
 int main(int argc, char **argv)
 {
 	struct opts o;
 	struct load_work work;
-	struct drv d = {0};
+	struct load_wire *wire = NULL;
 	char err[256];
 	int ret = 1;
 
@@ -947,6 +1120,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "dpt-load: --wire dpdk needs EAL arguments after --\n");
 		return 2;
 	}
+	team.n = o.p.queues;
+	if ((team.n > 1 && strcmp(o.wire, "dpdk") != 0) || o.p.window < team.n ||
+	    (o.p.count != 0 && o.p.count < team.n)) {
+		fprintf(stderr, "dpt-load: --queues is for --wire dpdk, and --window and --count "
+				"need at least one request per queue\n");
+		return 2;
+	}
 	if (load_work_init(&work, &o.p, err, sizeof(err)) < 0) {
 		fprintf(stderr, "dpt-load: %s\n", err);
 		return 2;
@@ -954,31 +1134,40 @@ int main(int argc, char **argv)
 	clock_init();
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	d.work = &work;
-	d.rng = o.p.seed * 0x9e3779b97f4a7c15ULL + 1;
-	d.mix_total = o.p.mix[0] + o.p.mix[1] + o.p.mix[2];
-	d.n_slots = d.n_free = o.p.window;
-	d.slots = calloc(d.n_slots, sizeof(*d.slots));
-	d.free_slots = malloc(sizeof(*d.free_slots) * d.n_slots);
-	if (d.slots == NULL || d.free_slots == NULL)
+	team.d = calloc(team.n, sizeof(*team.d));
+	if (team.d == NULL)
 		goto out;
-	for (uint32_t i = 0; i < d.n_slots; i++)
-		d.free_slots[i] = d.n_slots - 1 - i;
-	d.wire = open_wire(&o, &work, argc, argv, eal_at);
-	if (d.wire == NULL)
+	for (unsigned q = 0; q < team.n; q++)
+		if (drv_init(&team.d[q], &work, q, team.n) < 0)
+			goto out;
+	wire = open_wire(&o, &work, argc, argv, eal_at);
+	if (wire == NULL)
 		goto out;
+	if (team.n > 1 && team.n > rte_lcore_count()) {
+		fprintf(stderr, "dpt-load: %u queues need %u lcores, EAL has %u\n", team.n, team.n,
+			rte_lcore_count());
+		goto out;
+	}
+	for (unsigned q = 0; q < team.n; q++)
+		team.d[q].wire = q == 0 ? wire : load_wire_dpdk_queue(wire, q);
 	printf("dpt-load: wire %s, %u torrents, %u peers, %u clients (%u%% IPv6), zipf %.2f, "
-	       "mix %u/%u/%u, window %u\n",
-	       d.wire->name, work.p.torrents, work.p.peers, work.p.clients, work.p.v6_pct,
-	       work.p.zipf_s, work.p.mix[0], work.p.mix[1], work.p.mix[2], work.p.window);
+	       "mix %u/%u/%u, window %u, %u queue%s\n",
+	       wire->name, work.p.torrents, work.p.peers, work.p.clients, work.p.v6_pct,
+	       work.p.zipf_s, work.p.mix[0], work.p.mix[1], work.p.mix[2], work.p.window, team.n,
+	       team.n > 1 ? "s" : "");
 	fflush(stdout);
-	ret = run(&d, &o);
-	d.wire->close(d.wire);
+	ret = run();
 out:
+	if (wire != NULL)
+		wire->close(wire); /* every queue's */
 	if (eal_up)
 		rte_eal_cleanup();
-	free(d.slots);
-	free(d.free_slots);
+	for (unsigned q = 0; team.d != NULL && q < team.n; q++) {
+		free(team.d[q].slots);
+		free(team.d[q].free_slots);
+		free(team.d[q].phases);
+	}
+	free(team.d);
 	load_work_fini(&work);
 	return ret;
 }

@@ -28,16 +28,30 @@
 #          instance's sync thread and applied by a second instance (no
 #          traffic of its own), per second, and the replication lag to it.
 #
+# Many cores (--workers N): dptrack with N worker lcores, each with its own
+# RX/TX queue pair on the memif port, and its main lcore on control work;
+# dpt-load with N queue pairs on the same memif, one lcore each, queue q
+# carrying the clients c with c % N == q (memif has no RSS: the queue a
+# client's frames leave on is the worker that answers it, as RSS would keep
+# a client on one worker). Each UDP run prints each worker's replies/s,
+# load and busy cycles per reply (telemetry, per lcore), and how often a
+# thread found a swarm's lock taken (swarm_lock_contended), per million
+# replies. CPUs: see --cpus; opentracker, wrk and nats-server keep one CPU.
+#
 # Usage: sudo scripts/bench.sh [--tiny] [--check] [--build-dir DIR] [--no-build]
-#            [--skip udp,http,memory,large,cluster,opentracker] [--cpus A,B]
-#            [--duration S] [--torrents N] [--peers N] [--window N]
+#            [--skip udp,http,memory,large,cluster,opentracker] [--cpus T,G]
+#            [--workers N] [--duration S] [--torrents N] [--peers N] [--window N]
 #            [--mem-torrents N] [--mem-peers N] [--large-torrents N]
 #            [--large-peers N] [--v6 PCT] [--profile]
+#   --cpus    the tracker's CPUs T and the generator's G, each a CPU or a
+#             range X-Y (default: 0,1 for one worker; 0-N,N+1-2N for N where
+#             there are 2N+1 CPUs)
+#   --workers N worker lcores for dptrack and as many generator queues (1)
 #   --tiny    a workload that runs in well under a minute (what CI runs)
 #   --check   exit 1 unless every run got replies, lost none and had no errors
 #   --ci      --tiny --check --no-build, and exit 77 (skip) unless root: the
 #             meson test (suite bench) runs this
-#   --profile during dptrack's UDP run, sample both CPUs with perf (cpu-clock:
+#   --profile during dptrack's UDP run, sample its CPUs with perf (cpu-clock:
 #             the guest has no hardware counters) and print each one's top
 #             symbols; a perf failure is reported, never a failed run
 # Prints a summary, then one line: BENCH key=value ...
@@ -70,6 +84,7 @@ large_torrents=1000
 large_peers=10000000
 v6=0
 profile=0
+workers=1
 while [ $# -gt 0 ]; do
 	case $1 in
 	--tiny) tiny=1 ;;
@@ -88,6 +103,7 @@ while [ $# -gt 0 ]; do
 	--large-torrents) large_torrents=$2; shift ;;
 	--large-peers) large_peers=$2; shift ;;
 	--profile) profile=1 ;;
+	--workers) workers=$2; shift ;;
 	--v6) v6=$2; shift ;;
 	*) die "bench.sh: unknown argument $1 (see the comment at the top)" ;;
 	esac
@@ -105,14 +121,78 @@ if [ $tiny = 1 ]; then
 fi
 skipped() { [[ ",$skip," == *",$1,"* ]]; }
 
-# CPUs: the tracker on A, the generator (dpt-load, wrk) on B.
+[[ $workers =~ ^[1-9][0-9]?$ ]] || die "bench.sh: --workers takes 1..99"
+
+# CPUs: the tracker on list T, the generator (dpt-load, wrk) on list G
+# (--cpus T,G, each a CPU or a range X-Y). One worker: the tracker's one
+# lcore on T's first CPU, dpt-load's on G's. N workers: dptrack's main
+# lcore (control work, asleep between 1 ms ticks) on T's first CPU, worker
+# k on T's k-th CPU after it when T has more than N (else T's k-th from
+# its first, beside the main lcore), dpt-load's N lcores, one per queue,
+# on G's; lists shorter than N wrap. By default T and G are the first
+# 2N+1 CPUs (2N: the main lcore beside worker 1); on fewer the lcores
+# share CPUs, which only shows that N queues work.
 ncpu=$(nproc)
 if [ -z "$cpus" ]; then
-	cpus="0,$((ncpu > 1 ? 1 : 0))"
+	if [ "$workers" -gt 1 ] && [ "$ncpu" -ge $((2 * workers + 1)) ]; then
+		cpus="0-$workers,$((workers + 1))-$((2 * workers))"
+	elif [ "$ncpu" -ge $((2 * workers)) ]; then
+		cpus="0-$((workers - 1)),$workers-$((2 * workers - 1))"
+	else
+		k=$((workers < ncpu ? workers : ncpu))
+		cpus="0-$((k - 1)),$((ncpu - k))-$((ncpu - 1))"
+	fi
 fi
-tcpu=${cpus%,*}
-gcpu=${cpus#*,}
-[ "$tcpu" = "$gcpu" ] && echo "bench: tracker and generator share CPU $tcpu: figures mean little"
+# cpu_list SPEC: the CPUs of "X" or "X-Y", one a line.
+cpu_list() {
+	[[ $1 =~ ^([0-9]+)(-([0-9]+))?$ ]] || die "bench.sh: --cpus wants T,G, each N or N-M: $cpus"
+	seq "${BASH_REMATCH[1]}" "${BASH_REMATCH[3]:-${BASH_REMATCH[1]}}"
+}
+[[ $cpus == *,* ]] || die "bench.sh: --cpus wants T,G, each N or N-M: $cpus"
+mapfile -t tr_cpus < <(cpu_list "${cpus%,*}")
+mapfile -t gen_cpus < <(cpu_list "${cpus#*,}")
+if [ ${#tr_cpus[@]} = 0 ] || [ ${#gen_cpus[@]} = 0 ]; then
+	die "bench.sh: --cpus: an empty range in $cpus"
+fi
+tcpu=${tr_cpus[0]} # the tracker's (main) lcore; opentracker's; HTTP threads inherit it
+gcpu=${gen_cpus[0]} # the generator's first lcore; wrk's, nats-server's
+# worker_cpus[k-1]: worker k's CPU; gen_q_cpus[q]: generator queue q's.
+worker_cpus=() gen_q_cpus=()
+for ((k = 1; k <= workers; k++)); do
+	if [ "$workers" = 1 ]; then
+		worker_cpus+=("$tcpu")
+	elif [ ${#tr_cpus[@]} -gt "$workers" ]; then
+		worker_cpus+=("${tr_cpus[k]}")
+	else
+		worker_cpus+=("${tr_cpus[(k - 1) % ${#tr_cpus[@]}]}")
+	fi
+	gen_q_cpus+=("${gen_cpus[(k - 1) % ${#gen_cpus[@]}]}")
+done
+# EAL's lcores: dptrack's (-l, or --lcores with the main lcore 0 apart) and
+# dpt-load's (lcore q drives queue q).
+if [ "$workers" = 1 ]; then
+	tr_lcores="\"-l\", \"$tcpu\""
+	gen_lcores=(-l "$gcpu")
+else
+	map="0@$tcpu" gmap=""
+	for ((k = 1; k <= workers; k++)); do
+		map+=",$k@${worker_cpus[k - 1]}"
+		gmap+="${gmap:+,}$((k - 1))@${gen_q_cpus[k - 1]}"
+	done
+	tr_lcores="\"--lcores\", \"$map\""
+	gen_lcores=(--lcores "$gmap")
+fi
+# Polling lcores that share a CPU (or, with one worker, tracker and generator).
+shared_cpus=$(printf '%s\n' "${worker_cpus[@]}" "${gen_q_cpus[@]}" | sort -n | uniq -d | paste -sd, -)
+if [ "$workers" = 1 ]; then
+	[ -z "$shared_cpus" ] || echo "bench: tracker and generator share CPU $tcpu: figures mean little"
+else
+	echo "bench: $workers workers: dptrack's main lcore on CPU $tcpu, its workers on CPUs" \
+		"$(IFS=,; echo "${worker_cpus[*]}"), dpt-load's $workers queues on CPUs $(IFS=,; echo "${gen_q_cpus[*]}")"
+	[ -z "$shared_cpus" ] || echo "bench: CPUs $shared_cpus run more than one polling lcore: they" \
+		"share them by the kernel's time slices (an lcore idle for 1 ms sleeps, dpdk.idle_sleep_us)," \
+		"so these figures show that $workers queues work, not how they scale"
+fi
 
 install_deps
 if [ $do_build = 1 ]; then
@@ -228,7 +308,7 @@ tracker:
   memory_mb: $mb
 udp: { ports: [$udp_port] }
 dpdk:
-  eal_args: ["--no-huge", "-m", "$((mb + 512))", "--no-pci", "-l", "$tcpu",
+  eal_args: ["--no-huge", "-m", "$((mb + 512))", "--no-pci", $tr_lcores,
              "--file-prefix", "$tr_prefix",
              "--vdev", "net_memif0,role=server,socket=$memif,mac=02:00:00:00:00:02"]
   ports: [ { device: net_memif0, ipv4: 198.18.0.2/24, ipv6: "fd00:d::2/64" } ]
@@ -255,8 +335,9 @@ EOF
 # Line-buffered, so that $tmp/load.out shows each phase as it ends.
 load_memif() {
 	rm -rf "/var/run/dpdk/$gen_prefix"
-	stdbuf -oL "$load" --wire dpdk --target4 198.18.0.2 --target6 fd00:d::2 "$@" -- \
-		--no-huge -m 512 --no-pci -l "$gcpu" --file-prefix "$gen_prefix" \
+	stdbuf -oL "$load" --wire dpdk --target4 198.18.0.2 --target6 fd00:d::2 \
+		--queues "$workers" "$@" -- \
+		--no-huge -m $((512 + 64 * (workers - 1))) --no-pci "${gen_lcores[@]}" --file-prefix "$gen_prefix" \
 		--vdev "net_memif0,role=client,socket=$memif,mac=02:00:00:00:00:01" \
 		2>"$tmp/load.err" | tee "$tmp/load.out" || { cat "$tmp/load.err"; true; }
 	result=$(grep '^RESULT' "$tmp/load.out" || true)
@@ -271,8 +352,8 @@ load_memif() {
 # too (there is no third): at 2 kHz its share is small.
 prof_secs=
 profile_start() {
-	local lead cpulist=$tcpu
-	[ "$gcpu" = "$tcpu" ] || cpulist=$tcpu,$gcpu
+	local lead cpulist
+	cpulist=$(printf '%s\n' "$tcpu" "${worker_cpus[@]}" "${gen_q_cpus[@]}" | sort -nu | paste -sd, -)
 	read -r prof_secs lead < <(awk -v d="$duration" 'BEGIN { print (d - 2 < 1 ? 1 : d - 2), (d >= 3 ? 1 : 0) }')
 	rm -f "$tmp/load.out" "$tmp/load.done" "$tmp/perf.data" "$tmp/gen.pid"
 	(
@@ -320,8 +401,19 @@ profile_end() {
 		return 0
 	fi
 	prof_pid=
-	profile_cpu "$tcpu" tracker "$tr_pid"
-	profile_cpu "$gcpu" generator "$(head -1 "$tmp/gen.pid")"
+	local c tr gen
+	for c in $(printf '%s\n' "$tcpu" "${worker_cpus[@]}" "${gen_q_cpus[@]}" | sort -nu); do
+		tr=0 gen=0
+		[[ " $tcpu ${worker_cpus[*]} " != *" $c "* ]] || tr=1
+		[[ " ${gen_q_cpus[*]} " != *" $c "* ]] || gen=1
+		if [ $tr = 1 ] && [ $gen = 1 ]; then
+			profile_cpu "$c" "tracker and generator" ""
+		elif [ $tr = 1 ]; then
+			profile_cpu "$c" tracker "$tr_pid"
+		else
+			profile_cpu "$c" generator "$(head -1 "$tmp/gen.pid")"
+		fi
+	done
 }
 
 # dptrack's metric NAME from /metrics (the unlabelled sample, or the sum).
@@ -337,7 +429,7 @@ wrk_run() {
 	local out
 	out=$(DPT_HASHES=$tmp/hashes.txt taskset -c "$gcpu" wrk -t1 -c64 -d"${duration}s" \
 		-s "$lua" "$1" 2>&1 | tr -d '\0') || true
-	echo "$out" | sed 's/^/    /'
+	printf '%s\n' "$out" | sed 's/^/    /'
 	wrk_rps=$(echo "$out" | awk '$1 == "Requests/sec:" { printf "%.0f", $2 }')
 	local bad
 	bad=$(echo "$out" | awk '/Non-2xx/ { print $NF }')
@@ -379,37 +471,47 @@ mem_measure() {
 	echo "    bytes: at start $m0, $s1 torrents/$p1 peers $m1, $s2 torrents/$p2 peers $m2"
 	echo "    => $mem_peer bytes per peer, $mem_torrent bytes per torrent"
 }
-# dptrack's packet loop: busy and total TSC cycles, and frames sent, summed
-# over lcores: the lcore's own account of its work.
-dpt_busy() {
-	echo "$(dpt_metric lcore_busy_cycles_total) $(dpt_metric lcore_cycles_total)" \
-		"$(dpt_metric lcore_tx_packets_total)"
-}
-# busy_pct "B0 L0 T0" "B1 L1 T1": the busy share between two dpt_busy.
-busy_pct() {
-	awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " ")
-		d = y[2] - x[2]; if (d <= 0) print "-"; else printf "%.1f", 100 * (y[1] - x[1]) / d }'
-}
-# cycles_per_reply "B0 L0 T0" "B1 L1 T1": busy TSC cycles per frame sent
-# between two dpt_busy: the cost figure the host's noise moves least.
-cycles_per_reply() {
-	awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " ")
-		d = y[3] - x[3]; if (d <= 0) print "-"; else printf "%.0f", (y[1] - x[1]) / d }'
+# dpt_snapshot FILE: dptrack's /metrics into FILE, for dpt_lcores.
+dpt_snapshot() { curl -s "http://127.0.0.1:$http_port/metrics" >"$1" || true; }
+# dpt_lcores M0 M1: what each worker lcore's packet loop did between two
+# snapshots, its own account of its work: "LCORE FRAMES_SENT BUSY_CYCLES
+# LOOP_CYCLES" a line (TSC cycles: busy ones are those of rounds that
+# received), by lcore; then "contended N", how often a thread found a
+# swarm's lock taken.
+dpt_lcores() {
+	awk 'FNR == 1 { f++ }
+		{ name = $1; lc = "" }
+		index(name, "{lcore=\"") { split(name, a, "\""); lc = a[2]; name = substr(name, 1, index(name, "{") - 1) }
+		lc != "" && name == "dptrack_lcore_tx_packets_total" { tx[f, lc] = $2; seen[lc] = 1 }
+		lc != "" && name == "dptrack_lcore_busy_cycles_total" { bu[f, lc] = $2 }
+		lc != "" && name == "dptrack_lcore_cycles_total" { cy[f, lc] = $2 }
+		name == "dptrack_swarm_lock_contended_total" { co[f] = $2 }
+		END {
+			for (lc in seen)
+				printf "%s %.0f %.0f %.0f\n", lc, tx[2, lc] - tx[1, lc], bu[2, lc] - bu[1, lc],
+					cy[2, lc] - cy[1, lc]
+			printf "contended %.0f\n", co[2] - co[1] }' "$1" "$2" | sort -k1,1n
 }
 # dpt_udp NAME LOAD ARGS...: one UDP run against dptrack; sets dpt_rps, and
 # over its measured phase (after any prefill, which the generator ends with
-# a "prefill:" line) dpt_busy_pct, the lcore's load, and dpt_cpr, its busy
-# cycles per reply.
+# a "prefill:" line) dpt_busy_pct, the worker lcores' load (busy cycles over
+# loop cycles, all workers), and dpt_cpr, their busy cycles per reply.
+# Per worker (lcore order, "/" between): dpt_w_rps, its replies/s (its
+# share of the frames sent times the generator's rate), dpt_w_busy and
+# dpt_w_cpr; dpt_cont, swarm locks found taken, and dpt_cont_pm, per
+# million replies. With --check and several workers, each must have
+# answered.
 dpt_udp() {
-	local name=$1 sampler
+	local name=$1 sampler m0
 	shift
-	rm -f "$tmp/busy.start"
-	dpt_busy >"$tmp/busy.start.run"
+	rm -f "$tmp/m.start"
+	dpt_snapshot "$tmp/m.run"
 	# In the background: the sample at the end of the prefill, if any.
 	(
 		for ((i = 0; i < 6000; i++)); do
 			if grep -q '^prefill:' "$tmp/load.out" 2>/dev/null; then
-				dpt_busy >"$tmp/busy.start"
+				dpt_snapshot "$tmp/m.start.part"
+				mv "$tmp/m.start.part" "$tmp/m.start"
 				exit 0
 			fi
 			[ -e "$tmp/load.done" ] && exit 0
@@ -423,13 +525,44 @@ dpt_udp() {
 	wait "$sampler" || true
 	check_result "$name" "$result"
 	dpt_rps=$(field rps_total "$result")
-	local b0 b1
-	b0=$(cat "$tmp/busy.start" 2>/dev/null || cat "$tmp/busy.start.run")
-	b1=$(dpt_busy)
-	dpt_busy_pct=$(busy_pct "$b0" "$b1")
-	dpt_cpr=$(cycles_per_reply "$b0" "$b1")
-	echo "    tracker lcore: busy $dpt_busy_pct% of its loop, $dpt_cpr busy cycles per reply" \
-		"(measured phase)"
+	m0=$tmp/m.run
+	[ ! -s "$tmp/m.start" ] || m0=$tmp/m.start
+	dpt_snapshot "$tmp/m.end"
+	dpt_lcores "$m0" "$tmp/m.end" >"$tmp/lcores"
+	# "W" lines: each worker's figures; then "S": the totals and lists.
+	awk -v rps="${dpt_rps:-0}" '
+		function f(a, b, fmt) { return b > 0 ? sprintf(fmt, a / b) : "-" }
+		function add(l, v) { return l == "" ? v : l "/" v }
+		$1 == "contended" { cont = $2; next }
+		{ n++; lc[n] = $1; tx[n] = $2; bu[n] = $3; cy[n] = $4; stx += $2; sbu += $3; scy += $4 }
+		END {
+			for (i = 1; i <= n; i++) {
+				r = f(rps * tx[i], stx, "%.0f"); b = f(100 * bu[i], cy[i], "%.1f")
+				c = f(bu[i], tx[i], "%.0f")
+				printf "W worker lcore %s: %s replies/s, busy %s%% of its loop, %s busy cycles per reply\n",
+					lc[i], r, b, c
+				w_rps = add(w_rps, r); w_busy = add(w_busy, b); w_cpr = add(w_cpr, c)
+				idle += tx[i] == 0
+			}
+			print "S", f(100 * sbu, scy, "%.1f"), f(sbu, stx, "%.0f"), cont + 0,
+				f(1e6 * cont, stx, "%.1f"), (n ? w_rps : "-"), (n ? w_busy : "-"),
+				(n ? w_cpr : "-"), n + 0, idle + 0 }' "$tmp/lcores" >"$tmp/lcores.sum"
+	local n_lc idle
+	read -r _ dpt_busy_pct dpt_cpr dpt_cont dpt_cont_pm dpt_w_rps dpt_w_busy dpt_w_cpr n_lc idle \
+		< <(grep '^S ' "$tmp/lcores.sum")
+	if [ "$workers" = 1 ]; then
+		echo "    tracker lcore: busy $dpt_busy_pct% of its loop, $dpt_cpr busy cycles per reply" \
+			"(measured phase)"
+	else
+		sed -n 's/^W /    /p' "$tmp/lcores.sum"
+		echo "    $workers workers: ${dpt_rps:-?} replies/s in all, busy $dpt_busy_pct% of their loops," \
+			"$dpt_cpr busy cycles per reply (measured phase)"
+		if [ "$check" = 1 ]; then
+			[ "$n_lc" = "$workers" ] || fail "$name: telemetry shows $n_lc worker lcores, not $workers"
+			[ "$idle" = 0 ] || fail "$name: $idle worker lcores sent nothing"
+		fi
+	fi
+	echo "    swarm locks found taken: $dpt_cont times in the measured phase, $dpt_cont_pm per million replies"
 }
 # dptrack's table: bytes, peers, swarms.
 dpt_probe() { echo "$(dpt_metric memory_used_bytes) $(dpt_metric peers) $(dpt_metric swarms)"; }
@@ -437,16 +570,24 @@ dpt_probe() { echo "$(dpt_metric memory_used_bytes) $(dpt_metric peers) $(dpt_me
 "$load" --write-hashes "$tmp/hashes.txt" --torrents "$torrents" --seed 7
 udp_dpt='' udp_ot='' http_dpt='' http_ot='' conn_dpt='' conn_ot=''
 busy_dpt='' conn_busy_dpt='' cpr_dpt='' conn_cpr_dpt=''
+w_rps_dpt='' w_busy_dpt='' w_cpr_dpt='' cont_dpt='' cont_pm_dpt=''
 mem_dpt_peer='' mem_dpt_torrent='' mem_ot_peer='' mem_ot_torrent=''
 mem_dpt_large4='' mem_dpt_large6=''
 
 if ! skipped udp || ! skipped http; then
-	echo "== dptrack: UDP over net_memif (tracker CPU $tcpu, generator CPU $gcpu)"
+	if [ "$workers" = 1 ]; then
+		echo "== dptrack: UDP over net_memif (tracker CPU $tcpu, generator CPU $gcpu)"
+	else
+		echo "== dptrack: UDP over net_memif, $workers workers (CPUs $(IFS=,; echo "${worker_cpus[*]}"))," \
+			"$workers generator queues (CPUs $(IFS=,; echo "${gen_q_cpus[*]}"))"
+	fi
 	start_dptrack 2048
 	if ! skipped udp; then
 		[ $profile = 0 ] || profile_start
 		dpt_udp "dptrack udp" "${workload[@]}"
 		udp_dpt=$dpt_rps busy_dpt=$dpt_busy_pct cpr_dpt=$dpt_cpr
+		w_rps_dpt=$dpt_w_rps w_busy_dpt=$dpt_w_busy w_cpr_dpt=$dpt_w_cpr
+		cont_dpt=$dpt_cont cont_pm_dpt=$dpt_cont_pm
 		[ $profile = 0 ] || profile_end
 		echo "== dptrack: UDP connects only"
 		dpt_udp "dptrack udp connects" "${connects[@]}"
@@ -489,14 +630,14 @@ fi
 # on the generator's CPU), that only applies what the loaded one publishes.
 nats_port=$((30000 + $$ % 20000))
 http_port_b=$((http_port + 1))
-nats_pid= trb_pid=
+nats_pid='' trb_pid=''
 stop_cluster() {
 	local p
 	for p in $trb_pid $nats_pid; do
 		kill -TERM "$p" 2>/dev/null || true
 		wait "$p" 2>/dev/null || true
 	done
-	trb_pid= nats_pid=
+	trb_pid='' nats_pid=''
 }
 cluster_yaml() {
 	echo "cluster: { enabled: true, servers: [\"nats://127.0.0.1:$nats_port\"], instance: $1, replicas: 1 }"
@@ -720,11 +861,24 @@ if ! skipped opentracker; then
 fi
 
 echo
-echo "== summary (tracker CPU $tcpu, generator CPU $gcpu; load average $(cut -d' ' -f1 /proc/loadavg))"
+if [ "$workers" = 1 ]; then
+	echo "== summary (tracker CPU $tcpu, generator CPU $gcpu; load average $(cut -d' ' -f1 /proc/loadavg))"
+else
+	echo "== summary ($workers workers: dptrack on CPUs $tcpu+$(IFS=,; echo "${worker_cpus[*]}")," \
+		"dpt-load on CPUs $(IFS=,; echo "${gen_q_cpus[*]}"), opentracker on CPU $tcpu;" \
+		"load average $(cut -d' ' -f1 /proc/loadavg))"
+fi
 printf "  %-34s %14s %14s %8s\n" "" dptrack opentracker ratio
 printf "  %-34s %14s %14s %8s\n" "UDP replies/s" "${udp_dpt:--}" "${udp_ot:--}" "$(ratio "$udp_dpt" "$udp_ot")"
 printf "  %-34s %14s\n" "  tracker lcore busy %" "${busy_dpt:--}"
 printf "  %-34s %14s\n" "  busy cycles per reply" "${cpr_dpt:--}"
+if [ "$workers" -gt 1 ]; then
+	printf "  %-34s %14s\n" "  replies/s by worker" "${w_rps_dpt:--}"
+	printf "  %-34s %14s\n" "  busy % by worker" "${w_busy_dpt:--}"
+	printf "  %-34s %14s\n" "  busy cycles per reply by worker" "${w_cpr_dpt:--}"
+fi
+printf "  %-34s %14s\n" "  swarm locks found taken" "${cont_dpt:--}"
+printf "  %-34s %14s\n" "    per million replies" "${cont_pm_dpt:--}"
 printf "  %-34s %14s %14s %8s\n" "UDP connects/s (connects only)" "${conn_dpt:--}" "${conn_ot:--}" "$(ratio "$conn_dpt" "$conn_ot")"
 printf "  %-34s %14s\n" "  tracker lcore busy %" "${conn_busy_dpt:--}"
 printf "  %-34s %14s\n" "  busy cycles per reply" "${conn_cpr_dpt:--}"
@@ -741,7 +895,10 @@ printf "  %-34s %14s\n" "cluster records applied/s (replay)" "${cl_apply_rps:--}
 printf "  %-34s %14s\n" "cluster lag p50 / p99, ms" "${cl_lag50:--} / ${cl_lag99:--}"
 echo "BENCH udp_dptrack_rps=${udp_dpt:--} udp_opentracker_rps=${udp_ot:--}" \
 	"udp_ratio=$(ratio "$udp_dpt" "$udp_ot") udp_dptrack_busy_pct=${busy_dpt:--}" \
-	"udp_dptrack_cycles_per_reply=${cpr_dpt:--}" \
+	"udp_dptrack_cycles_per_reply=${cpr_dpt:--} workers=$workers" \
+	"udp_dptrack_worker_rps=${w_rps_dpt:--} udp_dptrack_worker_busy_pct=${w_busy_dpt:--}" \
+	"udp_dptrack_worker_cycles_per_reply=${w_cpr_dpt:--}" \
+	"udp_swarm_lock_contended=${cont_dpt:--} udp_swarm_lock_contended_per_million=${cont_pm_dpt:--}" \
 	"connect_dptrack_rps=${conn_dpt:--} connect_opentracker_rps=${conn_ot:--}" \
 	"connect_ratio=$(ratio "$conn_dpt" "$conn_ot") connect_dptrack_busy_pct=${conn_busy_dpt:--}" \
 	"connect_dptrack_cycles_per_reply=${conn_cpr_dpt:--}" \

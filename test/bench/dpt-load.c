@@ -632,14 +632,14 @@ static void print_result(const struct drv *d, const struct stats *st, const stru
 	       " prefill_lost=%" PRIu64 " prefill_errors=%" PRIu64
 	       " duration_s=%.3f rps_total=%.0f rps_connect=%.0f rps_announce=%.0f"
 	       " rps_scrape=%.0f p50_us=%.1f p99_us=%.1f p999_us=%.1f peers_per_announce=%.1f"
-	       " gen_busy_pct=%.1f gen_max_rps=%.0f queues=%u\n",
+	       " gen_busy_pct=%.1f gen_max_rps=%.0f queues=%u p90_us=%.1f\n",
 	       d->wire->name, d->work->p.torrents, d->work->p.peers, d->work->p.clients,
 	       d->work->p.window, total(st->sent), resp, total(st->errors), total(st->lost),
 	       st->bad, total(pre->lost), total(pre->errors), secs, (double)resp / secs,
 	       (double)st->answered[LOAD_CONNECT] / secs,
 	       (double)st->answered[LOAD_ANNOUNCE] / secs, (double)st->answered[LOAD_SCRAPE] / secs,
 	       hist_quantile(st, 0.5), hist_quantile(st, 0.99), hist_quantile(st, 0.999), peers,
-	       gen_busy, gen_max, team.n);
+	       gen_busy, gen_max, team.n, hist_quantile(st, 0.9));
 }
 
 /* --- Command line -------------------------------------------------------- */

@@ -39,14 +39,27 @@
 # replies. CPUs: see --cpus; opentracker, wrk and nats-server keep one CPU.
 #
 # Usage: sudo scripts/bench.sh [--tiny] [--check] [--build-dir DIR] [--no-build]
-#            [--skip udp,http,memory,large,cluster,opentracker] [--cpus T,G]
+#            [--skip udp,http,memory,large,cluster,opentracker,sweep,swarms]
+#            [--cpus T,G]
 #            [--workers N] [--duration S] [--torrents N] [--peers N] [--window N]
 #            [--mem-torrents N] [--mem-peers N] [--large-torrents N]
-#            [--large-peers N] [--v6 PCT] [--profile]
+#            [--large-peers N] [--v6 PCT] [--profile] [--charts DIR] [--sweep]
+#            [--windows LIST] [--sweep-duration S] [--swarm-sizes LIST]
+#            [--swarm-peers N]
 #   --cpus    the tracker's CPUs T and the generator's G, each a CPU or a
 #             range X-Y (default: 0,1 for one worker; 0-N,N+1-2N for N where
 #             there are 2N+1 CPUs)
 #   --workers N worker lcores for dptrack and as many generator queues (1)
+#   --charts DIR  where the charts (PNG, by gnuplot) and their data files
+#             (.dat) go: bench-out/ by default, the run's temporary
+#             directory with --tiny
+#   --sweep   run the sweeps even with --tiny (they are skipped there):
+#             "sweep", each tracker's UDP workload for --sweep-duration S
+#             (3) at each of --windows LIST (1,4,16,64,256,1024) requests in
+#             flight; "swarms", table bytes per peer by swarm size, a
+#             prefill of --swarm-peers N (500000) peers in swarms of each of
+#             --swarm-sizes LIST (1,2,5,...,100000), dptrack IPv4 and IPv6
+#             and opentracker IPv4; --skip sweep,swarms leaves them out
 #   --tiny    a workload that runs in well under a minute (what CI runs)
 #   --check   exit 1 unless every run got replies, lost none and had no errors
 #   --ci      --tiny --check --no-build, and exit 77 (skip) unless root: the
@@ -55,8 +68,8 @@
 #             the guest has no hardware counters) and print each one's top
 #             symbols; a perf failure is reported, never a failed run
 # Prints a summary, then one line: BENCH key=value ...
-# Needs root (memif, /var/run/dpdk); installs opentracker, wrk and perf if
-# missing.
+# Needs root (memif, /var/run/dpdk); installs opentracker, wrk, perf and
+# gnuplot if missing.
 # shellcheck disable=SC2317 # functions run from traps
 set -euo pipefail
 DPTRACK_SCRIPT=$(realpath "$0")
@@ -85,6 +98,12 @@ large_peers=10000000
 v6=0
 profile=0
 workers=1
+charts=
+sweep=0
+windows=1,4,16,64,256,1024
+sweep_duration=3
+swarm_sizes=1,2,5,10,20,50,100,200,500,1000,2000,5000,10000,20000,50000,100000
+swarm_peers=500000
 while [ $# -gt 0 ]; do
 	case $1 in
 	--tiny) tiny=1 ;;
@@ -104,6 +123,12 @@ while [ $# -gt 0 ]; do
 	--large-peers) large_peers=$2; shift ;;
 	--profile) profile=1 ;;
 	--workers) workers=$2; shift ;;
+	--charts) charts=$2; shift ;;
+	--sweep) sweep=1 ;;
+	--windows) windows=$2; shift ;;
+	--sweep-duration) sweep_duration=$2; shift ;;
+	--swarm-sizes) swarm_sizes=$2; shift ;;
+	--swarm-peers) swarm_peers=$2; shift ;;
 	--v6) v6=$2; shift ;;
 	*) die "bench.sh: unknown argument $1 (see the comment at the top)" ;;
 	esac
@@ -118,7 +143,16 @@ if [ $tiny = 1 ]; then
 	mem_peers=10000
 	large_torrents=20
 	large_peers=20000
+	sweep_duration=1
+	windows=1,32
+	swarm_sizes=1,10,100,1000
+	swarm_peers=20000
+	# The sweeps are long: only when asked for.
+	[ $sweep = 1 ] || skip="$skip,sweep,swarms"
 fi
+for v in ${windows//,/ } ${swarm_sizes//,/ } $swarm_peers; do
+	[[ $v =~ ^[1-9][0-9]*$ ]] || die "bench.sh: --windows, --swarm-sizes and --swarm-peers take numbers: $v"
+done
 skipped() { [[ ",$skip," == *",$1,"* ]]; }
 
 [[ $workers =~ ^[1-9][0-9]?$ ]] || die "bench.sh: --workers takes 1..99"
@@ -194,6 +228,11 @@ else
 		"so these figures show that $workers queues work, not how they scale"
 fi
 
+# Charts: the CI's go to the run's temporary directory, others to bench-out/.
+if [ -z "$charts" ] && [ $tiny = 0 ]; then
+	charts=bench-out
+fi
+
 install_deps
 if [ $do_build = 1 ]; then
 	build_dir "$build" -Dbuildtype=release
@@ -205,6 +244,8 @@ lua=$(realpath test/bench/announce.lua)
 
 # --- processes, cleanup ------------------------------------------------------
 tmp=$(mktemp -d)
+[ -n "$charts" ] || charts=$tmp/charts
+mkdir -p "$charts" || die "bench.sh: cannot make $charts"
 chmod 755 "$tmp" # opentracker drops to nobody inside it
 tr_prefix=dpt-bench-tr-$$
 gen_prefix=dpt-bench-gen-$$
@@ -295,6 +336,7 @@ start_dptrack() {
 	# The table's hash is sized for max_swarms up front: twice the most
 	# torrents either run announces.
 	swarms=$(((mem_torrents > torrents ? mem_torrents : torrents) * 2))
+	[ "$swarms" -ge $((2 * $(swarm_torrents))) ] || swarms=$((2 * $(swarm_torrents)))
 	[ $swarms -ge 10000 ] || swarms=10000
 	# idle_sleep_us: the HTTP thread inherits the lcore's CPU (tcpu); while
 	# only HTTP runs, the idle lcore sleeps instead of taking half of it,
@@ -456,7 +498,7 @@ http_probe() {
 mem_measure() {
 	local name=$1 load_fn=$2 probe=$3 nt=$4 np=$5 m0 m1 p1 s1 m2 p2 s2 w
 	shift 5
-	w=(--mix announce=1 --count 1 --window 1024 --seed 7 --torrents "$nt" "$@")
+	w=(--mix announce=1 --count "$workers" --window 1024 --seed 7 --torrents "$nt" "$@")
 	read -r m0 _ < <("$probe")
 	"$load_fn" "${w[@]}" --peers "$nt" --prefill >/dev/null
 	check_result "$name, one peer per torrent" "$result"
@@ -564,6 +606,119 @@ dpt_udp() {
 	fi
 	echo "    swarm locks found taken: $dpt_cont times in the measured phase, $dpt_cont_pm per million replies"
 }
+# --- sweeps (charts) ----------------------------------------------------------------
+# window_sweep NAME LOAD OUT [PREFILL]: the measured workload (no prefill
+# unless PREFILL is --prefill: the table must already hold the population)
+# for --sweep-duration at each of --windows requests in flight (those below
+# --workers skipped: a queue needs one), through LOAD (load_memif or
+# load_sock); appends "WINDOW REPLIES/S P50 P90 P99 P99.9" (microseconds)
+# lines to OUT.
+window_sweep() {
+	local name=$1 load_fn=$2 out=$3 first=${4:-} w r
+	local args=(--torrents "$torrents" --peers "$peers" --numwant 50 --seeders 20
+		--mix "connect=5,announce=90,scrape=5" --seed 7 --duration "$sweep_duration")
+	[ "$load_fn" != load_memif ] || args+=(--v6 "$v6")
+	for w in ${windows//,/ }; do
+		[ "$w" -ge "$workers" ] || continue
+		"$load_fn" "${args[@]}" --window "$w" ${first:+"$first"} >/dev/null
+		first=
+		check_result "$name, window $w" "$result"
+		r=$result
+		[ -n "$r" ] || continue
+		echo "$w $(field rps_total "$r") $(field p50_us "$r") $(field p90_us "$r")" \
+			"$(field p99_us "$r") $(field p999_us "$r")" >>"$out"
+		echo "    window $w: $(field rps_total "$r") replies/s, latency p50 $(field p50_us "$r") us," \
+			"p99 $(field p99_us "$r") us"
+	done
+}
+# swarm_sweep NAME LOAD PROBE OUT [LOAD ARGS...]: for each of --swarm-sizes
+# S, a prefill of --swarm-peers peers in swarms of S (--zipf 0: all the
+# same size) on torrents of their own (a seed per size), through LOAD;
+# PROBE prints the tracker's "bytes peers torrents" before and after.
+# Appends "S BYTES_PER_PEER" lines to OUT: the table's growth over the new
+# peers, the swarms' own cost included.
+swarm_seed() { echo $((100 + $1)); }
+swarm_sweep() {
+	local name=$1 load_fn=$2 probe=$3 out=$4 i=0 sz nt m0 p0 m1 p1 bpp
+	shift 4
+	for sz in ${swarm_sizes//,/ }; do
+		nt=$(((swarm_peers + sz - 1) / sz))
+		read -r m0 p0 _ < <("$probe")
+		"$load_fn" --mix announce=1 --count "$workers" --window 1024 --seed "$(swarm_seed "$i")" \
+			--torrents "$nt" --peers "$swarm_peers" --zipf 0 --prefill "$@" >/dev/null
+		check_result "$name, swarms of $sz" "$result"
+		read -r m1 p1 _ < <("$probe")
+		bpp=$(awk -v a="$m0" -v b="$m1" -v p="$p0" -v q="$p1" \
+			'BEGIN { if (q > p) printf "%.1f", (b - a) / (q - p); else print "-" }')
+		echo "    swarms of $sz ($nt torrents): $((p1 - p0)) new peers, $((m1 - m0)) bytes: $bpp bytes per peer"
+		echo "$sz $bpp" >>"$out"
+		i=$((i + 1))
+	done
+}
+# chart NAME SCRIPT: gnuplot draws $charts/NAME.png from SCRIPT (its data
+# files are in $charts); a failure is reported, and fails --check.
+# human N: 1000000 as 1M, 20000 as 20k.
+human() { awk -v n="$1" 'BEGIN { if (n >= 1e6 && n % 1e5 == 0) printf "%gM", n / 1e6
+	else if (n >= 1e3 && n % 100 == 0) printf "%gk", n / 1e3; else print n }'; }
+chart() {
+	local note
+	note="scripts/bench.sh, $(date -u +%F), $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo |
+		cut -d: -f2 | sed 's/^ *//')), load average $(cut -d' ' -f1 /proc/loadavg) when drawn"
+	if (cd "$charts" && gnuplot -e "set terminal pngcairo size 960,600 font 'DejaVu Sans,11';
+		set output '$1.png'; set datafile missing '-'; set key top left box opaque;
+		set grid xtics ytics mxtics mytics lc rgb '#dddddd'; set bmargin 5; set rmargin 6;
+		set label 99 '$note' at screen 0.01, screen 0.02 font ',8' tc rgb '#666666';
+		$2" 2>"$tmp/gnuplot.err") &&
+		[ -s "$charts/$1.png" ]; then
+		echo "    $charts/$1.png"
+	else
+		sed 's/^/    gnuplot: /' "$tmp/gnuplot.err"
+		[ $check = 0 ] || fail "chart $1 not drawn"
+	fi
+}
+# make_charts: the charts whose data files are there.
+make_charts() {
+	local w=window-dptrack.dat o=window-opentracker.dat plot=() lat=()
+	echo "== charts in $charts"
+	have() { [ -s "$charts/$1" ] && grep -qv '^#' "$charts/$1"; }
+	if have $w || have $o; then
+		! have $w || plot+=("'$w' using 1:2 with linespoints lw 2 pt 7 lc 1 title 'dptrack ($workers worker$([ "$workers" = 1 ] || echo s), memif)'")
+		! have $o || plot+=("'$o' using 1:2 with linespoints lw 2 pt 5 lc 2 title 'opentracker (kernel UDP, loopback)'")
+		chart replies-by-window "set title 'UDP replies/s by requests in flight ($(human "$torrents") torrents, $(human "$peers") peers, Zipf 1.0, numwant 50)';
+			set xlabel 'requests in flight (window)'; set ylabel 'replies/s'; set logscale xy 2;
+			set logscale y 10; set format y '%.0s%c'; $(IFS=,; echo "plot ${plot[*]}")"
+		! have $w || lat+=("'$w' using 1:3 with linespoints lw 2 pt 7 lc 1 title 'dptrack p50'"
+			"'$w' using 1:5 with linespoints lw 2 pt 7 lc 1 dt 2 title 'dptrack p99'")
+		! have $o || lat+=("'$o' using 1:3 with linespoints lw 2 pt 5 lc 2 title 'opentracker p50'"
+			"'$o' using 1:5 with linespoints lw 2 pt 5 lc 2 dt 2 title 'opentracker p99'")
+		chart latency-by-window "set title 'UDP latency by requests in flight (p50 solid, p99 dashed)';
+			set xlabel 'requests in flight (window)'; set ylabel 'latency, microseconds';
+			set logscale x 2; set logscale y 10; set format y '%.0f'; $(IFS=,; echo "plot ${lat[*]}")"
+	fi
+	if have latency.dat; then
+		chart latency-percentiles "set title 'UDP latency percentiles at $window requests in flight';
+			set style data histograms; set style histogram clustered gap 1;
+			set style fill solid 0.8 border -1; set boxwidth 0.9; set logscale y 10; set format y '%.0f';
+			set ylabel 'latency, microseconds'; set xlabel 'percentile'; set yrange [1:*];
+			plot 'latency.dat' using 2:xtic(1) title 'dptrack', '' using 3 title 'opentracker'"
+	fi
+	plot=()
+	! have swarms-dptrack-ipv4.dat || plot+=("'swarms-dptrack-ipv4.dat' using 1:2 with linespoints lw 2 pt 7 lc 1 title 'dptrack, IPv4 (table bytes)'")
+	! have swarms-dptrack-ipv6.dat || plot+=("'swarms-dptrack-ipv6.dat' using 1:2 with linespoints lw 2 pt 9 lc 1 dt 2 title 'dptrack, IPv6 (table bytes)'")
+	! have swarms-opentracker-ipv4.dat || plot+=("'swarms-opentracker-ipv4.dat' using 1:2 with linespoints lw 2 pt 5 lc 2 title 'opentracker, IPv4 (resident bytes)'")
+	if [ ${#plot[@]} -gt 0 ]; then
+		chart bytes-per-peer "set title 'Memory per peer by swarm size ($(human "$swarm_peers") peers a size, the swarms themselves included)';
+			set key top right; set xlabel 'peers per swarm'; set ylabel 'bytes per peer';
+			set logscale x 10; set logscale y 10; $(IFS=,; echo "plot ${plot[*]}")"
+	fi
+}
+# swarm_torrents: every torrent the swarm sweep announces, for max_swarms.
+swarm_torrents() {
+	local sz n=0
+	for sz in ${swarm_sizes//,/ }; do n=$((n + (swarm_peers + sz - 1) / sz)); done
+	echo $n
+}
+
 # dptrack's table: bytes, peers, swarms.
 dpt_probe() { echo "$(dpt_metric memory_used_bytes) $(dpt_metric peers) $(dpt_metric swarms)"; }
 
@@ -574,7 +729,14 @@ w_rps_dpt='' w_busy_dpt='' w_cpr_dpt='' cont_dpt='' cont_pm_dpt=''
 mem_dpt_peer='' mem_dpt_torrent='' mem_ot_peer='' mem_ot_torrent=''
 mem_dpt_large4='' mem_dpt_large6=''
 
-if ! skipped udp || ! skipped http; then
+# sweep_header FILE WHAT: a fresh data file for the charts.
+sweep_header() {
+	printf '# %s\n# %s; %s workers; %s\n' "$2" "$(date -u +%Y-%m-%dT%H:%MZ)" "$workers" \
+		"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')" >"$charts/$1"
+}
+udp_dpt_result='' udp_ot_result=''
+
+if ! skipped udp || ! skipped http || ! skipped sweep; then
 	if [ "$workers" = 1 ]; then
 		echo "== dptrack: UDP over net_memif (tracker CPU $tcpu, generator CPU $gcpu)"
 	else
@@ -585,6 +747,7 @@ if ! skipped udp || ! skipped http; then
 	if ! skipped udp; then
 		[ $profile = 0 ] || profile_start
 		dpt_udp "dptrack udp" "${workload[@]}"
+		udp_dpt_result=$result
 		udp_dpt=$dpt_rps busy_dpt=$dpt_busy_pct cpr_dpt=$dpt_cpr
 		w_rps_dpt=$dpt_w_rps w_busy_dpt=$dpt_w_busy w_cpr_dpt=$dpt_w_cpr
 		cont_dpt=$dpt_cont cont_pm_dpt=$dpt_cont_pm
@@ -592,6 +755,12 @@ if ! skipped udp || ! skipped http; then
 		echo "== dptrack: UDP connects only"
 		dpt_udp "dptrack udp connects" "${connects[@]}"
 		conn_dpt=$dpt_rps conn_busy_dpt=$dpt_busy_pct conn_cpr_dpt=$dpt_cpr
+	fi
+	if ! skipped sweep; then
+		echo "== dptrack: UDP replies/s and latency by requests in flight ($sweep_duration s each)"
+		sweep_header window-dptrack.dat "dptrack, UDP over memif: window replies/s p50_us p90_us p99_us p999_us"
+		window_sweep "dptrack sweep" load_memif "$charts/window-dptrack.dat" \
+			"$(if skipped udp; then echo --prefill; fi)"
 	fi
 	if ! skipped http; then
 		echo "== dptrack: HTTP announces (wrk, keep-alive)"
@@ -620,6 +789,18 @@ if ! skipped large; then
 		mem_measure "dptrack large swarms IPv$fam" load_memif dpt_probe "$large_torrents" \
 			"$large_peers" --zipf 0.5 --v6 $((fam == 6 ? 100 : 0))
 		printf -v "mem_dpt_large$fam" %s "$mem_peer"
+		stop_tracker
+	done
+fi
+
+# Bytes per peer by swarm size: a fresh dptrack per family.
+if ! skipped swarms; then
+	for fam in 4 6; do
+		echo "== dptrack: table bytes per peer by swarm size, IPv$fam, $swarm_peers peers a size"
+		start_dptrack $((tiny ? 256 : 2048))
+		sweep_header "swarms-dptrack-ipv$fam.dat" "dptrack, IPv$fam: swarm_size bytes_per_peer (swarms included)"
+		swarm_sweep "dptrack swarms IPv$fam" load_memif dpt_probe "$charts/swarms-dptrack-ipv$fam.dat" \
+			--v6 $((fam == 6 ? 100 : 0))
 		stop_tracker
 	done
 fi
@@ -829,17 +1010,25 @@ ot_probe() { echo "$(rss) $(ot_stat peer) $(ot_stat torr)"; }
 
 if ! skipped opentracker; then
 	raise_rmem
-	if ! skipped udp || ! skipped http; then
+	if ! skipped udp || ! skipped http || ! skipped sweep; then
 		echo "== opentracker: UDP over kernel sockets on loopback"
 		start_ot "$tmp/hashes.txt"
 		if ! skipped udp; then
 			load_sock "${workload[@]}"
 			check_result "opentracker udp" "$result"
+			udp_ot_result=$result
 			udp_ot=$(field rps_total "$result")
 			echo "== opentracker: UDP connects only"
 			load_sock "${connects[@]}"
 			check_result "opentracker udp connects" "$result"
 			conn_ot=$(field rps_total "$result")
+		fi
+		if ! skipped sweep; then
+			echo "== opentracker: UDP replies/s and latency by requests in flight ($sweep_duration s each)"
+			sweep_header window-opentracker.dat \
+				"opentracker, UDP over loopback: window replies/s p50_us p90_us p99_us p999_us"
+			window_sweep "opentracker sweep" load_sock "$charts/window-opentracker.dat" \
+				"$(if skipped udp; then echo --prefill; fi)"
 		fi
 		if ! skipped http; then
 			echo "== opentracker: HTTP announces (wrk, keep-alive)"
@@ -857,8 +1046,37 @@ if ! skipped opentracker; then
 		mem_ot_peer=$mem_peer mem_ot_torrent=$mem_torrent
 		stop_tracker
 	fi
+	if ! skipped swarms; then
+		echo "== opentracker: resident bytes per peer by swarm size, IPv4, $swarm_peers peers a size"
+		# start_ot's probe announces the first torrent of seed 7.
+		"$load" --write-hashes "$tmp/swarm_hashes.txt" --torrents 1 --seed 7
+		i=0
+		for sz in ${swarm_sizes//,/ }; do
+			"$load" --write-hashes - --torrents $(((swarm_peers + sz - 1) / sz)) \
+				--seed "$(swarm_seed "$i")" >>"$tmp/swarm_hashes.txt"
+			i=$((i + 1))
+		done
+		start_ot "$tmp/swarm_hashes.txt"
+		sweep_header swarms-opentracker-ipv4.dat \
+			"opentracker, IPv4: swarm_size bytes_per_peer (resident growth, swarms included)"
+		swarm_sweep "opentracker swarms" load_sock ot_probe "$charts/swarms-opentracker-ipv4.dat"
+		stop_tracker
+	fi
 	restore_rmem
 fi
+
+# --- charts --------------------------------------------------------------------------
+# The latency percentiles of the two UDP runs, then every chart whose data
+# this run (or, for the data files it did not write, an earlier one into
+# the same directory) has. gnuplot (Debian's gnuplot-nox) draws PNGs.
+if [ -n "$udp_dpt_result" ] || [ -n "$udp_ot_result" ]; then
+	sweep_header latency.dat "UDP latency at window $window, microseconds: percentile dptrack opentracker"
+	for q in p50:p50_us p90:p90_us p99:p99_us p99.9:p999_us; do
+		d=$(field "${q#*:}" "$udp_dpt_result") o=$(field "${q#*:}" "$udp_ot_result")
+		echo "${q%%:*} ${d:--} ${o:--}"
+	done >>"$charts/latency.dat"
+fi
+make_charts
 
 echo
 if [ "$workers" = 1 ]; then

@@ -254,6 +254,7 @@ udp_port=6969
 http_port=$((20000 + $$ % 20000))
 tr_pid=
 prof_pid=
+sampler_pid=
 
 # Stops the tracker by its PID: SIGTERM, SIGKILL after 10 s.
 stop_tracker() {
@@ -284,8 +285,20 @@ restore_rmem() {
 	[ -z "$rmem_saved" ] || sysctl -qw "net.core.rmem_default=$rmem_saved"
 	rmem_saved=
 }
+# The cluster's nats-server and second instance (its section starts them);
+# defined here, as cleanup() may run before the script gets there.
+nats_pid='' trb_pid=''
+stop_cluster() {
+	local p
+	for p in $trb_pid $nats_pid; do
+		kill -TERM "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	trb_pid='' nats_pid=''
+}
 cleanup() {
 	[ -z "$prof_pid" ] || kill -TERM "$prof_pid" 2>/dev/null || true
+	[ -z "$sampler_pid" ] || kill -TERM "$sampler_pid" 2>/dev/null || true
 	stop_tracker
 	stop_cluster
 	restore_rmem
@@ -544,7 +557,7 @@ dpt_lcores() {
 # million replies. With --check and several workers, each must have
 # answered.
 dpt_udp() {
-	local name=$1 sampler m0
+	local name=$1 m0
 	shift
 	rm -f "$tmp/m.start"
 	dpt_snapshot "$tmp/m.run"
@@ -560,11 +573,12 @@ dpt_udp() {
 			sleep 0.05
 		done
 	) &
-	sampler=$!
+	sampler_pid=$!
 	rm -f "$tmp/load.out" "$tmp/load.done"
 	load_memif "$@" --v6 "$v6"
 	touch "$tmp/load.done"
-	wait "$sampler" || true
+	wait "$sampler_pid" || true
+	sampler_pid=''
 	check_result "$name" "$result"
 	dpt_rps=$(field rps_total "$result")
 	m0=$tmp/m.run
@@ -811,15 +825,6 @@ fi
 # on the generator's CPU), that only applies what the loaded one publishes.
 nats_port=$((30000 + $$ % 20000))
 http_port_b=$((http_port + 1))
-nats_pid='' trb_pid=''
-stop_cluster() {
-	local p
-	for p in $trb_pid $nats_pid; do
-		kill -TERM "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
-	trb_pid='' nats_pid=''
-}
 cluster_yaml() {
 	echo "cluster: { enabled: true, servers: [\"nats://127.0.0.1:$nats_port\"], instance: $1, replicas: 1 }"
 }

@@ -14,6 +14,8 @@
  * reply after --timeout-ms is lost. The generator counts its own load as
  * dptrack counts an lcore's: the time of loop rounds that received or sent
  * over the phase's; replies per busy second is the most it could drive.
+ * A round with work that lasted over 100 us was preempted by the host: on
+ * a shared machine that time is counted apart (stolen), not as work.
  *
  * With --queues N (the dpdk wire), N drivers run the phases side by side,
  * one per lcore and queue pair, each with its share of the clients (those
@@ -49,6 +51,7 @@
 #define CID_REUSE_NS  (60ull * 1000000000) /* BEP 15: a client reuses an ID for a minute */
 #define EXPIRE_EVERY  (10ull * 1000000)	   /* ns between scans for lost requests */
 #define STALL_NS      (5ull * 1000000000)  /* no reply at all this long: the tracker is gone */
+#define STOLEN_NS     100000ull		   /* a round with work this long was preempted */
 #define HIST_SUB_BITS 5			   /* 32 buckets per power of two: 3% resolution */
 #define HIST_N	      ((64 - HIST_SUB_BITS + 1) << HIST_SUB_BITS)
 
@@ -74,7 +77,8 @@ struct stats {
 	uint64_t lost[LOAD_N_ACTIONS];
 	uint64_t bad, stray, peers;
 	uint64_t t_start, t_stop, t_last_reply;
-	uint64_t busy_ns; /* of loop rounds that received or sent: the generator's own load */
+	uint64_t busy_ns;   /* of loop rounds that received or sent: the generator's own load */
+	uint64_t stolen_ns; /* of such rounds over STOLEN_NS: the host preempted it */
 	uint64_t hist[HIST_N];
 };
 
@@ -473,7 +477,9 @@ static int run_phase(struct drv *d, enum phase ph, struct stats *st)
 	for (;;) {
 		now = now_ns();
 		/* The previous round, if it did work (as dptrack counts its lcore). */
-		if (prev_busy)
+		if (prev_busy && now - prev > STOLEN_NS)
+			st->stolen_ns += now - prev;
+		else if (prev_busy)
 			st->busy_ns += now - prev;
 		prev = now;
 		unsigned n = d->wire->recv(d->wire, reps, LOAD_BURST);
@@ -522,10 +528,20 @@ static double phase_secs(const struct stats *st)
 
 /* The generator's own load in the phase: the share of its time in rounds
  * that received or sent. Under 100%, the tracker (or the wire) bounds the
- * rate; near it, the generator does. */
+ * rate; near it, the generator does. A round with work that took over
+ * STOLEN_NS (a burst takes microseconds) was preempted: on a shared host
+ * that time is the host's, left out of both. */
 static double busy_pct(const struct stats *st)
 {
-	return 100.0 * (double)st->busy_ns / 1e9 / phase_secs(st);
+	double ran = phase_secs(st) - (double)st->stolen_ns / 1e9;
+
+	return ran > 0 ? 100.0 * (double)st->busy_ns / 1e9 / ran : 0;
+}
+
+/* The share of the phase the host took from rounds with work. */
+static double stolen_pct(const struct stats *st)
+{
+	return 100.0 * (double)st->stolen_ns / 1e9 / phase_secs(st);
 }
 
 /* The replies a second the generator could take at 100% busy: replies per
@@ -571,6 +587,7 @@ static void merge(enum phase ph, struct stats *out)
 		out->stray += s->stray;
 		out->peers += s->peers;
 		out->busy_ns += s->busy_ns;
+		out->stolen_ns += s->stolen_ns;
 		for (unsigned i = 0; i < HIST_N; i++)
 			out->hist[i] += s->hist[i];
 		if (q == 0 || s->t_start < out->t_start)
@@ -582,23 +599,26 @@ static void merge(enum phase ph, struct stats *out)
 	}
 }
 
-/* The generator's load: its busiest queue's, and the replies a second all
- * of them could take at 100% (their gen_max_rps summed). */
-static void gen_load(double *busiest, double *max_rps)
+/* The generator's load: its busiest queue's, the replies a second all of
+ * them could take at 100% (their gen_max_rps summed), and the most the
+ * host took from any. */
+static void gen_load(double *busiest, double *max_rps, double *stolen)
 {
-	*busiest = *max_rps = 0;
+	*busiest = *max_rps = *stolen = 0;
 	for (unsigned q = 0; q < team.n; q++) {
 		const struct stats *s = &team.d[q].phases[PH_MEASURE];
 
 		if (busy_pct(s) > *busiest)
 			*busiest = busy_pct(s);
+		if (stolen_pct(s) > *stolen)
+			*stolen = stolen_pct(s);
 		*max_rps += gen_max_rps(s);
 	}
 }
 
 static void print_result(const struct drv *d, const struct stats *st, const struct stats *pre)
 {
-	double secs = phase_secs(st), gen_busy, gen_max;
+	double secs = phase_secs(st), gen_busy, gen_max, gen_stolen;
 	uint64_t resp = total(st->answered) + total(st->errors);
 	double peers = st->answered[LOAD_ANNOUNCE]
 			   ? (double)st->peers / (double)st->answered[LOAD_ANNOUNCE]
@@ -615,7 +635,7 @@ static void print_result(const struct drv *d, const struct stats *st, const stru
 	       "%" PRIu64 " malformed, %" PRIu64 " stray replies\n",
 	       hist_quantile(st, 0.5), hist_quantile(st, 0.99), hist_quantile(st, 0.999), peers,
 	       st->bad, st->stray);
-	gen_load(&gen_busy, &gen_max);
+	gen_load(&gen_busy, &gen_max, &gen_stolen);
 	for (unsigned q = 0; q < team.n && team.n > 1; q++) {
 		const struct stats *s = &team.d[q].phases[PH_MEASURE];
 
@@ -623,8 +643,9 @@ static void print_result(const struct drv *d, const struct stats *st, const stru
 		       q, (double)(total(s->answered) + total(s->errors)) / phase_secs(s),
 		       hist_quantile(s, 0.99), busy_pct(s));
 	}
-	printf("  generator: busy %.1f%% of the phase%s, so at most %.0f replies/s\n", gen_busy,
-	       team.n > 1 ? " on its busiest queue" : "", gen_max);
+	printf("  generator: busy %.1f%% of the phase%s, so at most %.0f replies/s; the host "
+	       "preempted it for %.1f%%\n",
+	       gen_busy, team.n > 1 ? " on its busiest queue" : "", gen_max, gen_stolen);
 	for (unsigned q = 0; q < team.n; q++)
 		team.d[q].wire->report(team.d[q].wire);
 	printf("RESULT wire=%s torrents=%u peers=%u clients=%u window=%u requests=%" PRIu64
@@ -632,14 +653,14 @@ static void print_result(const struct drv *d, const struct stats *st, const stru
 	       " prefill_lost=%" PRIu64 " prefill_errors=%" PRIu64
 	       " duration_s=%.3f rps_total=%.0f rps_connect=%.0f rps_announce=%.0f"
 	       " rps_scrape=%.0f p50_us=%.1f p99_us=%.1f p999_us=%.1f peers_per_announce=%.1f"
-	       " gen_busy_pct=%.1f gen_max_rps=%.0f queues=%u p90_us=%.1f\n",
+	       " gen_busy_pct=%.1f gen_max_rps=%.0f queues=%u p90_us=%.1f gen_stolen_pct=%.1f\n",
 	       d->wire->name, d->work->p.torrents, d->work->p.peers, d->work->p.clients,
 	       d->work->p.window, total(st->sent), resp, total(st->errors), total(st->lost),
 	       st->bad, total(pre->lost), total(pre->errors), secs, (double)resp / secs,
 	       (double)st->answered[LOAD_CONNECT] / secs,
 	       (double)st->answered[LOAD_ANNOUNCE] / secs, (double)st->answered[LOAD_SCRAPE] / secs,
 	       hist_quantile(st, 0.5), hist_quantile(st, 0.99), hist_quantile(st, 0.999), peers,
-	       gen_busy, gen_max, team.n, hist_quantile(st, 0.9));
+	       gen_busy, gen_max, team.n, hist_quantile(st, 0.9), gen_stolen);
 }
 
 /* --- Command line -------------------------------------------------------- */

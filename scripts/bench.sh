@@ -57,7 +57,7 @@
 #             "sweep", each tracker's UDP workload for --sweep-duration S
 #             (3) at each of --windows LIST (1,4,16,64,256,1024) requests in
 #             flight; "swarms", table bytes per peer by swarm size, a
-#             prefill of --swarm-peers N (500000) peers in swarms of each of
+#             prefill of --swarm-peers N (200000) peers in swarms of each of
 #             --swarm-sizes LIST (1,2,5,...,100000), dptrack IPv4 and IPv6
 #             and opentracker IPv4; --skip sweep,swarms leaves them out
 #   --tiny    a workload that runs in well under a minute (what CI runs)
@@ -103,7 +103,7 @@ sweep=0
 windows=1,4,16,64,256,1024
 sweep_duration=3
 swarm_sizes=1,2,5,10,20,50,100,200,500,1000,2000,5000,10000,20000,50000,100000
-swarm_peers=500000
+swarm_peers=200000
 while [ $# -gt 0 ]; do
 	case $1 in
 	--tiny) tiny=1 ;;
@@ -323,7 +323,11 @@ fail() {
 # loss or errors.
 check_result() {
 	local name=$1 line=$2
-	[ -n "$line" ] || { fail "$name: no RESULT line"; return; }
+	if [ -z "$line" ]; then
+		fail "$name: no RESULT line"
+		sed 's/^/    dpt-load: /' "$tmp/load.err" 2>/dev/null | grep -v '^    dpt-load: EAL:' | tail -5
+		return
+	fi
 	[ $check = 1 ] || return 0
 	[ "$(field responses "$line")" -gt 0 ] || fail "$name: no responses"
 	[ "$(field lost "$line")" = 0 ] || fail "$name: lost $(field lost "$line")"
@@ -645,18 +649,24 @@ window_sweep() {
 			"p99 $(field p99_us "$r") us"
 	done
 }
-# swarm_sweep NAME LOAD PROBE OUT [LOAD ARGS...]: for each of --swarm-sizes
-# S, a prefill of --swarm-peers peers in swarms of S (--zipf 0: all the
-# same size) on torrents of their own (a seed per size), through LOAD;
-# PROBE prints the tracker's "bytes peers torrents" before and after.
-# Appends "S BYTES_PER_PEER" lines to OUT: the table's growth over the new
-# peers, the swarms' own cost included.
+# swarm_sweep NAME LOAD PROBE OUT START [LOAD ARGS...]: for each of
+# --swarm-sizes S, a fresh tracker (START I TORRENTS starts it for the I-th
+# size; stop_tracker ends it) and a prefill of --swarm-peers peers in
+# swarms of S (--zipf 0: all the same size) on torrents of their own (a
+# seed per size), through LOAD; PROBE prints the tracker's "bytes peers
+# torrents" before and after. Appends "S BYTES_PER_PEER" lines to OUT: the
+# table's growth over the new peers, the swarms' own cost included. A
+# tracker per size: dptrack's rte_malloc heap slows down as sets of one
+# size grow and free their old storage together (200k peers in swarms of
+# 10 took 2 s on a fresh table, 10 s on one that had just taken as many;
+# 500k stalled a fresh one for seconds at a time).
 swarm_seed() { echo $((100 + $1)); }
 swarm_sweep() {
-	local name=$1 load_fn=$2 probe=$3 out=$4 i=0 sz nt m0 p0 m1 p1 bpp
-	shift 4
+	local name=$1 load_fn=$2 probe=$3 out=$4 start=$5 i=0 sz nt m0 p0 m1 p1 bpp
+	shift 5
 	for sz in ${swarm_sizes//,/ }; do
 		nt=$(((swarm_peers + sz - 1) / sz))
+		"$start" "$i" "$nt" >/dev/null
 		read -r m0 p0 _ < <("$probe")
 		"$load_fn" --mix announce=1 --count "$workers" --window 1024 --seed "$(swarm_seed "$i")" \
 			--torrents "$nt" --peers "$swarm_peers" --zipf 0 --prefill "$@" >/dev/null
@@ -666,6 +676,7 @@ swarm_sweep() {
 			'BEGIN { if (q > p) printf "%.1f", (b - a) / (q - p); else print "-" }')
 		echo "    swarms of $sz ($nt torrents): $((p1 - p0)) new peers, $((m1 - m0)) bytes: $bpp bytes per peer"
 		echo "$sz $bpp" >>"$out"
+		stop_tracker
 		i=$((i + 1))
 	done
 }
@@ -807,15 +818,14 @@ if ! skipped large; then
 	done
 fi
 
-# Bytes per peer by swarm size: a fresh dptrack per family.
+# Bytes per peer by swarm size: a fresh dptrack per family and size.
+swarm_start_dpt() { start_dptrack $((tiny ? 256 : 1024)); }
 if ! skipped swarms; then
 	for fam in 4 6; do
 		echo "== dptrack: table bytes per peer by swarm size, IPv$fam, $swarm_peers peers a size"
-		start_dptrack $((tiny ? 256 : 2048))
 		sweep_header "swarms-dptrack-ipv$fam.dat" "dptrack, IPv$fam: swarm_size bytes_per_peer (swarms included)"
 		swarm_sweep "dptrack swarms IPv$fam" load_memif dpt_probe "$charts/swarms-dptrack-ipv$fam.dat" \
-			--v6 $((fam == 6 ? 100 : 0))
-		stop_tracker
+			swarm_start_dpt --v6 $((fam == 6 ? 100 : 0))
 	done
 fi
 
@@ -1011,6 +1021,13 @@ rss() { awk '$1 == "VmRSS:" { print $2 * 1024 }' "/proc/$tr_pid/status"; }
 ot_stat() { curl -s --max-time 5 "http://127.0.0.1:$ot_port/stats?mode=$1" | head -1; }
 # opentracker: resident bytes, peers, torrents.
 ot_probe() { echo "$(rss) $(ot_stat peer) $(ot_stat torr)"; }
+# swarm_start_ot I TORRENTS: opentracker for the swarm sweep's I-th size,
+# its torrents whitelisted (and seed 7's first, which start_ot announces).
+swarm_start_ot() {
+	"$load" --write-hashes "$tmp/swarm_hashes.txt" --torrents 1 --seed 7
+	"$load" --write-hashes - --torrents "$2" --seed "$(swarm_seed "$1")" >>"$tmp/swarm_hashes.txt"
+	start_ot "$tmp/swarm_hashes.txt"
+}
 
 
 if ! skipped opentracker; then
@@ -1053,19 +1070,10 @@ if ! skipped opentracker; then
 	fi
 	if ! skipped swarms; then
 		echo "== opentracker: resident bytes per peer by swarm size, IPv4, $swarm_peers peers a size"
-		# start_ot's probe announces the first torrent of seed 7.
-		"$load" --write-hashes "$tmp/swarm_hashes.txt" --torrents 1 --seed 7
-		i=0
-		for sz in ${swarm_sizes//,/ }; do
-			"$load" --write-hashes - --torrents $(((swarm_peers + sz - 1) / sz)) \
-				--seed "$(swarm_seed "$i")" >>"$tmp/swarm_hashes.txt"
-			i=$((i + 1))
-		done
-		start_ot "$tmp/swarm_hashes.txt"
 		sweep_header swarms-opentracker-ipv4.dat \
 			"opentracker, IPv4: swarm_size bytes_per_peer (resident growth, swarms included)"
-		swarm_sweep "opentracker swarms" load_sock ot_probe "$charts/swarms-opentracker-ipv4.dat"
-		stop_tracker
+		swarm_sweep "opentracker swarms" load_sock ot_probe "$charts/swarms-opentracker-ipv4.dat" \
+			swarm_start_ot
 	fi
 	restore_rmem
 fi

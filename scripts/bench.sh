@@ -44,7 +44,7 @@
 #            [--workers N] [--duration S] [--torrents N] [--peers N] [--window N]
 #            [--mem-torrents N] [--mem-peers N] [--large-torrents N]
 #            [--large-peers N] [--v6 PCT] [--profile] [--charts DIR] [--sweep]
-#            [--windows LIST] [--sweep-duration S] [--swarm-sizes LIST]
+#            [--windows LIST] [--sweep-duration S] [--sweep-runs N] [--swarm-sizes LIST]
 #            [--swarm-peers N]
 #   --cpus    the tracker's CPUs T and the generator's G, each a CPU or a
 #             range X-Y (default: 0,1 for one worker; 0-N,N+1-2N for N where
@@ -56,7 +56,7 @@
 #   --sweep   run the sweeps even with --tiny (they are skipped there):
 #             "sweep", each tracker's UDP workload for --sweep-duration S
 #             (3) at each of --windows LIST (1,4,16,64,256,1024) requests in
-#             flight; "swarms", table bytes per peer by swarm size, a
+#             flight, --sweep-runs N (3) times, the median kept; "swarms", table bytes per peer by swarm size, a
 #             prefill of --swarm-peers N (200000) peers in swarms of each of
 #             --swarm-sizes LIST (1,2,5,...,100000), dptrack IPv4 and IPv6
 #             and opentracker IPv4; --skip sweep,swarms leaves them out
@@ -102,6 +102,7 @@ charts=
 sweep=0
 windows=1,4,16,64,256,1024
 sweep_duration=3
+sweep_runs=3
 swarm_sizes=1,2,5,10,20,50,100,200,500,1000,2000,5000,10000,20000,50000,100000
 swarm_peers=200000
 while [ $# -gt 0 ]; do
@@ -127,6 +128,7 @@ while [ $# -gt 0 ]; do
 	--sweep) sweep=1 ;;
 	--windows) windows=$2; shift ;;
 	--sweep-duration) sweep_duration=$2; shift ;;
+	--sweep-runs) sweep_runs=$2; shift ;;
 	--swarm-sizes) swarm_sizes=$2; shift ;;
 	--swarm-peers) swarm_peers=$2; shift ;;
 	--v6) v6=$2; shift ;;
@@ -144,14 +146,15 @@ if [ $tiny = 1 ]; then
 	large_torrents=20
 	large_peers=20000
 	sweep_duration=1
+	sweep_runs=1
 	windows=1,32
 	swarm_sizes=1,10,100,1000
 	swarm_peers=20000
 	# The sweeps are long: only when asked for.
 	[ $sweep = 1 ] || skip="$skip,sweep,swarms"
 fi
-for v in ${windows//,/ } ${swarm_sizes//,/ } $swarm_peers; do
-	[[ $v =~ ^[1-9][0-9]*$ ]] || die "bench.sh: --windows, --swarm-sizes and --swarm-peers take numbers: $v"
+for v in ${windows//,/ } ${swarm_sizes//,/ } $swarm_peers $sweep_runs; do
+	[[ $v =~ ^[1-9][0-9]*$ ]] || die "bench.sh: --windows, --swarm-sizes, --swarm-peers and --sweep-runs take numbers: $v"
 done
 skipped() { [[ ",$skip," == *",$1,"* ]]; }
 
@@ -628,25 +631,33 @@ dpt_udp() {
 # window_sweep NAME LOAD OUT [PREFILL]: the measured workload (no prefill
 # unless PREFILL is --prefill: the table must already hold the population)
 # for --sweep-duration at each of --windows requests in flight (those below
-# --workers skipped: a queue needs one), through LOAD (load_memif or
-# load_sock); appends "WINDOW REPLIES/S P50 P90 P99 P99.9" (microseconds)
-# lines to OUT.
+# --workers skipped: a queue needs one), --sweep-runs times each, through
+# LOAD (load_memif or load_sock); appends "WINDOW REPLIES/S P50 P90 P99
+# P99.9 MIN_REPLIES/S MAX_REPLIES/S" lines to OUT: the run of median
+# replies/s, its latencies (microseconds), and the range of the runs.
 window_sweep() {
-	local name=$1 load_fn=$2 out=$3 first=${4:-} w r
+	local name=$1 load_fn=$2 out=$3 first=${4:-} w k k2 r runs
 	local args=(--torrents "$torrents" --peers "$peers" --numwant 50 --seeders 20
 		--mix "connect=5,announce=90,scrape=5" --seed 7 --duration "$sweep_duration")
 	[ "$load_fn" != load_memif ] || args+=(--v6 "$v6")
 	for w in ${windows//,/ }; do
 		[ "$w" -ge "$workers" ] || continue
-		"$load_fn" "${args[@]}" --window "$w" ${first:+"$first"} >/dev/null
-		first=
-		check_result "$name, window $w" "$result"
-		r=$result
-		[ -n "$r" ] || continue
-		echo "$w $(field rps_total "$r") $(field p50_us "$r") $(field p90_us "$r")" \
-			"$(field p99_us "$r") $(field p999_us "$r")" >>"$out"
-		echo "    window $w: $(field rps_total "$r") replies/s, latency p50 $(field p50_us "$r") us," \
-			"p99 $(field p99_us "$r") us"
+		runs=()
+		for ((k = 0; k < sweep_runs; k++)); do
+			"$load_fn" "${args[@]}" --window "$w" ${first:+"$first"} >/dev/null
+			first=
+			check_result "$name, window $w" "$result"
+			[ -n "$result" ] || continue
+			r=$(for k2 in rps_total p50_us p90_us p99_us p999_us; do field "$k2" "$result"; done |
+				paste -sd' ' -)
+			runs+=("$r")
+		done
+		[ ${#runs[@]} -gt 0 ] || continue
+		printf '%s\n' "${runs[@]}" | sort -n | awk -v w="$w" '{ l[NR] = $0; v[NR] = $1 }
+			END { m = l[int((NR + 1) / 2)]; print w, m, v[1], v[NR] }' >>"$out"
+		read -r _ r _ _ k _ < <(tail -1 "$out")
+		echo "    window $w: $r replies/s (median of ${#runs[@]}: $(printf '%s\n' "${runs[@]}" |
+			cut -d' ' -f1 | sort -n | paste -sd' ' -)), its latency p99 $k us"
 	done
 }
 # swarm_sweep NAME LOAD PROBE OUT START [LOAD ARGS...]: for each of
@@ -707,9 +718,9 @@ make_charts() {
 	echo "== charts in $charts"
 	have() { [ -s "$charts/$1" ] && grep -qv '^#' "$charts/$1"; }
 	if have $w || have $o; then
-		! have $w || plot+=("'$w' using 1:2 with linespoints lw 2 pt 7 lc 1 title 'dptrack ($workers worker$([ "$workers" = 1 ] || echo s), memif)'")
-		! have $o || plot+=("'$o' using 1:2 with linespoints lw 2 pt 5 lc 2 title 'opentracker (kernel UDP, loopback)'")
-		chart replies-by-window "set title 'UDP replies/s by requests in flight ($(human "$torrents") torrents, $(human "$peers") peers, Zipf 1.0, numwant 50)';
+		! have $w || plot+=("'$w' using 1:2:7:8 with yerrorlines lw 2 pt 7 lc 1 title 'dptrack ($workers worker$([ "$workers" = 1 ] || echo s), memif)'")
+		! have $o || plot+=("'$o' using 1:2:7:8 with yerrorlines lw 2 pt 5 lc 2 title 'opentracker (kernel UDP, loopback)'")
+		chart replies-by-window "set title 'UDP replies/s by requests in flight ($(human "$torrents") torrents, $(human "$peers") peers, Zipf 1.0, numwant 50; median and range of $sweep_runs runs)';
 			set xlabel 'requests in flight (window)'; set ylabel 'replies/s'; set logscale xy 2;
 			set logscale y 10; set format y '%.0s%c'; $(IFS=,; echo "plot ${plot[*]}")"
 		! have $w || lat+=("'$w' using 1:3 with linespoints lw 2 pt 7 lc 1 title 'dptrack p50'"
@@ -783,7 +794,8 @@ if ! skipped udp || ! skipped http || ! skipped sweep; then
 	fi
 	if ! skipped sweep; then
 		echo "== dptrack: UDP replies/s and latency by requests in flight ($sweep_duration s each)"
-		sweep_header window-dptrack.dat "dptrack, UDP over memif: window replies/s p50_us p90_us p99_us p999_us"
+		sweep_header window-dptrack.dat \
+			"dptrack, UDP over memif: window replies/s p50_us p90_us p99_us p999_us min_replies/s max_replies/s"
 		window_sweep "dptrack sweep" load_memif "$charts/window-dptrack.dat" \
 			"$(if skipped udp; then echo --prefill; fi)"
 	fi
@@ -1048,7 +1060,7 @@ if ! skipped opentracker; then
 		if ! skipped sweep; then
 			echo "== opentracker: UDP replies/s and latency by requests in flight ($sweep_duration s each)"
 			sweep_header window-opentracker.dat \
-				"opentracker, UDP over loopback: window replies/s p50_us p90_us p99_us p999_us"
+				"opentracker, UDP over loopback: window replies/s p50_us p90_us p99_us p999_us min_replies/s max_replies/s"
 			window_sweep "opentracker sweep" load_sock "$charts/window-opentracker.dat" \
 				"$(if skipped udp; then echo --prefill; fi)"
 		fi

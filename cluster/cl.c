@@ -33,6 +33,14 @@ uint64_t cl_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+int64_t cl_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* tr_sink.push on a producer's thread: stamp, enqueue, or count a drop.
  * A single-producer enqueue onto a ring only this thread fills: no lock,
  * no wait. */
@@ -154,7 +162,7 @@ static int rings_init(struct cl *c, int socket, char *err, size_t errlen)
 	return 0;
 }
 
-struct cl *cl_start(const struct cl_params *p, char *err, size_t errlen)
+struct cl *cl_make(const struct cl_params *p, char *err, size_t errlen)
 {
 	const struct cfg *cfg = p->cfg;
 	struct cl *c = calloc(1, sizeof(*c));
@@ -173,6 +181,9 @@ struct cl *cl_start(const struct cl_params *p, char *err, size_t errlen)
 	pthread_cond_init(&c->key_cond, NULL);
 	c->key_state = cfg->udp.has_secret ? -1 : 0;
 	c->catching_up = 1;
+	c->retry_max_ms = CL_RETRY_MAX_MS;
+	c->leader_key = cl_nats_leader_key;
+	c->leader_last = cl_nats_leader_last;
 	if (p->resume_stream != NULL && strcmp(p->resume_stream, cfg->cluster.name) == 0)
 		c->resume_seq = p->resume_seq;
 	if (instance_of(cfg, c->instance, err, errlen) != 0)
@@ -189,21 +200,32 @@ struct cl *cl_start(const struct cl_params *p, char *err, size_t errlen)
 	}
 	if (rings_init(c, p->socket_id, err, errlen) != 0)
 		goto fail;
+	return c;
+fail:
+	cl_free(c);
+	return NULL;
+}
+
+struct cl *cl_start(const struct cl_params *p, char *err, size_t errlen)
+{
+	const struct cfg *cfg = p->cfg;
+	struct cl *c = cl_make(p, err, errlen);
+
+	if (c == NULL)
+		return NULL;
 	/* A control thread: EAL places it off the lcores' CPUs, and the NATS
 	 * client's own threads, started from it, inherit that placement. */
 	int ret = rte_ctrl_thread_create(&c->tid, "dpt-sync", NULL, thread_main, c);
 	if (ret != 0) {
 		snprintf(err, errlen, "rte_ctrl_thread_create(dpt-sync): %s", strerror(-ret));
-		goto fail;
+		cl_free(c);
+		return NULL;
 	}
 	c->running = true;
 	CL_LOG(INFO, "instance %s, stream %s, %u servers, %u producer rings of %u records\n",
 	       c->instance, cfg->cluster.name, cfg->cluster.n_servers, c->n_prod,
 	       cfg->cluster.ring_records);
 	return c;
-fail:
-	cl_free(c);
-	return NULL;
 }
 
 /* The sync thread: sets up (and sets up again after a failure), then turns
@@ -246,6 +268,7 @@ static void *thread_main(void *arg)
 	}
 	/* The producers have stopped: what they left goes out once, bounded. */
 	if (c->ready) {
+		cl_retry_turn(c, cl_mono_ms(), true, false); /* every failed batch once more */
 		for (int i = 0; i < 50 && (c->n_pending != 0 || c->buf_len != 0 || !rings_empty(c));
 		     i++)
 			cl_pub_turn(c, true);
@@ -254,6 +277,10 @@ static void *thread_main(void *arg)
 		po.MaxWait = 2000;
 		js_PublishAsyncComplete(c->js, &po);
 	}
+	/* What failed and is not going out again is lost: counted, and its
+	 * completions counted here (the exit snapshot holds them). */
+	while (cl_retry_turn(c, cl_mono_ms(), false, true) != 0)
+		;
 	ptab_thread_leave(c->tr->ptab);
 	return NULL;
 }
@@ -281,7 +308,8 @@ void cl_free(struct cl *c)
 	for (unsigned i = 0; c->prod != NULL && i < c->n_prod; i++)
 		rte_ring_free(c->prod[i].ring);
 	for (unsigned i = 0; i < c->n_retry; i++)
-		natsMsg_Destroy(c->retry[i].msg);
+		if (!c->retry[i].in_flight) /* else the client's, gone with it */
+			natsMsg_Destroy(c->retry[i].msg);
 	free(c->prod);
 	free(c->pending);
 	free(c->buf);

@@ -8,10 +8,13 @@
  * through a ring of its own: tr_publish (core/tr_internal.h) pushes, never
  * waits, and counts a drop when its ring is full. The thread packs the
  * records into batches (core/sync.c), publishes them asynchronously on the
- * subject NAME.peers.INSTANCE of the stream NAME, consumes every instance's
- * subjects through an ordered consumer and applies other instances'
- * records to the table with tr_sync_apply. Completions are counted from the
- * stream by every instance, the origin too, so each counts once.
+ * subject NAME.peers.SITE.INSTANCE of the stream NAME (a batch whose
+ * acknowledgement fails is published again, with backoff, under the same
+ * Nats-Msg-Id, which the stream stores once), consumes every instance's
+ * subjects through an ordered consumer checked against the stream's
+ * leader, and applies each message once, in stream order, to the table
+ * with tr_sync_apply. Completions are counted from the stream by every
+ * instance, the origin too, so each counts once.
  *
  * The connection-ID key is shared through the key-value bucket NAME_keys
  * (created with a random key by the first instance, read by the others),

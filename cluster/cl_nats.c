@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <rte_common.h>
 #include <rte_log.h>
 #include <sodium.h>
 
@@ -28,9 +29,16 @@
 /* The key under which the connection-ID key is kept in the bucket. */
 #define CL_KEY_NAME "connid"
 
-/* Duplicate window of the stream: a batch published again (same
- * Nats-Msg-Id) within it is stored once. Longer than CL_RETRY_MAX_MS. */
+/* Duplicate window of a stream dptrack creates (never above its max age,
+ * which JetStream refuses): a batch published again with the same
+ * Nats-Msg-Id within it is stored once. */
 #define CL_DUP_WINDOW_S 120
+
+/* A batch is published again only while the stream's duplicate window
+ * still covers its first copy: the window, less an acknowledgement wait
+ * (the first failure comes at most that long after the first copy) and
+ * this much for the copies' way to the server. */
+#define CL_DUP_MARGIN_MS 5000
 
 static void on_disconnected(natsConnection *nc, void *closure)
 {
@@ -64,25 +72,6 @@ static void on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus
 	__atomic_fetch_add(&c->st.async_errors, 1, __ATOMIC_RELAXED);
 	if (last != (int)err)
 		CL_LOG(WARNING, "NATS client: %s\n", natsStatus_GetText(err));
-}
-
-/* A batch whose acknowledgement failed (timed out, no responders while a
- * leader is elected): kept, to be published again by the sync thread with
- * the same message id, which the stream stores once. Runs on the client's
- * thread of the JetStream context; never publishes from here (a stalled
- * publish would wait for acknowledgements only this thread handles). */
-static void on_ack_error(jsCtx *js, jsPubAckErr *pae, void *closure)
-{
-	struct cl *c = closure;
-
-	(void)js;
-	__atomic_fetch_add(&c->st.acks_failed, 1, __ATOMIC_RELAXED);
-	pthread_mutex_lock(&c->retry_lock);
-	if (c->n_retry < CL_RETRY_SLOTS && pae->Msg != NULL) {
-		c->retry[c->n_retry++] = (struct cl_retry){pae->Msg, cl_now_ms()};
-		pae->Msg = NULL; /* ours now */
-	}
-	pthread_mutex_unlock(&c->retry_lock);
 }
 
 /* Logs a failed step with the client's own words, once per step and
@@ -178,8 +167,8 @@ static bool js_step(struct cl *c)
 	jo.Wait = CL_API_WAIT_MS;
 	jo.PublishAsync.MaxPending = CL_MAX_PENDING;
 	jo.PublishAsync.StallWait = CL_STALL_MS;
-	jo.PublishAsync.ErrHandler = on_ack_error;
-	jo.PublishAsync.ErrHandlerClosure = c;
+	jo.PublishAsync.AckHandler = cl_on_ack;
+	jo.PublishAsync.AckHandlerClosure = c;
 	s = natsConnection_JetStream(&c->js, c->nc, &jo);
 	if (s != NATS_OK) {
 		step_failed(c, "JetStream context", s, 0);
@@ -222,6 +211,30 @@ static void sources_of(const struct cl *c, struct cl_sources *s)
 	}
 }
 
+/* How long a batch whose acknowledgement failed is published again: at
+ * most CL_RETRY_MAX_MS, and only while the stream's duplicate window
+ * (dup_ns, as the stream reports it) still covers its first copy, which
+ * the stream may hold; past it a copy would be stored twice and its
+ * completions counted twice. Warns once about a window that shortens it. */
+static void retry_horizon(struct cl *c, int64_t dup_ns)
+{
+	int64_t dup_ms = dup_ns / 1000000;
+	int64_t max = dup_ms - CL_ACK_WAIT_MS - CL_DUP_MARGIN_MS;
+
+	if (max > CL_RETRY_MAX_MS)
+		max = CL_RETRY_MAX_MS;
+	if (max < 0)
+		max = 0;
+	if (max < CL_RETRY_MAX_MS && max != c->retry_max_ms)
+		CL_LOG(WARNING,
+		       "stream %s de-duplicates for %" PRId64 " ms only: a batch whose "
+		       "acknowledgement fails is published again for %" PRId64 " ms at most "
+		       "(%u s with a window of %u s or more)\n",
+		       c->cfg->cluster.name, dup_ms, max, CL_RETRY_MAX_MS / 1000,
+		       (CL_RETRY_MAX_MS + CL_ACK_WAIT_MS + CL_DUP_MARGIN_MS) / 1000);
+	c->retry_max_ms = max;
+}
+
 /* The stream, made if missing (only then: a timeout is not "missing"). */
 static bool stream_step(struct cl *c)
 {
@@ -245,7 +258,8 @@ static bool stream_step(struct cl *c)
 		sc.MaxAge = (int64_t)cfg->cluster.max_age * 1000000000;
 		sc.Storage = js_FileStorage;
 		sc.Replicas = cfg->cluster.replicas;
-		sc.Duplicates = (int64_t)CL_DUP_WINDOW_S * 1000000000;
+		sc.Duplicates =
+		    (int64_t)RTE_MIN(CL_DUP_WINDOW_S, cfg->cluster.max_age) * 1000000000;
 		s = js_AddStream(&si, c->js, &sc, NULL, &je);
 		if (s == NATS_OK)
 			CL_LOG(INFO,
@@ -266,6 +280,7 @@ static bool stream_step(struct cl *c)
 		       "stream %s keeps %" PRId64 " s, less than tracker.peer_timeout (%u s): a "
 		       "restart without a snapshot cannot get back every peer\n",
 		       cfg->cluster.name, age_s, cfg->tracker.peer_timeout);
+	retry_horizon(c, si->Config->Duplicates);
 	c->sub_last_seq = si->State.LastSeq;
 	jsStreamInfo_Destroy(si);
 	return true;
@@ -332,55 +347,162 @@ static bool key_step(struct cl *c)
 	return true;
 }
 
+/* The stream time (ns) of the message at seq, asked of the stream's
+ * leader (STREAM.MSG.GET): 1 found, 0 none there (expired or deleted), -1
+ * the request failed (*je says why). */
+struct msg_time_arg {
+	struct cl *c;
+	jsErrCode je;
+};
+
+static int msg_time(void *arg, uint64_t seq, int64_t *ns)
+{
+	struct msg_time_arg *a = arg;
+	natsMsg *m = NULL;
+	natsStatus s = js_GetMsg(&m, a->c->js, a->c->cfg->cluster.name, seq, NULL, &a->je);
+
+	if (s == NATS_NOT_FOUND)
+		return 0;
+	if (s != NATS_OK)
+		return -1;
+	*ns = natsMsg_GetTime(m);
+	natsMsg_Destroy(m);
+	return 1;
+}
+
+int cl_replay_start(const struct cl_span *sp, int64_t since_ns, cl_msg_time_fn time_of, void *arg,
+		    uint64_t *seq)
+{
+	uint64_t lo = sp->first, hi = sp->last;
+
+	if (sp->msgs == 0 || sp->last < sp->first || sp->last_ns < since_ns) {
+		*seq = sp->last + 1; /* nothing stored since: from the next one on */
+		return 0;
+	}
+	if (sp->first_ns >= since_ns) {
+		*seq = sp->first;
+		return 0;
+	}
+	/* time(lo) < since <= time(hi), or hi holds no message. */
+	while (hi - lo > 1) {
+		uint64_t mid = lo + (hi - lo) / 2;
+		int64_t ns = 0;
+		int r = time_of(arg, mid, &ns);
+
+		if (r < 0)
+			return -1;
+		if (r == 0 || ns >= since_ns)
+			hi = mid;
+		else
+			lo = mid;
+	}
+	*seq = hi;
+	return 0;
+}
+
+/* The checks of cl_sub_verify wait this long at most for the leader: the
+ * sync thread publishes too, and a stream without a leader (elections,
+ * outages) answers nothing. A check that times out is made again later. */
+#define CL_VERIFY_WAIT_MS 300
+
+static void verify_opts(jsOptions *jo)
+{
+	jsOptions_Init(jo);
+	jo->Wait = CL_VERIFY_WAIT_MS;
+}
+
+int cl_nats_leader_key(struct cl *c, uint64_t seq, uint64_t *key)
+{
+	natsMsg *m = NULL;
+	jsErrCode je = 0;
+	jsOptions jo;
+
+	if (!__atomic_load_n(&c->connected, __ATOMIC_RELAXED))
+		return -1;
+	verify_opts(&jo);
+	natsStatus s = js_GetMsg(&m, c->js, c->cfg->cluster.name, seq, &jo, &je);
+
+	if (s == NATS_NOT_FOUND)
+		return 0;
+	if (s != NATS_OK)
+		return -1;
+	*key = cl_msg_key(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m));
+	natsMsg_Destroy(m);
+	return 1;
+}
+
+int cl_nats_leader_last(struct cl *c, uint64_t *seq)
+{
+	natsMsg *m = NULL;
+	jsErrCode je = 0;
+	jsOptions jo;
+
+	if (!__atomic_load_n(&c->connected, __ATOMIC_RELAXED))
+		return -1;
+	verify_opts(&jo);
+	natsStatus s = js_GetLastMsg(&m, c->js, c->cfg->cluster.name, c->wildcard, &jo, &je);
+
+	if (s == NATS_NOT_FOUND)
+		return 0;
+	if (s != NATS_OK)
+		return -1;
+	*seq = natsMsg_GetSequence(m);
+	natsMsg_Destroy(m);
+	return 1;
+}
+
+/* Failed searches for the start of a replay before it starts from the
+ * stream's first message instead. */
+#define CL_REPLAY_SEARCH_TRIES 3
+
 /*
- * The stream sequence of the first record at or after unix second t, for
- * a start by time; 0 when the stream holds none (start after its end).
- *
- * The ordered consumer itself always starts by sequence: libnats 3.4, when
- * it makes an ordered consumer anew (after missed heartbeats, a restarted
- * server), keeps the first one's start time beside the new start sequence,
- * which the server refuses, so a consumer started by time never recovers.
- * A short-lived one started by time tells the sequence instead. The start
- * time is a whole second: libnats 3.4 writes the fraction of a second
- * without its leading zeros, so below 100 ms it would ask for a later time.
+ * The stream sequence a replay by time (a restart without a snapshot)
+ * starts at: the first message stored at or after unix second t
+ * (cl_replay_start), asked of the stream itself, whose leader answers for
+ * it: its state, then message times. A consumer's view is not asked: one
+ * placed on a replica that has not caught up (after faults) has nothing
+ * pending and would skip the whole stream. After CL_REPLAY_SEARCH_TRIES
+ * failed searches in a row the replay starts at the stream's first
+ * message: more than needed, and harmless (older peer records change
+ * nothing or are counted stale; each completion still counts once, by
+ * this instance, which has none yet). Returns 0 with *seq set, -1 to try
+ * again.
  */
 static int first_seq_since(struct cl *c, uint64_t t, uint64_t *seq)
 {
-	natsSubscription *sub = NULL;
-	jsConsumerInfo *ci = NULL;
-	natsMsg *m = NULL;
-	jsSubOptions so;
+	struct msg_time_arg arg = {.c = c};
+	jsStreamInfo *si = NULL;
 	jsErrCode je = 0;
-	natsStatus s;
+	natsStatus s = js_GetStreamInfo(&si, c->js, c->cfg->cluster.name, NULL, &je);
 
-	*seq = 0;
-	jsSubOptions_Init(&so);
-	so.Ordered = true;
-	so.Config.DeliverPolicy = js_DeliverByStartTime;
-	so.Config.OptStartTime = (int64_t)t * 1000000000;
-	s = js_SubscribeSync(&sub, c->js, c->wildcard, NULL, &so, &je);
-	if (s == NATS_OK)
-		s = natsSubscription_GetConsumerInfo(&ci, sub, NULL, &je);
-	if (s == NATS_OK && ci->NumPending + ci->NumAckPending + ci->Delivered.Stream != 0)
-		s = natsSubscription_NextMsg(&m, sub, CL_API_WAIT_MS);
-	if (s == NATS_OK && m != NULL) {
-		jsMsgMetaData *md = NULL;
-
-		s = natsMsg_GetMetaData(&md, m);
-		if (s == NATS_OK)
-			*seq = md->Sequence.Stream;
-		jsMsgMetaData_Destroy(md);
-	}
-	natsMsg_Destroy(m);
-	jsConsumerInfo_Destroy(ci);
-	if (sub != NULL) {
-		natsSubscription_Unsubscribe(sub);
-		natsSubscription_Destroy(sub);
-	}
 	if (s != NATS_OK) {
-		step_failed(c, "finding the start of the replay", s, je);
+		step_failed(c, "finding the start of the replay (stream info)", s, je);
 		return -1;
 	}
+	struct cl_span sp = {
+	    .msgs = si->State.Msgs,
+	    .first = si->State.FirstSeq,
+	    .last = si->State.LastSeq,
+	    .first_ns = si->State.FirstTime,
+	    .last_ns = si->State.LastTime,
+	};
+	jsStreamInfo_Destroy(si);
+	if (sp.last > c->sub_last_seq)
+		c->sub_last_seq = sp.last; /* what catching up waits for */
+	if (cl_replay_start(&sp, (int64_t)t * 1000000000, msg_time, &arg, seq) == 0) {
+		c->replay_search_fails = 0;
+		return 0;
+	}
+	if (++c->replay_search_fails < CL_REPLAY_SEARCH_TRIES) {
+		step_failed(c, "finding the start of the replay (message time)", NATS_ERR, arg.je);
+		return -1;
+	}
+	CL_LOG(WARNING,
+	       "the start of the replay is not found (%u tries): replaying the whole stream, "
+	       "from sequence %" PRIu64 "\n",
+	       CL_REPLAY_SEARCH_TRIES, sp.first);
+	c->replay_search_fails = 0;
+	*seq = sp.first;
 	return 0;
 }
 
@@ -408,8 +530,6 @@ static bool consumer_step(struct cl *c)
 		since = cl_now_ms() / 1000 - c->cfg->tracker.peer_timeout;
 		if (first_seq_since(c, since, &start) != 0)
 			return false;
-		if (start == 0) /* nothing to replay: from the next record on */
-			start = c->sub_last_seq + 1;
 		applied = start - 1;
 	}
 	jsSubOptions_Init(&so);
@@ -425,6 +545,14 @@ static bool consumer_step(struct cl *c)
 	}
 	/* Room for the backlog a snapshot's pause lets pile up. */
 	natsSubscription_SetPendingLimits(c->sub, 1 << 20, 256 << 20);
+	/* A new starting point (the first consumer, a replay by time): checked
+	 * by definition. Else (the consumer made anew) the keys applied since
+	 * the last check stay, so nothing is applied twice. */
+	if (applied != __atomic_load_n(&c->applied_seq, __ATOMIC_RELAXED) || c->n_since == 0) {
+		c->verified_seq = applied;
+		c->n_since = 0;
+	}
+	c->stall_seq = 0;
 	__atomic_store_n(&c->applied_seq, applied, __ATOMIC_RELAXED);
 	__atomic_store_n(&c->catching_up, c->sub_last_seq > applied, __ATOMIC_RELAXED);
 	if (since != 0)

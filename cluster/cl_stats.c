@@ -122,8 +122,19 @@ static void each_count(const struct cl *c, tr_metric_fn fn, void *arg)
 	     "cluster_batches_applied", offsetof(struct cl_stats, batches_applied)},
 	    {"cluster_own_batches_total", "This instance's batches back from the stream",
 	     "cluster_own_batches", offsetof(struct cl_stats, own_batches)},
-	    {"cluster_duplicate_batches_total", "Batches seen twice and skipped",
+	    {"cluster_duplicate_batches_total",
+	     "Batches published again that the stream already held (stored once)",
 	     "cluster_duplicate_batches", offsetof(struct cl_stats, duplicate_batches)},
+	    {"cluster_redelivered_batches_total",
+	     "Stream messages delivered again after the consumer was made anew (applied once)",
+	     "cluster_redelivered_batches", offsetof(struct cl_stats, redelivered)},
+	    {"cluster_replica_mismatches_total",
+	     "The stream's leader held another message where the consumer's server delivered one "
+	     "(replayed from the last agreement)",
+	     "cluster_replica_mismatches", offsetof(struct cl_stats, replica_mismatches)},
+	    {"cluster_consumer_stalls_total",
+	     "The consumer delivered nothing while the stream's leader held more (made anew)",
+	     "cluster_consumer_stalls", offsetof(struct cl_stats, consumer_stalls)},
 	    {"cluster_publish_retries_total",
 	     "Batches published again after a failed acknowledgement", "cluster_publish_retries",
 	     offsetof(struct cl_stats, publish_retries)},
@@ -148,10 +159,10 @@ static void each_count(const struct cl *c, tr_metric_fn fn, void *arg)
 static void each_drop(const struct cl *c, tr_metric_fn fn, void *arg)
 {
 	static const char *const why[CL_DROP_N] = {
-	    [CL_DROP_RING_FULL] = "ring_full",	 [CL_DROP_BUFFER] = "buffer_full",
-	    [CL_DROP_GAVE_UP] = "gave_up",	 [CL_DROP_BAD_BATCH] = "bad_batch",
-	    [CL_DROP_REFUSED] = "table_refused", [CL_DROP_NOT_ALLOWED] = "not_allowed",
-	    [CL_DROP_STALE] = "stale",
+	    [CL_DROP_RING_FULL] = "ring_full",	   [CL_DROP_BUFFER] = "buffer_full",
+	    [CL_DROP_GAVE_UP] = "gave_up",	   [CL_DROP_RETRY_FULL] = "retry_full",
+	    [CL_DROP_BAD_BATCH] = "bad_batch",	   [CL_DROP_REFUSED] = "table_refused",
+	    [CL_DROP_NOT_ALLOWED] = "not_allowed", [CL_DROP_STALE] = "stale",
 	};
 	char labels[48], key[48];
 

@@ -300,6 +300,17 @@ static bool word_is(const char *s, size_t len, const char *w)
 	return len == strlen(w) && !strncasecmp(s, w, len);
 }
 
+bool cfg_bool_parse(const char *s, size_t len, bool *v)
+{
+	if (word_is(s, len, "true") || word_is(s, len, "yes") || word_is(s, len, "on"))
+		*v = true;
+	else if (word_is(s, len, "false") || word_is(s, len, "no") || word_is(s, len, "off"))
+		*v = false;
+	else
+		return false;
+	return true;
+}
+
 static int set_u32(struct cfg_ld *ld, const struct cfg_key *k, unsigned line, const char *s,
 		   size_t len, bool null)
 {
@@ -425,12 +436,7 @@ int cfg_scalar_set(struct cfg_ld *ld, const struct cfg_key *k, unsigned line, co
 	case K_POW2:
 		return set_u32(ld, k, line, s, len, null);
 	case K_BOOL:
-		if (word_is(s, len, "true") || word_is(s, len, "yes") || word_is(s, len, "on"))
-			*(bool *)field(ld->c, k->off) = true;
-		else if (word_is(s, len, "false") || word_is(s, len, "no") ||
-			 word_is(s, len, "off"))
-			*(bool *)field(ld->c, k->off) = false;
-		else
+		if (!cfg_bool_parse(s, len, (bool *)field(ld->c, k->off)))
 			return cfg_fail(ld, line, "%s.%s: expected true or false, got '%s'",
 					cfg_sect_names[k->sect], k->name, cfg_show(&b, s, len));
 		return 0;
@@ -552,6 +558,15 @@ static int check_cross(struct cfg_ld *ld)
 		return fail_o(
 		    ld, later(origin_of(ld, KEY_HTTP_ENABLED), origin_of(ld, KEY_HTTP_LISTEN)),
 		    "http.listen is empty but http.enabled is true");
+	for (unsigned i = 0; i < c->dpdk.n_ports && c->dpdk.run_as[0] != '\0'; i++)
+		if (c->dpdk.ports[i].shared)
+			return fail_o(
+			    ld,
+			    later(origin_of(ld, KEY_DPDK_RUN_AS), origin_of(ld, KEY_DPDK_PORTS)),
+			    "dpdk.run_as and the shared port dpdk.ports[%u] exclude each other: "
+			    "giving the interface back to the kernel at exit (detaching the XDP "
+			    "program) needs root",
+			    i);
 	return check_cross_cluster(ld);
 }
 

@@ -23,6 +23,7 @@
 #define CFG_MAX_CIDRS	  64
 #define CFG_MAX_EAL_ARGS  64
 #define CFG_DEVICE_MAX	  64
+#define CFG_IFNAME_MAX	  16 /* IFNAMSIZ: an interface name and its NUL */
 #define CFG_PATH_MAX	  4096
 
 /* cluster: its servers (URLs, each at most 266 bytes: the longer scheme,
@@ -66,6 +67,11 @@ struct cfg_port {
 	char device[CFG_DEVICE_MAX]; /* net_tap0, net_af_packet0, 0000:01:00.0, ... */
 	bool has_ipv4, has_ipv6;
 	struct cfg_cidr ipv4, ipv6;
+	/* The kernel keeps the interface and its addresses; dptrack takes its
+	 * tracker UDP through AF_XDP. device is then net_af_xdpN,iface=IFACE,
+	 * iface its interface, and ipv4/ipv6 may be left to the interface. */
+	bool shared;
+	char iface[CFG_IFNAME_MAX]; /* "" unless shared */
 };
 
 struct cfg {

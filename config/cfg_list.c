@@ -2,7 +2,8 @@
 /*
  * cfg_list.c - list values: a YAML sequence replaces the key's list whole,
  * entry by entry, checking each (ports, strings, addresses, server URLs)
- * and, for dpdk.ports, the mapping of device, ipv4 and ipv6 each entry is.
+ * and, for dpdk.ports, the mapping of device, ipv4, ipv6 and shared each
+ * entry is.
  */
 #include "cfg_load.h"
 
@@ -17,8 +18,11 @@
 #include "cfg_num.h"
 
 /* The members of a dpdk.ports entry. */
-enum { P_DEVICE, P_IPV4, P_IPV6, P_COUNT };
-static const char *const port_names[P_COUNT] = {"device", "ipv4", "ipv6"};
+enum { P_DEVICE, P_IPV4, P_IPV6, P_SHARED, P_COUNT };
+static const char *const port_names[P_COUNT] = {"device", "ipv4", "ipv6", "shared"};
+
+/* A shared port's device: DPDK's AF_XDP PMD, whose vdev names begin so. */
+#define AF_XDP_DRIVER "net_af_xdp"
 
 /* Returns item i of list k as a string of *len bytes: a non-null scalar
  * without NUL bytes; NULL after reporting why not. */
@@ -89,10 +93,82 @@ static int set_port_device(struct cfg_ld *ld, unsigned i, const yaml_node_t *v, 
 	return 0;
 }
 
+static int set_port_shared(struct cfg_ld *ld, unsigned i, const yaml_node_t *v, struct cfg_port *p)
+{
+	struct cfg_shown b;
+
+	if (v->type != YAML_SCALAR_NODE || cfg_yaml_is_null(v))
+		return cfg_fail(ld, cfg_yaml_line(v),
+				"dpdk.ports[%u].shared: expected true or false, got %s", i,
+				cfg_yaml_kind(v));
+	if (!cfg_bool_parse((const char *)v->data.scalar.value, v->data.scalar.length, &p->shared))
+		return cfg_fail(
+		    ld, cfg_yaml_line(v), "dpdk.ports[%u].shared: expected true or false, got '%s'",
+		    i, cfg_show(&b, (const char *)v->data.scalar.value, v->data.scalar.length));
+	return 0;
+}
+
 static int set_port_member(struct cfg_ld *ld, unsigned i, int m, const yaml_node_t *v,
 			   struct cfg_port *p)
 {
-	return m == P_DEVICE ? set_port_device(ld, i, v, p) : set_port_addr(ld, i, m, v, p);
+	switch (m) {
+	case P_DEVICE:
+		return set_port_device(ld, i, v, p);
+	case P_SHARED:
+		return set_port_shared(ld, i, v, p);
+	default:
+		return set_port_addr(ld, i, m, v, p);
+	}
+}
+
+/* Finds devarg key (with its '=') in a device's arguments, after the name;
+ * returns its value and *len, or NULL. */
+static const char *devarg(const char *device, const char *key, size_t *len)
+{
+	size_t klen = strlen(key);
+
+	for (const char *a = strchr(device, ','); a != NULL; a = strchr(a + 1, ',')) {
+		if (strncmp(a + 1, key, klen) == 0) {
+			*len = strcspn(a + 1 + klen, ",");
+			return a + 1 + klen;
+		}
+	}
+	return NULL;
+}
+
+/* A shared port: a net_af_xdp device naming its interface, without the
+ * devargs dptrack sets itself, on an interface no other port has. */
+static int check_shared(struct cfg_ld *ld, unsigned i, unsigned line, struct cfg_port *p)
+{
+	const char *name;
+	struct cfg_shown b;
+	size_t len;
+
+	if (strncmp(p->device, AF_XDP_DRIVER, strlen(AF_XDP_DRIVER)) != 0)
+		return cfg_fail(ld, line,
+				"dpdk.ports[%u]: shared needs a net_af_xdp device "
+				"(net_af_xdp0,iface=IFACE), not '%s': the kernel keeps the "
+				"interface and AF_XDP hands dptrack its tracker UDP",
+				i, cfg_show(&b, p->device, strlen(p->device)));
+	name = devarg(p->device, "iface=", &len);
+	if (name == NULL || len == 0 || len >= sizeof(p->iface) || memchr(name, '/', len))
+		return cfg_fail(ld, line,
+				"dpdk.ports[%u]: a shared port names its interface: "
+				"%s,iface=IFACE (1..%zu characters)",
+				i, AF_XDP_DRIVER "0", sizeof(p->iface) - 1);
+	if (devarg(p->device, "queue_count=", &len) || devarg(p->device, "xdp_prog=", &len))
+		return cfg_fail(ld, line,
+				"dpdk.ports[%u]: leave queue_count and xdp_prog out of a shared "
+				"port's device: dptrack sets them (a queue per worker lcore, its "
+				"XDP program)",
+				i);
+	memcpy(p->iface, name, len);
+	p->iface[len] = '\0';
+	for (unsigned j = 0; j < i; j++)
+		if (ld->c->dpdk.ports[j].shared && !strcmp(ld->c->dpdk.ports[j].iface, p->iface))
+			return cfg_fail(ld, line, "dpdk.ports[%u]: interface %s is also port %u", i,
+					p->iface, j);
+	return 0;
 }
 
 /* Parses entry i of dpdk.ports: a mapping of device, ipv4, ipv6. */
@@ -107,7 +183,7 @@ static int set_port(struct cfg_ld *ld, unsigned i, const yaml_node_t *n)
 	if (n->type != YAML_MAPPING_NODE)
 		return cfg_fail(ld, cfg_yaml_line(n),
 				"dpdk.ports[%u]: expected a mapping of device, ipv4, "
-				"ipv6, got %s",
+				"ipv6, shared, got %s",
 				i, cfg_yaml_kind(n));
 	for (pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
 		const yaml_node_t *kn = yaml_document_get_node(ld->doc, pr->key);
@@ -130,7 +206,7 @@ static int set_port(struct cfg_ld *ld, unsigned i, const yaml_node_t *n)
 			return cfg_fail(ld, line, "unknown key 'dpdk.ports[%u].%s'%s%s%s", i,
 					cfg_show(&b, s, len), sug ? " (did you mean '" : "",
 					sug ? sug : "",
-					sug ? "'?)" : " (known: device, ipv4, ipv6)");
+					sug ? "'?)" : " (known: device, ipv4, ipv6, shared)");
 		}
 		if (first[m])
 			return cfg_fail(ld, line,
@@ -142,8 +218,12 @@ static int set_port(struct cfg_ld *ld, unsigned i, const yaml_node_t *n)
 	}
 	if (!first[P_DEVICE])
 		return cfg_fail(ld, cfg_yaml_line(n), "dpdk.ports[%u]: needs a device", i);
-	if (!p.has_ipv4 && !p.has_ipv6)
-		return cfg_fail(ld, cfg_yaml_line(n), "dpdk.ports[%u]: needs ipv4, ipv6 or both",
+	if (p.shared && check_shared(ld, i, first[P_SHARED], &p))
+		return -1;
+	if (!p.has_ipv4 && !p.has_ipv6 && !p.shared)
+		return cfg_fail(ld, cfg_yaml_line(n),
+				"dpdk.ports[%u]: needs ipv4, ipv6 or both (only a shared port "
+				"reads them from its interface)",
 				i);
 	for (j = 0; j < i; j++)
 		if (!strcmp(ld->c->dpdk.ports[j].device, p.device))

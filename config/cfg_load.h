@@ -62,6 +62,10 @@ const char *cfg_show(struct cfg_shown *b, const char *s, size_t len);
 __attribute__((format(printf, 3, 4))) int cfg_fail(struct cfg_ld *ld, unsigned line,
 						   const char *fmt, ...);
 
+/* Sets *v from a YAML boolean word (true/yes/on, false/no/off, any case)
+ * of len bytes; returns false, leaving *v, for anything else. */
+bool cfg_bool_parse(const char *s, size_t len, bool *v);
+
 /* Returns the name in names[n] closest to a (alen bytes, compared
  * case-insensitively), or NULL if none is close enough to be a misspelling. */
 const char *cfg_nearest(const char *const *names, size_t n, const char *a, size_t alen);

@@ -74,6 +74,8 @@ static void put_ports(FILE *f, const struct cfg *c)
 		fputs("    - device: ", f);
 		put_quoted(f, p->device);
 		fputc('\n', f);
+		if (p->shared)
+			fputs("      shared: true\n", f);
 		if (p->has_ipv4) {
 			fputs("      ipv4: ", f);
 			put_cidr(f, &p->ipv4);

@@ -114,6 +114,10 @@ struct ptab_announce {
 	 * more), such as an announce made here since. ptab_result.was is then
 	 * -2. */
 	bool if_newer;
+	/* The hint ptab_prefetch filled for this very announce (same info hash
+	 * pointer, peer and rnd), or NULL: its swarm position and the peer's
+	 * hash are then not looked up and hashed again. */
+	const struct ptab_hint *hint;
 };
 
 struct ptab_counts {
@@ -166,23 +170,33 @@ enum ptab_err ptab_announce(struct ptab *t, const struct ptab_announce *a, uint6
  */
 enum ptab_err ptab_completed_add(struct ptab *t, const uint8_t info_hash[TR_HASH_LEN]);
 
-/* An announce or scrape about to be made, for ptab_prefetch. */
+/* An announce or scrape about to be made, for ptab_prefetch; then, for an
+ * announce, what the prefetch found, for ptab_announce (its .hint). */
 struct ptab_hint {
 	const uint8_t *info_hash; /* 20 bytes */
 	struct tr_addr peer;	  /* the announcer (port != 0); family 0 for a scrape */
 	bool seeder;
+	uint64_t rnd; /* the announce's ptab_announce.rnd: where its picks start */
+	/* Written by ptab_prefetch: */
+	const struct ptab *tab; /* the table they belong to; NULL before */
+	int32_t pos;		/* the swarm's position, -1 if it had none */
+	uint32_t peer_h;	/* the announcer's slot hash */
 };
 
 /*
  * Warms the CPU caches for announces and scrapes about to be made (a
  * burst's worth, any n): the hash buckets and keys, the swarms, the heads
  * of their peer sets and, for an IPv4 announcer, the slot its lookup
- * starts at; so the requests that follow find them in cache instead of
- * each waiting on five or six misses in a row. A hint: it changes nothing,
- * takes no lock and never faults (set pointers are only prefetched, never
- * followed). Same caller rules as ptab_announce.
+ * starts at and where its picks start; so the requests that follow find
+ * them in cache instead of each waiting on five or six misses in a row.
+ * It changes nothing in the table, takes no lock and never faults (set
+ * pointers are only prefetched, never followed). It writes into each hint
+ * the swarm's position and the announcer's hash, which the announce made
+ * with that hint then need not compute again. Same caller rules as
+ * ptab_announce, and the announces must follow before the caller reports
+ * a quiescent state (a position is only reused after one).
  */
-void ptab_prefetch(struct ptab *t, const struct ptab_hint *hints, unsigned n);
+void ptab_prefetch(struct ptab *t, struct ptab_hint *hints, unsigned n);
 
 /* Reads a swarm's counters without taking its lock. Zeros when the swarm does
  * not exist. Counters may be a moment stale but are each whole. */

@@ -34,7 +34,7 @@ static size_t reply_unauthenticated_error(uint8_t *out, size_t cap, size_t req_l
 
 static size_t udp_announce(struct tr_ctx *ctx, const struct tr_addr *src,
 			   const struct udp_msg_req *m, size_t len, uint8_t *out, size_t cap,
-			   uint64_t now)
+			   uint64_t now, const struct ptab_hint *hint)
 {
 	const struct tracker *tr = ctx->tr;
 	const struct udp_msg_announce *an = &m->announce;
@@ -62,8 +62,9 @@ static size_t udp_announce(struct tr_ctx *ctx, const struct tr_addr *src,
 	    .event = (uint8_t)an->event,
 	    .seeder = an->left == 0,
 	    .numwant = tr_numwant(tr, an->num_want, fits),
-	    .rnd = tr_rng_next(&ctx->rng),
+	    .rnd = hint != NULL ? hint->rnd : tr_rng_next(&ctx->rng),
 	    .defer_completed = ctx->sink != NULL,
+	    .hint = hint,
 	};
 
 	struct ptab_result r;
@@ -116,7 +117,8 @@ static size_t udp_scrape(struct tr_ctx *ctx, const struct tr_addr *src, const st
 	return n;
 }
 
-bool tr_udp_hint(const struct tr_addr *src, const uint8_t *req, size_t len, struct ptab_hint *h)
+bool tr_udp_hint(struct tr_ctx *ctx, const struct tr_addr *src, const uint8_t *req, size_t len,
+		 struct ptab_hint *h)
 {
 	struct udp_msg_peek pk;
 
@@ -124,16 +126,19 @@ bool tr_udp_hint(const struct tr_addr *src, const uint8_t *req, size_t len, stru
 		return false;
 	h->info_hash = pk.info_hash;
 	h->seeder = pk.seeder;
+	h->tab = NULL;
 	/* Port 0: a scrape, or an announce tr_udp_handle() refuses. */
-	if (pk.port != 0)
+	if (pk.port != 0) {
 		h->peer = tr_udp_peer(src, pk.port);
-	else
+		h->rnd = tr_rng_next(&ctx->rng);
+	} else {
 		h->peer = (struct tr_addr){.family = 0};
+	}
 	return true;
 }
 
 size_t tr_udp_handle(struct tr_ctx *ctx, const struct tr_addr *src, const uint8_t *req, size_t len,
-		     uint8_t *out, size_t cap, uint64_t now)
+		     uint8_t *out, size_t cap, uint64_t now, const struct ptab_hint *hint)
 {
 	struct udp_msg_req m;
 	enum udp_msg_err e = udp_msg_parse(req, len, &m);
@@ -150,7 +155,7 @@ size_t tr_udp_handle(struct tr_ctx *ctx, const struct tr_addr *src, const uint8_
 		return udp_msg_write_connect(out, cap, m.transaction_id,
 					     connid_issue(tr_key(ctx->tr), src, now));
 	case UDP_MSG_ANNOUNCE:
-		return udp_announce(ctx, src, &m, len, out, cap, now);
+		return udp_announce(ctx, src, &m, len, out, cap, now, hint);
 	case UDP_MSG_SCRAPE:
 		return udp_scrape(ctx, src, &m, len, out, cap, now);
 	default: /* udp_msg_parse() refuses other actions */

@@ -132,9 +132,11 @@ struct tr_ctx {
  * out may be req itself, as on the DPDK path, which answers in the frame it
  * received: every request field is read before the reply overwrites it
  * (scrape entry i, 12 bytes at 8 + 12i, never reaches hash i+1 at 16 + 20i).
+ * hint: what tr_udp_hint() and ptab_prefetch() made of this same request,
+ * or NULL.
  */
 size_t tr_udp_handle(struct tr_ctx *ctx, const struct tr_addr *src, const uint8_t *req, size_t len,
-		     uint8_t *out, size_t cap, uint64_t now);
+		     uint8_t *out, size_t cap, uint64_t now, const struct ptab_hint *hint);
 
 /*
  * For the packet loop's burst prefetch (ptab_prefetch): fills *h with what
@@ -142,10 +144,14 @@ size_t tr_udp_handle(struct tr_ctx *ctx, const struct tr_addr *src, const uint8_
  * from src, and returns true; false for a datagram that asks the table
  * nothing (a connect, garbage). An announce names the peer by the same rule
  * tr_udp_handle() applies (tr_udp_peer), so the hint cannot drift from the
- * announce; a scrape is a hint with peer family 0. Reads at most len bytes;
- * h->info_hash points into req.
+ * announce, and draws its random bits from ctx here; a scrape is a hint with
+ * peer family 0. Reads at most len bytes; h->info_hash points into req.
+ * After ptab_prefetch, pass h to tr_udp_handle() for the same request
+ * (hint above; NULL otherwise): the announce then uses what the prefetch
+ * found.
  */
-bool tr_udp_hint(const struct tr_addr *src, const uint8_t *req, size_t len, struct ptab_hint *h);
+bool tr_udp_hint(struct tr_ctx *ctx, const struct tr_addr *src, const uint8_t *req, size_t len,
+		 struct ptab_hint *h);
 
 /* The peer a BEP 15 announce from src with `port` enters into a swarm: the
  * source address with the announce's port. BEP 15's ip field is ignored, so

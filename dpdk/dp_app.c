@@ -159,7 +159,9 @@ static int http_start(struct dp_app *app, char *err, size_t errlen)
 }
 
 /* The cluster's sync thread, a sink for every packet lcore and HTTP
- * thread, and the shared connection-ID key (a bounded wait). */
+ * thread, and the shared connection-ID key (a bounded wait, but none after
+ * a snapshot: the key it holds is the one clients have, the cluster's when
+ * it was taken, and stays valid if the cluster's replaces it). */
 static int cluster_start(struct dp_app *app, char *err, size_t errlen)
 {
 	const struct cfg *cfg = app->cfg;
@@ -177,7 +179,10 @@ static int cluster_start(struct dp_app *app, char *err, size_t errlen)
 		return -1;
 	for (unsigned i = 0; i < app->n_workers; i++)
 		app->workers[i].ctx.sink = cl_sink(app->cl, i);
-	if (cl_wait_key(app->cl))
+	if (app->snap.key_loaded)
+		DP_LOG(INFO, "connection IDs: the snapshot's key, until the cluster's shared key "
+			     "is read (if it differs, both are accepted)\n");
+	else if (cl_wait_key(app->cl))
 		DP_LOG(INFO, "connection IDs: the cluster's shared key\n");
 	else if (!cfg->udp.has_secret)
 		DP_LOG(WARNING,

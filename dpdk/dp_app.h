@@ -35,6 +35,7 @@
 #include "core/tracker.h"
 #include "dp_frame.h"
 #include "kernel-http/kh_server.h"
+#include "dpdk/xdp/dp_xdp.h"
 
 /* Frames handled per rx/tx burst call, at most (dpdk.burst is capped here:
  * the burst arrays live on the lcore's stack). */
@@ -57,7 +58,17 @@ struct dp_port {
 	struct dp_iface ifc;
 	bool tx_cksum; /* the NIC writes IPv4 and UDP checksums */
 	bool rx_cksum; /* the NIC checks them and says so in ol_flags */
+	bool probed;   /* its device exists: it is stopped and closed at the end */
+	bool started;  /* its queues are set up and it was started */
+	uint16_t n_queues;
+	/* Mbufs the PMD keeps past rte_eth_dev_close() by design, measured
+	 * at start: net_af_xdp's fill rings (see dp_ports_fini); else 0. */
+	unsigned pmd_keeps;
 	struct rte_mempool *pool;
+	/* A shared port (dp_shared.c): its interface and XDP program. */
+	bool shared;
+	unsigned ifindex;
+	struct dp_xdp xdp;
 };
 
 /* Per-lcore counters of the packet path, beside the tracker's stats_ctr. */
@@ -101,6 +112,7 @@ struct dp_snap_state {
 	uint64_t saves, failures;		 /* snapshots written, failed */
 	uint64_t last_unix, last_ms, last_bytes; /* the latest one written */
 	struct snap_stream stream;		 /* what the one loaded at start recorded */
+	bool key_loaded; /* the connection-ID key in force is the one loaded at start */
 };
 
 /* dp_acl.c's state: the list in force is app->tr.acl; a replaced one is
@@ -253,8 +265,31 @@ int dp_tracker_init(struct dp_app *app, const char *name, char *err, size_t errl
  * with the failing call named in err. */
 int dp_ports_init(struct dp_app *app, char *err, size_t errlen);
 
+/*
+ * dp_shared.c: shared ports (dpdk.ports[].shared), the kernel's NIC with
+ * dptrack's XDP program on it.
+ * dp_shared_prepare: before port i's device exists. Fills the port's
+ *   addresses from its interface (checking configured ones are there),
+ *   checks the interface carries no XDP program yet, and writes the devargs
+ *   to probe into devargs: the configured device, a queue per worker and the
+ *   program. Returns 0, or a negative errno with the reason in err.
+ * dp_shared_start: once the port started: finds the program net_af_xdp
+ *   attached and tells it the port's addresses and udp.ports. Returns 0, or
+ *   a negative errno with the failing call in err.
+ * dp_shared_stop: before the port stops: every frame to the kernel.
+ * dp_shared_fini: once the port is closed: detaches the program if the PMD
+ *   left it, closes its maps. Both safe on a port never started.
+ */
+int dp_shared_prepare(struct dp_app *app, unsigned i, char *devargs, size_t len, char *err,
+		      size_t errlen);
+int dp_shared_start(struct dp_app *app, struct dp_port *p, char *err, size_t errlen);
+void dp_shared_stop(struct dp_port *p);
+void dp_shared_fini(struct dp_port *p);
+
 /* Stops and closes every port (net_pcap flushes its output here), adding the
- * mbufs that never came back to its pool to app->mbufs_leaked. */
+ * mbufs that never came back to its pool to app->mbufs_leaked: first the
+ * TX completions the PMD has not reaped yet are taken back, and what the
+ * PMD keeps past close by design (port->pmd_keeps) is not counted. */
 void dp_ports_fini(struct dp_app *app);
 
 /* dp_lcore.c: the packet loop of one worker (rte_eal_remote_launch entry;
@@ -292,6 +327,9 @@ void dp_stats_print(struct dp_app *app, FILE *f);
 int dp_snap_load(struct dp_app *app);
 int dp_snap_start(struct dp_app *app);
 void dp_snap_stop(struct dp_app *app, bool final);
+/* The seconds between periodic saves in force (a reload may change it), 0
+ * when there are none: no snapshot path, interval 0, or replay. */
+uint32_t dp_snap_interval(struct dp_app *app);
 
 /* dp_acl.c: tracker.access_list. dp_acl_load: at start, before any reader,
  * into app->tr.acl (nothing when the mode is off), a line to report (if not

@@ -153,6 +153,7 @@ static const char *const drop_names[DP_DROP_N] = {
     [DP_DROP_UDP_CKSUM] = "udp_cksum",
     [DP_DROP_UDP_PORT] = "udp_port",
     [DP_DROP_NO_ROOM] = "no_room",
+    [DP_DROP_KERNEL_OWNED] = "kernel_owned",
 };
 
 const char *dp_drop_name(enum dp_drop d)
@@ -402,6 +403,8 @@ static enum dp_verdict ip4_answer(struct rx *rx)
 	pkt->l4_off = (uint16_t)(pkt->l3_off + hlen);
 	switch (ip[IP4_OFF_PROTO]) {
 	case IPPROTO_ICMP:
+		if (rx->ifc->shared)
+			return drop(pkt, DP_DROP_KERNEL_OWNED);
 		return icmp4_answer(rx, ip, hlen, tot - hlen);
 	case IPPROTO_UDP:
 		return udp_parse(rx, ip, tot - hlen);
@@ -576,6 +579,8 @@ static enum dp_verdict ip6_answer(struct rx *rx)
 	pkt->l4_off = (uint16_t)(pkt->l3_off + IP6_HDR_LEN);
 	switch (ip[IP6_OFF_NH]) {
 	case IPPROTO_ICMPV6:
+		if (rx->ifc->shared)
+			return drop(pkt, DP_DROP_KERNEL_OWNED);
 		return icmp6_answer(rx, ip, plen, to_snm);
 	case IPPROTO_UDP:
 		if (to_snm)
@@ -619,6 +624,8 @@ enum dp_verdict dp_frame_answer(const struct dp_iface *ifc, uint8_t *buf, uint32
 
 	switch (type) {
 	case RTE_ETHER_TYPE_ARP:
+		if (ifc->shared)
+			return drop(pkt, DP_DROP_KERNEL_OWNED);
 		return arp_answer(&rx);
 	case RTE_ETHER_TYPE_IPV4:
 		return ip4_answer(&rx);

@@ -27,6 +27,7 @@
 struct dp_iface {
 	uint8_t mac[DP_ETHER_ADDR_LEN];
 	bool has_ip4, has_ip6;
+	bool shared; /* the kernel's interface: ARP, ICMP and NDP are its to answer */
 	uint8_t ip4[4];
 	uint8_t ip6[16];
 	uint16_t udp_ports[16]; /* host order */
@@ -67,6 +68,7 @@ enum dp_drop {
 	DP_DROP_UDP_CKSUM,	 /* checksum wrong (IPv6: also zero) */
 	DP_DROP_UDP_PORT,	 /* not one of the tracker's ports */
 	DP_DROP_NO_ROOM,	 /* the reply would not fit the buffer */
+	DP_DROP_KERNEL_OWNED,	 /* ARP, ICMP or ICMPv6 (NDP too) on a shared port */
 	DP_DROP_N,
 };
 
@@ -107,6 +109,9 @@ struct dp_pkt {
  * the IPv4 header checksum, ICMP checksums and UDP checksums (when not zero;
  * IPv6 UDP must have one) are verified unless rx_flags says the NIC did.
  * Trailing bytes after the IP datagram (Ethernet padding) are ignored.
+ * On a shared port (ifc->shared) the kernel owns the addresses: ARP, ICMP
+ * and ICMPv6 are never answered (DP_DROP_KERNEL_OWNED; its XDP program
+ * hands dptrack none), only the tracker's UDP is found.
  */
 enum dp_verdict dp_frame_answer(const struct dp_iface *ifc, uint8_t *buf, uint32_t len,
 				uint32_t cap, unsigned rx_flags, struct dp_pkt *pkt);

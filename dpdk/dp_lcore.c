@@ -92,10 +92,11 @@ static enum dp_verdict classify(struct dp_worker *w, const struct dp_port *p, st
 	return v;
 }
 
-/* Answers one classified frame in place. Returns true if m is now a reply
- * to send. */
+/* Answers one classified frame in place (hint: what the burst's prefetch
+ * found for it, or NULL). Returns true if m is now a reply to send. */
 static bool answer(struct dp_worker *w, const struct dp_port *p, struct rte_mbuf *m,
-		   enum dp_verdict v, const struct dp_pkt *pkt, uint64_t now)
+		   enum dp_verdict v, const struct dp_pkt *pkt, const struct ptab_hint *hint,
+		   uint64_t now)
 {
 	struct dp_counters *c = &w->c;
 
@@ -115,7 +116,7 @@ static bool answer(struct dp_worker *w, const struct dp_port *p, struct rte_mbuf
 	uint8_t *pl = buf + pkt->payload_off;
 	size_t room = RTE_MIN((size_t)(cap - pkt->payload_off),
 			      (size_t)(pkt->ipv6 ? TR_UDP_PAYLOAD_MAX_V6 : TR_UDP_PAYLOAD_MAX_V4));
-	size_t n = tr_udp_handle(&w->ctx, &pkt->src, pl, pkt->payload_len, pl, room, now);
+	size_t n = tr_udp_handle(&w->ctx, &pkt->src, pl, pkt->payload_len, pl, room, now, hint);
 	if (n == 0) {
 		STATS_INC(c->tracker_silent);
 		return false;
@@ -151,6 +152,7 @@ static uint16_t port_burst(struct dp_worker *w, const struct dp_port *p, uint64_
 	struct dp_pkt pkt[DP_BURST_MAX];
 	enum dp_verdict verdict[DP_BURST_MAX];
 	struct ptab_hint hints[DP_BURST_MAX];
+	const struct ptab_hint *hint_of[DP_BURST_MAX];
 	uint16_t nb = rte_eth_rx_burst(p->port_id, w->queue, rx, app->burst), ntx = 0;
 	unsigned nh = 0;
 
@@ -162,17 +164,18 @@ static uint16_t port_burst(struct dp_worker *w, const struct dp_port *p, uint64_
 		if (i + 1 < nb)
 			rte_prefetch0(rte_pktmbuf_mtod(rx[i + 1], void *));
 		verdict[i] = classify(w, p, rx[i], &pkt[i]);
+		hint_of[i] = NULL;
 		if (verdict[i] == DP_VERDICT_UDP &&
-		    tr_udp_hint(&pkt[i].src,
+		    tr_udp_hint(&w->ctx, &pkt[i].src,
 				rte_pktmbuf_mtod_offset(rx[i], uint8_t *, pkt[i].payload_off),
 				pkt[i].payload_len, &hints[nh]))
-			nh++;
+			hint_of[i] = &hints[nh++];
 	}
 	ptab_prefetch(app->ptab, hints, nh);
 	for (uint16_t i = 0; i < nb; i++) {
 		if (app->cfg->dpdk.replay)
 			*now = replay_now(app, rx[i], *now);
-		if (answer(w, p, rx[i], verdict[i], &pkt[i], *now))
+		if (answer(w, p, rx[i], verdict[i], &pkt[i], hint_of[i], *now))
 			tx[ntx++] = rx[i];
 		else
 			rte_pktmbuf_free(rx[i]);

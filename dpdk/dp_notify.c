@@ -42,7 +42,7 @@ void dp_notify_init(struct dp_app *app)
 	n->on = getenv("NOTIFY_SOCKET") != NULL;
 	if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0) {
 		n->ping_tsc = app->tsc_hz / 1000000 * (usec / 2);
-		if (usec / 2 < 2 * DP_HTTP_WAKE_MS * 1000)
+		if (usec / 2 < (uint64_t)2 * DP_HTTP_WAKE_MS * 1000)
 			DP_LOG(WARNING,
 			       "watchdog every %" PRIu64 " ms: below %u ms an idle HTTP thread "
 			       "may look stuck; set WatchdogSec= to 2 s or more\n",

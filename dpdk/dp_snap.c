@@ -100,6 +100,11 @@ static uint32_t interval_of(struct dp_app *app)
 	return s;
 }
 
+uint32_t dp_snap_interval(struct dp_app *app)
+{
+	return enabled(app) ? interval_of(app) : 0;
+}
+
 int dp_snap_load(struct dp_app *app)
 {
 	const char *path = app->cfg->tracker.snapshot_path;
@@ -125,8 +130,10 @@ int dp_snap_load(struct dp_app *app)
 			DP_LOG(INFO, "snapshot %s holds stream %s up to sequence %" PRIu64 "\n",
 			       path, app->snap.stream.name, app->snap.stream.seq);
 		/* A configured secret wins; otherwise clients' IDs survive. */
-		if (!app->cfg->udp.has_secret)
+		if (!app->cfg->udp.has_secret) {
 			memcpy(app->tr.keys[0].k, key, sizeof(app->tr.keys[0].k));
+			app->snap.key_loaded = true;
+		}
 		DP_LOG(INFO,
 		       "snapshot %s loaded (taken %" PRIu64 " s ago): %" PRIu64 " swarms, %" PRIu64
 		       " of %" PRIu64 " peers still fresh%s\n",

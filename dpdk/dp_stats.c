@@ -190,6 +190,32 @@ static void each_lcore(const struct dp_app *app, tr_metric_fn fn, void *arg)
 	}
 }
 
+/* A shared port's XDP program: every frame the NIC received, by verdict
+ * and reason (dpdk/xdp/dp_xdp_maps.h), summed over the CPUs. */
+static void each_xdp(const struct dp_app *app, unsigned p, tr_metric_fn fn, void *arg)
+{
+	const struct dp_port *port = &app->ports[p];
+	char labels[RTE_DEV_NAME_MAX_LEN + 64], key[64];
+	uint64_t n[DP_XDP_N];
+
+	if (port->xdp.stats_fd < 0 || dp_xdp_counts(&port->xdp, n) != 0)
+		memset(n, 0, sizeof(n));
+	for (unsigned r = 0; r < DP_XDP_N; r++) {
+		const char *verdict = r == DP_XDP_REDIRECT ? "redirect" : "pass";
+
+		snprintf(labels, sizeof(labels), "port=\"%s\",verdict=\"%s\",reason=\"%s\"",
+			 port->name, verdict, dp_xdp_reason_name(r));
+		if (r == DP_XDP_REDIRECT)
+			snprintf(key, sizeof(key), "port%u_xdp_redirect", p);
+		else
+			snprintf(key, sizeof(key), "port%u_xdp_pass_%s", p, dp_xdp_reason_name(r));
+		emit(fn, arg, "xdp_frames_total",
+		     "Frames a shared port's XDP program redirected to dptrack or passed to the "
+		     "kernel, by reason",
+		     TR_METRIC_COUNTER, labels, key, n[r]);
+	}
+}
+
 /* What the NIC itself counts: frames it could not hand over (no free
  * descriptor: the lcore fell behind; no mbuf: the pool ran dry) and errors. */
 static void each_port(const struct dp_app *app, tr_metric_fn fn, void *arg)
@@ -220,6 +246,9 @@ static void each_port(const struct dp_app *app, tr_metric_fn fn, void *arg)
 			emit(fn, arg, f[k].name, f[k].help, TR_METRIC_COUNTER, labels, key,
 			     *(const uint64_t *)((const char *)&st[p] + f[k].off));
 		}
+	for (unsigned p = 0; p < app->n_ports; p++)
+		if (app->ports[p].shared)
+			each_xdp(app, p, fn, arg);
 }
 
 void dp_metrics_each(void *ctx, tr_metric_fn fn, void *arg)
@@ -239,8 +268,9 @@ void dp_metrics_each(void *ctx, tr_metric_fn fn, void *arg)
 	for (unsigned p = 0; p < app->n_ports; p++)
 		if (app->ports[p].pool != NULL)
 			in_use += rte_mempool_in_use_count(app->ports[p].pool);
-	/* Idle value: what the RX rings hold (NIC-dependent, 0 for af_packet);
-	 * growing under steady load would mean a leak. */
+	/* Idle value: what the RX rings hold (NIC-dependent: 0 for af_packet,
+	 * 2048 per queue for af_xdp's fill rings); growing under steady load
+	 * would mean a leak. */
 	emit(fn, arg, "mbufs_in_use", "Mbufs out of their pools (RX rings, in flight, TX)",
 	     TR_METRIC_GAUGE, NULL, "mbufs_in_use", in_use);
 	emit(fn, arg, "snapshot_saves_total", "Snapshots of the peer table written",
@@ -253,6 +283,10 @@ void dp_metrics_each(void *ctx, tr_metric_fn fn, void *arg)
 	     TR_METRIC_GAUGE, NULL, "snapshot_last_ms", app->snap.last_ms);
 	emit(fn, arg, "snapshot_last_bytes", "Size of the latest snapshot file", TR_METRIC_GAUGE,
 	     NULL, "snapshot_last_bytes", app->snap.last_bytes);
+	/* With snapshot_last_unix, how old is too old (contrib/prometheus). */
+	emit(fn, arg, "snapshot_interval_seconds",
+	     "Seconds between periodic snapshots (tracker.snapshot.interval; 0: none)",
+	     TR_METRIC_GAUGE, NULL, "snapshot_interval_seconds", dp_snap_interval(ctx));
 	emit(fn, arg, "access_list_hashes", "Info hashes on the access list in force",
 	     TR_METRIC_GAUGE, NULL, "access_list_hashes",
 	     __atomic_load_n(&app->acl.hashes, __ATOMIC_RELAXED));

@@ -353,6 +353,19 @@ int dp_status_print(FILE *f, const char *head, const struct dp_status_sample *a,
 	by_reason(f, rates ? a : NULL, b, dt, "udp_err_");
 	section(f, "refused http requests", rates);
 	by_reason(f, rates ? a : NULL, b, dt, "http_err_");
+	/* A shared port's XDP program: what it redirected and what it passed
+	 * to the kernel, by reason (port<N>_xdp_redirect, port<N>_xdp_pass_*). */
+	for (unsigned p = 0; p < DP_STATUS_MAX_PORTS; p++) {
+		char key[40], title[48];
+
+		snprintf(key, sizeof(key), "port%u_xdp_redirect", p);
+		if (!dp_status_get(b, key, &v))
+			continue;
+		snprintf(title, sizeof(title), "port %u XDP: redirect, pass", p);
+		section(f, title, rates);
+		snprintf(key, sizeof(key), "port%u_xdp_", p);
+		by_reason(f, rates ? a : NULL, b, dt, key);
+	}
 	if (dp_status_get(b, "cluster_connected", &v))
 		cluster(f, rates ? a : NULL, b, dt);
 	if (rates)
@@ -399,8 +412,9 @@ static int status_connect(const char *prefix, char *err, size_t errlen)
 	}
 	snprintf(err, errlen, "no dptrack running with --file-prefix %s: %s: %s%s", prefix, first,
 		 strerror(first_errno),
-		 first_errno == EACCES ? " (the telemetry socket is for root and dpdk.run_as's group)"
-				       : "");
+		 first_errno == EACCES
+		     ? " (the telemetry socket is for root and dpdk.run_as's group)"
+		     : "");
 	return -1;
 }
 

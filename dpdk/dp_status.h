@@ -16,8 +16,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define DP_STATUS_KEYS_MAX 1024 /* counters in one reply: 83 with one lcore */
-#define DP_STATUS_KEY_MAX  64	/* a counter name, with its NUL */
+#define DP_STATUS_KEYS_MAX  1024 /* counters in one reply: 83 with one lcore */
+#define DP_STATUS_KEY_MAX   64	 /* a counter name, with its NUL */
+#define DP_STATUS_MAX_PORTS 8	 /* dpdk.ports entries, at most (CFG_MAX_PORTS) */
 
 struct dp_status_kv {
 	char key[DP_STATUS_KEY_MAX];

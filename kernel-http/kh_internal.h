@@ -51,6 +51,7 @@ enum kh_page {
 	KH_PAGE_INDEX,
 	KH_PAGE_DMCA,
 	KH_PAGE_ROBOTS,
+	KH_PAGE_DASHBOARD, /* stats.allow only, like /stats */
 	KH_PAGE_N,
 };
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * kh_pages.c - the pages a tracker shows a browser: index, DMCA notice,
- * robots.txt. Each comes from http.static_dir if the file is there (read
- * once at start, at most KH_PAGE_MAX bytes), else from the built-in text.
+ * robots.txt, and the operator's live dashboard. Each comes from
+ * http.static_dir if the file is there (read at start and on a reload, at
+ * most KH_PAGE_MAX bytes), else from the built-in text.
  */
 #include "kh_internal.h"
 
@@ -11,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include "kh_dashboard_html.h" /* dashboard_html[], from kernel-http/dashboard.html */
 
 static const char index_html[] =
     "<!doctype html>\n"
@@ -48,6 +51,8 @@ static const struct {
     [KH_PAGE_DMCA] = {"dmca.html", dmca_html, sizeof(dmca_html) - 1, "text/html; charset=utf-8"},
     [KH_PAGE_ROBOTS] = {"robots.txt", robots_txt, sizeof(robots_txt) - 1,
 			"text/plain; charset=utf-8"},
+    [KH_PAGE_DASHBOARD] = {"dashboard.html", dashboard_html, sizeof(dashboard_html) - 1,
+			   "text/html; charset=utf-8"},
 };
 
 /* Reads dir/name whole. Returns 1 and the bytes, 0 if there is no such

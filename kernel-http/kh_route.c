@@ -5,6 +5,7 @@
  *   GET|HEAD /announce, /scrape   tr_http_handle(): bencoded, always 200
  *            /stats               JSON of every figure      (stats.allow, else 403)
  *            /metrics             Prometheus text 0.0.4     (stats.allow, else 403)
+ *            /dashboard           live charts of /stats     (stats.allow, else 403)
  *            /, /index.html, /dmca.html, /robots.txt, /heartbeat
  *            anything else        404
  *   other methods                 405
@@ -277,9 +278,11 @@ int kh_route(const struct kh_req_ctx *rc, const struct kh_request *req, const st
 		return tracker(rc, req, &client, TR_HTTP_ANNOUNCE, &f, out);
 	if (path_is(req, "/scrape"))
 		return tracker(rc, req, &client, TR_HTTP_SCRAPE, &f, out);
-	if (path_is(req, "/stats") || path_is(req, "/metrics")) {
+	if (path_is(req, "/stats") || path_is(req, "/metrics") || path_is(req, "/dashboard")) {
 		if (!in_list(&client, rc->live->allow, rc->live->n_allow))
 			return respond(out, KH_403, "text/plain", "forbidden\n", 10, &f, NULL);
+		if (path_is(req, "/dashboard"))
+			return page(rc, KH_PAGE_DASHBOARD, &f, out);
 		return figures(rc, path_is(req, "/stats"), &f, out);
 	}
 	if (path_is(req, "/") || path_is(req, "/index.html"))

@@ -35,10 +35,11 @@ struct kh_listen {
 struct kh_live_params {
 	const struct tr_cidr *trusted_proxies; /* X-Forwarded-For is read from these */
 	unsigned n_trusted_proxies;	       /* <= KH_MAX_CIDRS */
-	const struct tr_cidr *stats_allow;     /* who may read /stats and /metrics */
+	const struct tr_cidr *stats_allow;     /* who may read /stats, /metrics, /dashboard */
 	unsigned n_stats_allow;		       /* <= KH_MAX_CIDRS */
 	unsigned idle_timeout;		       /* seconds without a complete request */
-	const char *static_dir; /* index.html, dmca.html, robots.txt; NULL or "" = built in */
+	/* index.html, dmca.html, robots.txt, dashboard.html; NULL or "" = built in */
+	const char *static_dir;
 };
 
 struct kh_params {

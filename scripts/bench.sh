@@ -21,6 +21,14 @@
 #   large  dptrack only: bytes per peer in large swarms, IPv4 then IPv6, the
 #          same two prefills of --large-torrents and --large-peers on a
 #          Zipf 0.5 curve (1,000 torrents, 10M peers: swarms of ~5k to ~160k).
+#   shared dptrack only: one veth into a namespace, replies/s and busy cycles
+#          per reply of the same dptrack, on the UDP workload's mix, on
+#          net_af_xdp with its XDP program (a shared port: the kernel keeps
+#          the veth and its address) and on net_af_packet (dptrack's alone),
+#          dpt-load over kernel sockets in the client namespace; a smaller
+#          table (--shared-torrents, --shared-peers): this is the path's
+#          cost, not the table's. On a veth the kernel does both ends' work,
+#          so these describe the veth more than a NIC.
 #   cluster dptrack only: the UDP workload again with the cluster on (one
 #          nats-server with JetStream on loopback, replicas 1), beside the
 #          run with it off: replies/s and cycles per reply, and their ratio;
@@ -39,11 +47,12 @@
 # replies. CPUs: see --cpus; opentracker, wrk and nats-server keep one CPU.
 #
 # Usage: sudo scripts/bench.sh [--tiny] [--check] [--build-dir DIR] [--no-build]
-#            [--skip udp,http,memory,large,cluster,opentracker,sweep,swarms]
+#            [--skip udp,http,memory,large,shared,cluster,opentracker,sweep,swarms]
 #            [--cpus T,G]
 #            [--workers N] [--duration S] [--torrents N] [--peers N] [--window N]
 #            [--mem-torrents N] [--mem-peers N] [--large-torrents N]
-#            [--large-peers N] [--v6 PCT] [--profile] [--charts DIR] [--sweep]
+#            [--large-peers N] [--shared-torrents N] [--shared-peers N]
+#            [--v6 PCT] [--profile] [--charts DIR] [--sweep]
 #            [--windows LIST] [--sweep-duration S] [--sweep-runs N] [--swarm-sizes LIST]
 #            [--swarm-peers N]
 #   --cpus    the tracker's CPUs T and the generator's G, each a CPU or a
@@ -95,6 +104,8 @@ mem_torrents=1000000
 mem_peers=10000000
 large_torrents=1000
 large_peers=10000000
+shared_torrents=5000
+shared_peers=50000 # one client address: at most 64,511 peers (a port each)
 v6=0
 profile=0
 workers=1
@@ -122,6 +133,8 @@ while [ $# -gt 0 ]; do
 	--mem-peers) mem_peers=$2; shift ;;
 	--large-torrents) large_torrents=$2; shift ;;
 	--large-peers) large_peers=$2; shift ;;
+	--shared-torrents) shared_torrents=$2; shift ;;
+	--shared-peers) shared_peers=$2; shift ;;
 	--profile) profile=1 ;;
 	--workers) workers=$2; shift ;;
 	--charts) charts=$2; shift ;;
@@ -145,6 +158,8 @@ if [ $tiny = 1 ]; then
 	mem_peers=10000
 	large_torrents=20
 	large_peers=20000
+	shared_torrents=100
+	shared_peers=2000
 	sweep_duration=1
 	sweep_runs=1
 	windows=1,32
@@ -258,6 +273,8 @@ http_port=$((20000 + $$ % 20000))
 tr_pid=
 prof_pid=
 sampler_pid=
+sh_tr=dpt-bench-tr-$$ # the shared section's namespaces
+sh_cl=dpt-bench-cl-$$
 
 # Stops the tracker by its PID: SIGTERM, SIGKILL after 10 s.
 stop_tracker() {
@@ -304,6 +321,8 @@ cleanup() {
 	[ -z "$sampler_pid" ] || kill -TERM "$sampler_pid" 2>/dev/null || true
 	stop_tracker
 	stop_cluster
+	ip netns del "$sh_tr" 2>/dev/null || true # the veth and any XDP program go with it
+	ip netns del "$sh_cl" 2>/dev/null || true
 	restore_rmem
 	rm -rf "$tmp" "/var/run/dpdk/$tr_prefix" "/var/run/dpdk/$gen_prefix" \
 		"/var/run/dpdk/$tr_prefix-b"
@@ -480,9 +499,11 @@ profile_end() {
 
 # dptrack's metric NAME from /metrics (the unlabelled sample, or the sum).
 dpt_metric() { dpt_metric_at "$http_port" "$1"; }
-# dpt_metric_at PORT NAME: the same from the dptrack whose HTTP is on PORT.
+# dpt_metric_at PORT NAME: the same from the dptrack whose HTTP is on PORT
+# (in the network namespace the command prefix metrics_in enters, if any).
+metrics_in=()
 dpt_metric_at() {
-	curl -s "http://127.0.0.1:$1/metrics" |
+	"${metrics_in[@]}" curl -s "http://127.0.0.1:$1/metrics" |
 		awk -v n="dptrack_$2" '$1 == n || index($1, n "{") == 1 { s += $2 } END { print s + 0 }'
 }
 
@@ -534,7 +555,7 @@ mem_measure() {
 	echo "    => $mem_peer bytes per peer, $mem_torrent bytes per torrent"
 }
 # dpt_snapshot FILE: dptrack's /metrics into FILE, for dpt_lcores.
-dpt_snapshot() { curl -s "http://127.0.0.1:$http_port/metrics" >"$1" || true; }
+dpt_snapshot() { "${metrics_in[@]}" curl -s "http://127.0.0.1:$http_port/metrics" >"$1" || true; }
 # dpt_lcores M0 M1: what each worker lcore's packet loop did between two
 # snapshots, its own account of its work: "LCORE FRAMES_SENT BUSY_CYCLES
 # LOOP_CYCLES" a line (TSC cycles: busy ones are those of rounds that
@@ -554,15 +575,17 @@ dpt_lcores() {
 					cy[2, lc] - cy[1, lc]
 			printf "contended %.0f\n", co[2] - co[1] }' "$1" "$2" | sort -k1,1n
 }
-# dpt_udp NAME LOAD ARGS...: one UDP run against dptrack; sets dpt_rps, and
-# over its measured phase (after any prefill, which the generator ends with
-# a "prefill:" line) dpt_busy_pct, the worker lcores' load (busy cycles over
-# loop cycles, all workers), and dpt_cpr, their busy cycles per reply.
-# Per worker (lcore order, "/" between): dpt_w_rps, its replies/s (its
-# share of the frames sent times the generator's rate), dpt_w_busy and
-# dpt_w_cpr; dpt_cont, swarm locks found taken, and dpt_cont_pm, per
-# million replies. With --check and several workers, each must have
-# answered.
+# dpt_udp NAME ARGS...: one UDP run against dptrack, through the load
+# function udp_load (load_memif unless a section sets another); sets
+# dpt_rps, and over its measured phase (after any prefill, which the
+# generator ends with a "prefill:" line) dpt_busy_pct, the worker lcores'
+# load (busy cycles over loop cycles, all workers), and dpt_cpr, their busy
+# cycles per reply. Per worker (lcore order, "/" between): dpt_w_rps, its
+# replies/s (its share of the frames sent times the generator's rate),
+# dpt_w_busy and dpt_w_cpr; dpt_cont, swarm locks found taken, and
+# dpt_cont_pm, per million replies. With --check and several workers, each
+# must have answered.
+udp_load=load_memif
 dpt_udp() {
 	local name=$1 m0
 	shift
@@ -582,7 +605,7 @@ dpt_udp() {
 	) &
 	sampler_pid=$!
 	rm -f "$tmp/load.out" "$tmp/load.done"
-	load_memif "$@" --v6 "$v6"
+	"$udp_load" "$@" --v6 "$v6"
 	touch "$tmp/load.done"
 	wait "$sampler_pid" || true
 	sampler_pid=''
@@ -839,6 +862,105 @@ if ! skipped swarms; then
 		swarm_sweep "dptrack swarms IPv$fam" load_memif dpt_probe "$charts/swarms-dptrack-ipv$fam.dat" \
 			swarm_start_dpt --v6 $((fam == 6 ? 100 : 0))
 	done
+fi
+
+# --- a shared NIC: net_af_xdp beside net_af_packet on one veth -------------------
+# The tracker namespace holds one end of a veth, the client namespace the
+# other, with dpt-load over kernel sockets (one client: the source address
+# is the veth's). The same dptrack serves the same workload on that veth
+# twice: as a shared port (net_af_xdp and its XDP program; the kernel keeps
+# 198.18.7.1), then on net_af_packet (the veth dptrack's alone, no kernel
+# address). The generator's CPU also runs the veth's receive side (the XDP
+# program and the copy into AF_XDP's ring, or af_packet's copy into its
+# own), the tracker's CPU the transmit side (inside AF_XDP's and
+# af_packet's sendto): what a NIC would do is on the two CPUs here.
+sh_if=vbt$$
+sh_ic=vbc$$
+shared_setup() {
+	ip netns add "$sh_tr" && ip netns add "$sh_cl" &&
+		ip link add "$sh_if" netns "$sh_tr" type veth peer name "$sh_ic" netns "$sh_cl" &&
+		ip -n "$sh_tr" link set lo up && ip -n "$sh_tr" link set "$sh_if" up &&
+		ip -n "$sh_cl" link set lo up &&
+		ip -n "$sh_cl" addr add 198.18.7.2/24 dev "$sh_ic" &&
+		ip netns exec "$sh_cl" ethtool -K "$sh_ic" tx off >/dev/null &&
+		ip -n "$sh_cl" link set "$sh_ic" up
+}
+# shared_start PORT_YAML [VDEV]: dptrack in the tracker namespace on CPU
+# tcpu with the port PORT_YAML (and --vdev VDEV), HTTP on its loopback,
+# bpffs mounted in its own mount namespace when missing (ip netns exec
+# remounts /sys without it). Waits until it serves.
+shared_start() {
+	local i vdev=""
+	[ -z "${2:-}" ] || vdev=", \"--vdev\", \"$2\""
+	cat >"$tmp/dptrack.yaml" <<YAML
+log: { level: info }
+tracker: { max_swarms: $((shared_torrents * 2 > 10000 ? shared_torrents * 2 : 10000)), memory_mb: 512 }
+udp: { ports: [$udp_port] }
+dpdk:
+  eal_args: ["--no-huge", "-m", "1024", "--no-pci", "-l", "$tcpu", "--file-prefix", "$tr_prefix"$vdev]
+  ports: [ $1 ]
+http: { listen: ["127.0.0.1:$http_port"] }
+stats: { allow: ["127.0.0.0/8"] }
+YAML
+	: >"$tmp/dptrack.out"
+	# shellcheck disable=SC2016 # the inner shell expands "$@"
+	ip netns exec "$sh_tr" sh -c 'mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+		exec "$@"' sh "$dptrack" -c "$tmp/dptrack.yaml" >"$tmp/dptrack.out" 2>&1 &
+	tr_pid=$!
+	for ((i = 0; i < 300; i++)); do
+		grep -q "serving on" "$tmp/dptrack.out" && return 0
+		kill -0 "$tr_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$tmp/dptrack.out"
+	die "dptrack did not start on $1"
+}
+# dpt-load over kernel sockets in the client namespace, on CPU gcpu.
+load_veth() {
+	ip netns exec "$sh_cl" taskset -c "$gcpu" stdbuf -oL "$load" --wire sock \
+		--target4 198.18.7.1 --clients 1 "$@" 2>"$tmp/load.err" | tee "$tmp/load.out" ||
+		{ cat "$tmp/load.err"; true; }
+	result=$(grep '^RESULT' "$tmp/load.out" || true)
+}
+shared_work=(--torrents "$shared_torrents" --peers "$shared_peers" --window "$window"
+	--duration "$duration" --prefill --numwant 50 --seeders 20
+	--mix "connect=5,announce=90,scrape=5" --seed 7)
+# No connects-only run: with one client a connect waits for the previous
+# one's reply (one connection ID per client), so it would time the round
+# trip, not the path.
+# shared_run NAME: the mixed workload, then stops dptrack; sets sh_rps,
+# sh_cpr, sh_busy.
+shared_run() {
+	dpt_udp "dptrack $1" "${shared_work[@]}"
+	sh_rps=$dpt_rps sh_cpr=$dpt_cpr sh_busy=$dpt_busy_pct
+	stop_tracker
+}
+xdp_rps='' xdp_cpr='' xdp_busy='' xdp_mode='' pkt_rps='' pkt_cpr='' pkt_busy=''
+if ! skipped shared; then
+	shared_setup || die "the shared section's namespaces could not be set up"
+	metrics_in=(ip netns exec "$sh_tr")
+	udp_load=load_veth
+	workers_all=$workers
+	workers=1 # its dptrack runs one lcore (-l tcpu), whatever --workers says
+	echo "== dptrack: UDP on net_af_xdp over a veth, shared: the kernel keeps it and 198.18.7.1"
+	ip -n "$sh_tr" addr add 198.18.7.1/24 dev "$sh_if"
+	shared_start "{ device: \"net_af_xdp0,iface=$sh_if\", shared: true }"
+	xdp_mode=$(grep -o '(native mode)\|(generic mode)' "$tmp/dptrack.out" | tr -d '()' |
+		cut -d' ' -f1 | head -1)
+	echo "    XDP program in ${xdp_mode:-an unknown} mode"
+	shared_run "net_af_xdp"
+	xdp_rps=$sh_rps xdp_cpr=$sh_cpr xdp_busy=$sh_busy
+	echo "== dptrack: UDP on net_af_packet over the same veth, dptrack's alone"
+	ip -n "$sh_tr" addr flush dev "$sh_if"
+	ip netns exec "$sh_tr" sysctl -qw "net.ipv6.conf.$sh_if.disable_ipv6=1"
+	shared_start "{ device: net_af_packet0, ipv4: 198.18.7.1/24 }" "net_af_packet0,iface=$sh_if"
+	shared_run "net_af_packet"
+	pkt_rps=$sh_rps pkt_cpr=$sh_cpr pkt_busy=$sh_busy
+	metrics_in=()
+	udp_load=load_memif
+	workers=$workers_all
+	ip netns del "$sh_tr"
+	ip netns del "$sh_cl"
 fi
 
 # --- the cluster ------------------------------------------------------------------
@@ -1130,6 +1252,10 @@ printf "  %-34s %14s %14s\n" "bytes per peer" "${mem_dpt_peer:--}" "${mem_ot_pee
 printf "  %-34s %14s %14s\n" "bytes per torrent" "${mem_dpt_torrent:--}" "${mem_ot_torrent:--}"
 printf "  %-34s %14s\n" "bytes per peer, large swarms IPv4" "${mem_dpt_large4:--}"
 printf "  %-34s %14s\n" "bytes per peer, large swarms IPv6" "${mem_dpt_large6:--}"
+printf "  %-34s %14s %14s %8s\n" "veth UDP replies/s, af_xdp / packet" "${xdp_rps:--}" "${pkt_rps:--}" "$(ratio "$xdp_rps" "$pkt_rps")"
+printf "  %-34s %14s %14s\n" "  tracker lcore busy %" "${xdp_busy:--}" "${pkt_busy:--}"
+printf "  %-34s %14s %14s %8s\n" "  busy cycles per reply" "${xdp_cpr:--}" "${pkt_cpr:--}" "$(ratio "$xdp_cpr" "$pkt_cpr")"
+printf "  %-34s %14s\n" "  XDP mode" "${xdp_mode:--}"
 printf "  %-34s %14s %14s %8s\n" "UDP replies/s, cluster on / off" "${udp_cl:--}" "${udp_dpt:--}" "$(ratio "$udp_cl" "$udp_dpt")"
 printf "  %-34s %14s %14s\n" "  tracker lcore busy %, on / off" "${busy_cl:--}" "${busy_dpt:--}"
 printf "  %-34s %14s %14s %8s\n" "  busy cycles per reply, on / off" "${cpr_cl:--}" "${cpr_dpt:--}" "$(ratio "$cpr_dpt" "$cpr_cl")"
@@ -1154,5 +1280,8 @@ echo "BENCH udp_dptrack_rps=${udp_dpt:--} udp_opentracker_rps=${udp_ot:--}" \
 	"udp_cluster_cycles_per_reply=${cpr_cl:--} udp_cluster_cycles_ratio=$(ratio "$cpr_dpt" "$cpr_cl")" \
 	"udp_cluster_busy_pct=${busy_cl:--} cluster_published_rps=${cl_pub_rps:--}" \
 	"cluster_applied_rps=${cl_apply_rps:--} cluster_lag_p50_ms=${cl_lag50:--}" \
-	"cluster_lag_p99_ms=${cl_lag99:--} cluster_dropped=${cl_dropped:--}"
+	"cluster_lag_p99_ms=${cl_lag99:--} cluster_dropped=${cl_dropped:--}" \
+	"veth_af_xdp_rps=${xdp_rps:--} veth_af_packet_rps=${pkt_rps:--}" \
+	"veth_af_xdp_cycles_per_reply=${xdp_cpr:--} veth_af_packet_cycles_per_reply=${pkt_cpr:--}" \
+	"veth_xdp_mode=${xdp_mode:--}"
 exit $failed

@@ -11,6 +11,9 @@ Usage:
                                                  only if test/pcap/check.py
                                                  accepts the output and the
                                                  counters match
+  scripts/gen-pcap.py --xdp                      write only pcap/xdp.in.pcap and
+                                                 pcap/xdp.verdicts (also written
+                                                 when no NAME is given)
   scripts/gen-pcap.py --list                     print the scenarios
 
 Every input is deterministic: fixed timestamps from 1700000000, fixed MACs,
@@ -25,6 +28,13 @@ NAME VALUE`), from what this script knows it put in: every frame is added
 with its fate (dropped and why, answered, which tracker counter moves).
 test/pcap/check.py derives the same from the frames alone; test/pcap/run.py
 holds dptrack to both.
+
+xdp.in.pcap holds every frame of the scenarios and frames of its own, and
+xdp.verdicts what the XDP program of shared ports (dpdk/xdp/dp_xdp_prog.c)
+must do with each, configured with the tracker's addresses and UDP ports
+XDP_PORTS: a line per frame, `INDEX redirect tracker` or `INDEX pass
+REASON`, then a note. The unit test test_dp_xdp runs the program on them
+with BPF_PROG_TEST_RUN.
 
 Needs python3-scapy (frames are built with scapy, then bent by hand where a
 scenario wants a lie).
@@ -730,6 +740,164 @@ def random_datagram(sc, c, pl):
                count=["udp_err_connection_id"])
 
 
+# ---- the XDP program of shared ports --------------------------------------
+
+XDP_PORTS = (UDP_PORT, 1337)  # udp.ports of the test: the second one checks the port loop
+
+
+def xdp_verdict(raw, ports=XDP_PORTS):
+    """What dptrack's XDP program does with a frame: ("redirect",
+    "tracker") or ("pass", REASON), by dp_xdp_maps.h's rules, reasons
+    named as dp_xdp_reason_name() names them."""
+    def be16(off):
+        return struct.unpack_from(">H", raw, off)[0]
+
+    if len(raw) < 14:
+        return "pass", "short"
+    etype, l3 = be16(12), 14
+    if etype == 0x8100:
+        if len(raw) < 18:
+            return "pass", "short"
+        etype, l3 = be16(16), 18
+    if etype == 0x0800:
+        if len(raw) < l3 + 20:
+            return "pass", "short"
+        if raw[l3] >> 4 != 4 or raw[l3] & 15 < 5:
+            return "pass", "malformed"
+        if raw[l3 + 9] != 17:
+            return "pass", "not_udp"
+        if be16(l3 + 6) & 0x3FFF:
+            return "pass", "fragment"
+        if raw[l3 + 16:l3 + 20] != ip_bytes(TRACKER4):
+            return "pass", "other_addr"
+        l4 = l3 + (raw[l3] & 15) * 4
+    elif etype == 0x86DD:
+        if len(raw) < l3 + 40:
+            return "pass", "short"
+        if raw[l3] >> 4 != 6:
+            return "pass", "malformed"
+        if raw[l3 + 6] != 17:
+            return "pass", "not_udp"
+        if raw[l3 + 24:l3 + 40] != ip_bytes(TRACKER6):
+            return "pass", "other_addr"
+        l4 = l3 + 40
+    else:
+        return "pass", "not_ip"
+    if len(raw) < l4 + 8:
+        return "pass", "short"
+    if be16(l4 + 2) not in ports:
+        return "pass", "other_port"
+    return "redirect", "tracker"
+
+
+def xdp_frames():
+    """Frames a shared port meets beside the tracker's: [(frame, verdict,
+    note)], each verdict the one the frame was built to get."""
+    m4, ip4, m6, ip6 = "02:00:00:00:04:0a", "198.18.0.10", "02:00:00:00:06:0a", "fd00:d::10"
+    sc = Scenario("xdp")
+    c4, c6 = Client(sc, 0, 4), Client(sc, 0, 6)
+    t4, t6 = c4.frame(bep15_connect(1)), c6.frame(bep15_connect(2))
+    red, out = ("redirect", "tracker"), []
+
+    def add(frame, verdict, note):
+        out.append((bytes(frame), verdict if verdict == red else ("pass", verdict), note))
+
+    def udp4(dst=TRACKER4, dport=UDP_PORT, **kw):
+        return Ether(dst=PORT_MAC, src=m4) / IP(src=ip4, dst=dst, **kw) / UDP(sport=6881, dport=dport)
+
+    def udp6(dst=TRACKER6, dport=UDP_PORT):
+        return Ether(dst=PORT_MAC, src=m6) / IPv6(src=ip6, dst=dst) / UDP(sport=6881, dport=dport)
+
+    # The tracker's: redirected, whatever dptrack makes of them after.
+    add(t4, red, "BEP 15 connect over IPv4")
+    add(t6, red, "BEP 15 connect over IPv6")
+    add(Client(sc, 1, 4, vlan=(0, 100)).frame(bep15_connect(3)), red, "IPv4, VLAN 100")
+    add(Client(sc, 1, 6, vlan=(3, 7)).frame(bep15_connect(4)), red, "IPv6, VLAN 7")
+    add(c4.frame(bep15_connect(5), options=[IPOption(b"\x94\x04\x00\x00")]), red,
+        "IPv4 with a router alert option")
+    add(udp4(dport=1337) / Raw(bep15_connect(6)), red, "the second tracker port")
+    add(patch(t4, 40, b"\x12\x34"), red, "a wrong UDP checksum: dptrack's to check")
+    add(bytes(udp6() / Raw(b"x"))[:14 + 40 + 8], red, "an empty datagram")
+    add(Ether(dst=PORT_MAC, src=m6) / IPv6(src="fe80::1", dst=TRACKER6) /
+        UDP(sport=6881, dport=UDP_PORT) / Raw(bep15_connect(7)), red,
+        "from a link-local source: dptrack's to refuse")
+    # The kernel's.
+    add(arp_request(m4, ip4, TRACKER4), "not_ip", "ARP request for the tracker's address")
+    add(Ether(dst=PORT_MAC, src=m4) / ARP(op=2, hwsrc=m4, psrc=ip4, hwdst=PORT_MAC, pdst=TRACKER4),
+        "not_ip", "ARP reply")
+    add(neighbour_solicit(m6, ip6), "not_udp", "neighbour solicitation")
+    add(Ether(dst=PORT_MAC, src=m6) / IPv6(src=ip6, dst=TRACKER6, hlim=255) /
+        ICMPv6ND_NA(tgt=ip6, R=0, S=1, O=1), "not_udp", "neighbour advertisement")
+    add(echo4(m4, ip4, 1, 1, b"ping"), "not_udp", "ICMP echo request")
+    add(echo6(m6, ip6, 1, 1, b"ping"), "not_udp", "ICMPv6 echo request")
+    for dport, what in ((UDP_PORT, "the HTTP tracker"), (22, "SSH")):
+        add(Ether(dst=PORT_MAC, src=m4) / IP(src=ip4, dst=TRACKER4) /
+            TCP(sport=40000, dport=dport, flags="S"), "not_udp", f"TCP SYN to {what}")
+        add(Ether(dst=PORT_MAC, src=m6) / IPv6(src=ip6, dst=TRACKER6) /
+            TCP(sport=40000, dport=dport, flags="S"), "not_udp", f"TCP SYN over IPv6 to {what}")
+    add(Ether(dst=PORT_MAC, src=m4) / IP(src=ip4, dst=TRACKER4, proto=47) / Raw(bytes(8)),
+        "not_udp", "GRE")
+    for dport in (53, 123, 6970, 1336):
+        add(udp4(dport=dport) / Raw(b"q"), "other_port", f"UDP to port {dport}")
+        add(udp6(dport=dport) / Raw(b"q"), "other_port", f"IPv6 UDP to port {dport}")
+    add(udp4(dst="198.18.0.3") / Raw(bep15_connect(8)), "other_addr", "UDP to another address")
+    add(udp4(dst="198.18.0.255") / Raw(bep15_connect(9)), "other_addr", "UDP to the broadcast")
+    add(udp4(dst="224.0.0.1") / Raw(bep15_connect(10)), "other_addr", "UDP to a multicast group")
+    add(udp6(dst="fd00:d::3") / Raw(bep15_connect(11)), "other_addr", "IPv6 UDP to another address")
+    add(Ether(dst="33:33:00:00:00:01", src=m6) / IPv6(src=ip6, dst="ff02::1") /
+        UDP(sport=6881, dport=UDP_PORT) / Raw(b"q"), "other_addr", "IPv6 UDP to all-nodes")
+    whole = IP(src=ip4, dst=TRACKER4) / UDP(sport=6881, dport=UDP_PORT) / Raw(bytes(2000))
+    for i, frag in enumerate(whole.fragment(800)):
+        add(Ether(dst=PORT_MAC, src=m4) / frag, "fragment", f"IPv4 fragment {i} of a tracker datagram")
+    add(Ether(dst=PORT_MAC, src=m6) / IPv6(src=ip6, dst=TRACKER6) /
+        IPv6ExtHdrFragment(m=1, offset=0, id=9) / UDP(sport=6881, dport=UDP_PORT) / Raw(bytes(64)),
+        "not_udp", "IPv6 fragment header (the kernel reassembles)")
+    add(Ether(dst=PORT_MAC, src=m6) / IPv6(src=ip6, dst=TRACKER6) / IPv6ExtHdrHopByHop() /
+        UDP(sport=6881, dport=UDP_PORT) / Raw(bep15_connect(12)), "not_udp", "IPv6 hop-by-hop header")
+    add(t4[:12] + b"\x81\x00\x00\x64\x81\x00\x00\x65" + t4[12:], "not_ip", "two VLAN tags")
+    add(t4[:12] + b"\x88\xa8\x00\x64" + t4[12:], "not_ip", "an 802.1ad tag")
+    add(t4[:12] + b"\x88\xcc" + t4[14:], "not_ip", "LLDP")
+    # Cut short or malformed: the kernel drops them.
+    add(t4[:14], "short", "an IPv4 ethertype and nothing after")
+    add(t4[:14 + 19], "short", "an IPv4 header cut at 19 bytes")
+    add(t4[:14 + 20 + 7], "short", "a UDP header cut at 7 bytes")
+    add(t6[:14 + 39], "short", "an IPv6 header cut at 39 bytes")
+    add(t6[:14 + 40 + 4], "short", "an IPv6 UDP header cut at 4 bytes")
+    add(t4[:12] + b"\x81\x00\x00", "short", "a VLAN tag cut short")
+    add(ip4_refix(patch(t4, 14, b"\x44")), "malformed", "IPv4 header length 4")
+    add(ip4_refix(patch(t4, 14, b"\x65")), "malformed", "version 6 behind the IPv4 ethertype")
+    add(patch(t6, 14, b"\x40"), "malformed", "version 4 behind the IPv6 ethertype")
+    opt = c4.frame(bep15_connect(13), options=[IPOption(b"\x01" * 40)])  # IHL 15
+    add(opt[:14 + 60 + 4], "short", "a UDP header cut behind 40 bytes of options")
+    for frame, verdict, note in out:
+        assert xdp_verdict(frame) == verdict, f"{note}: built for {verdict}, model {xdp_verdict(frame)}"
+    return out
+
+
+def write_xdp(pcap_dir):
+    """pcap/xdp.in.pcap and pcap/xdp.verdicts: the frames of every scenario,
+    then xdp_frames(). BPF_PROG_TEST_RUN takes at least an Ethernet header
+    (and no NIC hands less to XDP), so shorter frames are left out."""
+    recs, lines = [], []
+    for name, make in SCENARIOS.items():
+        sc = make()
+        for rec, note in zip(sc.recs, sc.notes):
+            if len(rec[2]) >= 14:
+                recs.append((rec, xdp_verdict(rec[2]), f"{name}: {note}"))
+    for i, (frame, verdict, note) in enumerate(xdp_frames()):
+        recs.append(((T0 + 1000, 1000 * (i + 1), frame), verdict, f"xdp: {note}"))
+    for i, (_, (action, reason), note) in enumerate(recs):
+        lines.append(f"{i} {action} {reason} {note}")
+    check.write_pcap(os.path.join(pcap_dir, "xdp.in.pcap"), [r for r, _, _ in recs])
+    with open(os.path.join(pcap_dir, "xdp.verdicts"), "w") as f:
+        f.write(f"# xdp.verdicts: what dpdk/xdp/dp_xdp_prog.c does with each frame of xdp.in.pcap, "
+                f"for {TRACKER4}, {TRACKER6} and UDP ports {', '.join(map(str, XDP_PORTS))} "
+                f"(written by scripts/gen-pcap.py)\n")
+        f.write("\n".join(lines) + "\n")
+    n = collections.Counter(a for _, (a, _), _ in recs)
+    print(f"gen-pcap: xdp: {len(recs)} frames, {n['redirect']} to redirect, {n['pass']} to pass")
+
+
 SCENARIOS = {
     "udp4_flow": scenario_udp4_flow,
     "udp6_flow": scenario_udp6_flow,
@@ -787,6 +955,7 @@ def main():
     ap.add_argument("--expected", metavar="DPTRACK", help="also write NAME.out.pcap from DPTRACK")
     ap.add_argument("--pcap-dir", default=os.path.join(ROOT, "pcap"))
     ap.add_argument("--list", action="store_true", help="print the scenarios and exit")
+    ap.add_argument("--xdp", action="store_true", help="write only xdp.in.pcap and xdp.verdicts")
     ap.add_argument("-v", "--verbose", action="store_true", help="print every frame's note")
     a = ap.parse_args()
     if a.list:
@@ -797,6 +966,10 @@ def main():
         if n not in SCENARIOS:
             ap.error(f"no scenario {n}; --list shows them")
     os.makedirs(a.pcap_dir, exist_ok=True)
+    if a.xdp or not a.names:
+        write_xdp(a.pcap_dir)
+    if a.xdp:
+        return 0
     for n in names:
         sc = SCENARIOS[n]()
         if a.verbose:

@@ -10,18 +10,28 @@ DPTRACK_PACKAGES=(
 	libsodium-dev                            # SipHash for connection ids and table keys
 	libnats-dev nats-server                  # the cluster: NATS JetStream client; servers for its tests
 	libsystemd-dev                           # sd_notify: readiness, status and the watchdog
+	systemd                                  # cli suite: systemd-analyze verify and security
+	systemd-container                        # live suite: systemd-nspawn boots systemd for the unit
+	libbpf-dev libxdp-dev                    # shared ports: the XDP program's maps; an AF_XDP socket in its unit test
+	librte-net-af-xdp23                      # shared ports: DPDK's net_af_xdp, named since dptrack loads it at run time
 	libcmocka-dev                            # unit tests
 	clang-format clang-tidy                  # style suite
 	valgrind                                 # memcheck test setup
-	clang libclang-rt-14-dev                 # fuzz suite: libFuzzer, ASan, UBSan
+	clang libclang-rt-14-dev                 # fuzz suite: libFuzzer, ASan, UBSan; clang -target bpf builds the XDP program
 	python3-scapy                            # pcap suite: building and checking frames
 	iproute2 ethtool iputils-ping procps     # live suite: namespaces, veths, ping, sysctl
 	curl python3-prometheus-client           # live HTTP suite: a real client, a /metrics parser
+	prometheus                               # contrib suite: promtool checks and tests the alert rules
+	python3-yaml                             # live monitor test: reads the alert rules' expressions
+	chromium chromium-driver                 # live dashboard test: /dashboard in headless Chromium,
+	python3-selenium fonts-dejavu-core       #   driven by Selenium; the text of its screenshot
 	python3-libtorrent transmission-cli aria2 # live suite: real BitTorrent clients
 	kmod pciutils                            # setup-nic.sh: modprobe, lspci
 	opentracker wrk                          # bench suite: the tracker to beat, an HTTP load
 	gnuplot-nox fonts-dejavu-core            # bench.sh's charts: PNGs, and a font for their text
 	linux-perf                               # bench.sh --profile: perf record, perf report
+	groff-base                               # cli suite: groff checks the man pages
+	dpkg-dev debhelper lintian               # package suite: deb.sh builds the .deb, lintian checks it
 )
 
 die() {
@@ -37,10 +47,12 @@ need_root() {
 	exec sudo -E "$DPTRACK_SCRIPT" "$@"
 }
 
-# Installs the packages that are missing; touches apt only if one is.
+# install_deps [PACKAGE...]: installs those of the packages (default: all
+# of DPTRACK_PACKAGES) that are missing; touches apt only if one is.
 install_deps() {
 	local missing=() p
-	for p in "${DPTRACK_PACKAGES[@]}"; do
+	[ $# -gt 0 ] || set -- "${DPTRACK_PACKAGES[@]}"
+	for p in "$@"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
 			missing+=("$p")
 	done
@@ -54,6 +66,11 @@ install_deps() {
 	# the benchmark runs its own copy, so a fresh install is stopped.
 	if [[ " ${missing[*]} " == *" opentracker "* ]] && [ -d /run/systemd/system ]; then
 		systemctl disable --now opentracker.service >/dev/null 2>&1 || true
+	fi
+	# The prometheus package is here for promtool; its server, which it
+	# starts as a service, is not wanted.
+	if [[ " ${missing[*]} " == *" prometheus "* ]] && [ -d /run/systemd/system ]; then
+		systemctl disable --now prometheus.service >/dev/null 2>&1 || true
 	fi
 }
 

@@ -2,8 +2,10 @@
 # Installs what is missing, builds, and runs every test suite that exists:
 #   unit (cmocka), cli (the dptrack binary, setup-nic.sh --dry-run),
 #   pcap (replay through the real binary), live (namespaces, kernel clients),
-#   style (clang-format, clang-tidy), fuzz (libFuzzer + ASan/UBSan harnesses,
-#   built with clang in build-fuzz, 20 s each),
+#   package (the Debian package built, installed, removed and purged),
+#   style (clang-format, clang-tidy), contrib (the monitoring kit: promtool),
+#   fuzz (libFuzzer + ASan/UBSan harnesses, built with clang in build-fuzz,
+#   20 s each),
 #   the unit suite under valgrind memcheck, and the unit and pcap suites
 #   again built with AddressSanitizer + UBSan (the pcap suite then runs the
 #   sanitized dptrack over every capture, malformed frames included).

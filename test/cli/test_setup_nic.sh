@@ -2,7 +2,8 @@
 # scripts/setup-nic.sh as an operator meets it, without a spare NIC: bad
 # PCI addresses are refused with exit status 2, --dry-run prints every step
 # (modprobe, dpdk-devbind.py, hugepages, the dpdk.ports entry) and
-# --restore --dry-run the rebind, and no run changes anything on the machine.
+# --restore --dry-run the rebind, --shared IFACE --dry-run its checks and
+# the shared port's entry (on lo), and no run changes anything on the machine.
 # Tools that change the system are shadowed by stubs that log their calls,
 # so a dry run that ran one would be seen (and do nothing).
 # Usage: test_setup_nic.sh [PATH_TO_SETUP_NIC]
@@ -132,6 +133,44 @@ rm "$tmp/state/nic/$absent"
 run "$absent" --restore --dry-run
 check "restore dry run without a record says the driver is unknown" has "kernel driver is unknown"
 check "restore dry runs ran none of the tools" [ ! -e "$tmp/calls" ]
+
+# --shared IFACE: the card stays the kernel's. lo is on every machine.
+run --shared
+check "--shared without an interface exits 2" [ "$(rc)" = 2 ]
+run --shared "a/b" --dry-run
+check "--shared with a bad interface name exits 2" [ "$(rc)" = 2 ]
+run --shared lo "$absent" --dry-run
+check "--shared with a PCI address too exits 2" [ "$(rc)" = 2 ]
+run --shared lo --restore --dry-run
+check "--shared with --restore exits 2" [ "$(rc)" = 2 ]
+for q in 0 x 1000; do
+	run --shared lo --queues "$q" --dry-run
+	check "--queues '$q' exits 2" [ "$(rc)" = 2 ]
+done
+run "$absent" --queues 2 --dry-run
+check "--queues without --shared exits 2" [ "$(rc)" = 2 ]
+run --shared nosuch0 --dry-run
+check "--shared on a missing interface exits 1" [ "$(rc)" = 1 ]
+check "... naming it" has "no interface nosuch0"
+run --shared lo --dry-run
+check "shared dry run on lo exits 0" [ "$(rc)" = 0 ]
+check "shared dry run checks the kernel's AF_XDP sockets" has "kernel: Linux"
+if grep -qs '^[^ ]* /sys/fs/bpf bpf ' /proc/mounts; then
+	check "shared dry run finds bpffs mounted" has "bpffs: mounted at /sys/fs/bpf"
+else
+	check "shared dry run mounts bpffs" has "would run: mount -t bpf bpf /sys/fs/bpf"
+fi
+check "shared dry run says lo has no native XDP (generic mode)" \
+	bash -c 'grep -q "no native XDP" "$0" || grep -q "does not report lo" "$0"' "$tmp/out"
+check "shared dry run counts the queues" has "queues: 1, one per worker lcore"
+check "shared dry run prints the shared port entry" \
+	bash -c 'grep -qx "  ports:" "$0" && grep -qx "    - device: \"net_af_xdp0,iface=lo\"" "$0" &&
+		grep -qx "      shared: true" "$0"' "$tmp/out"
+check "shared dry run keeps --no-pci" has '"--no-pci"'
+check "shared dry run ran none of the tools that change things" [ ! -e "$tmp/calls" ]
+run --shared lo --queues 4 --dry-run
+check "shared dry run with more workers than queues says so" has "lo has 1 queue(s); 4 worker lcores"
+check "... and gives EAL one lcore more" has '"-l", "0-4"'
 
 system_state >"$tmp/after"
 check "hugepages, mounts, /dev/hugepages and PCI drivers are unchanged" cmp -s "$tmp/before" "$tmp/after"

@@ -12,7 +12,9 @@
  *
  * Invariants: offsets within len, every reply within cap, a reply length
  * that is the header plus the payload or 0 exactly when it cannot fit, and
- * in software mode an IPv4 header and a UDP checksum that verify.
+ * in software mode an IPv4 header and a UDP checksum that verify. Parsed
+ * once more as a shared port's: the same, and never an answer in place
+ * (ARP, ICMP and NDP are the kernel's there).
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -32,6 +34,18 @@ static const struct dp_iface ifc = {
     .mac = {0x02, 0x70, 0x63, 0x61, 0x70, 0x00},
     .has_ip4 = true,
     .has_ip6 = true,
+    .ip4 = {198, 18, 0, 2},
+    .ip6 = {0xfd, 0, 0, 0xd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2},
+    .udp_ports = {6969},
+    .n_udp_ports = 1,
+};
+
+/* The same port on a NIC the kernel keeps. */
+static const struct dp_iface ifc_shared = {
+    .mac = {0x02, 0x70, 0x63, 0x61, 0x70, 0x00},
+    .has_ip4 = true,
+    .has_ip6 = true,
+    .shared = true,
     .ip4 = {198, 18, 0, 2},
     .ip6 = {0xfd, 0, 0, 0xd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2},
     .udp_ports = {6969},
@@ -133,7 +147,8 @@ static void check_udp(const uint8_t *frame, uint32_t len, uint32_t cap, const st
 	FUZZ_CHECK(sw == hw);
 }
 
-static void parse_once(const uint8_t *data, uint32_t len, unsigned rx_flags)
+static void parse_once(const struct dp_iface *port, const uint8_t *data, uint32_t len,
+		       unsigned rx_flags)
 {
 	uint32_t cap = len + TAILROOM;
 	uint8_t *buf = malloc(cap);
@@ -142,12 +157,13 @@ static void parse_once(const uint8_t *data, uint32_t len, unsigned rx_flags)
 	FUZZ_CHECK(buf != NULL);
 	memcpy(buf, data, len);
 	memset(buf + len, 0xa5, TAILROOM);
-	switch (dp_frame_answer(&ifc, buf, len, cap, rx_flags, &pkt)) {
+	switch (dp_frame_answer(port, buf, len, cap, rx_flags, &pkt)) {
 	case DP_VERDICT_DROP:
 		FUZZ_CHECK(pkt.drop < DP_DROP_N);
 		FUZZ_CHECK(strcmp(dp_drop_name(pkt.drop), "unknown") != 0);
 		break;
 	case DP_VERDICT_REPLY:
+		FUZZ_CHECK(!port->shared);
 		FUZZ_CHECK(pkt.reply_len >= 14 && pkt.reply_len <= cap);
 		break;
 	case DP_VERDICT_UDP:
@@ -165,7 +181,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size > UINT16_MAX)
 		return -1; /* no frame is longer; keeps cap in 32 bits */
-	parse_once(data, (uint32_t)size, 0);
-	parse_once(data, (uint32_t)size, DP_RX_IP_CKSUM_GOOD | DP_RX_L4_CKSUM_GOOD);
+	parse_once(&ifc, data, (uint32_t)size, 0);
+	parse_once(&ifc, data, (uint32_t)size, DP_RX_IP_CKSUM_GOOD | DP_RX_L4_CKSUM_GOOD);
+	parse_once(&ifc_shared, data, (uint32_t)size, DP_RX_IP_CKSUM_GOOD | DP_RX_L4_CKSUM_GOOD);
 	return 0;
 }

@@ -184,13 +184,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 						      now, apart.tr.p.connid_ttl);
 
 	/* The packet loop's burst prefetch sees each datagram first: it reads
-	 * only within len and, a hint, leaves the answer as the other table
-	 * (no prefetch) gives it. */
+	 * only within len, and the announce made with what it found answers
+	 * as the other table (no prefetch, same random draw) does. */
 	struct ptab_hint hint;
-	if (tr_udp_hint(&src, req, len, &hint))
+	const struct ptab_hint *hinted = NULL;
+	if (tr_udp_hint(&apart.ctx, &src, req, len, &hint)) {
 		ptab_prefetch(apart.pt, &hint, 1);
-	size_t n = tr_udp_handle(&apart.ctx, &src, req, len, out, cap, now);
-	size_t m = tr_udp_handle(&inplace.ctx, &src, frame, len, frame, cap, now);
+		hinted = &hint;
+	}
+	size_t n = tr_udp_handle(&apart.ctx, &src, req, len, out, cap, now, hinted);
+	size_t m = tr_udp_handle(&inplace.ctx, &src, frame, len, frame, cap, now, NULL);
+	/* The hint drew the announce's random bits even for one refused
+	 * later; the two stay in step for the next input. */
+	inplace.ctx.rng = apart.ctx.rng;
 
 	FUZZ_CHECK(n <= cap);
 	if (!authenticated)

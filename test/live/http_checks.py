@@ -15,13 +15,14 @@ Every route and abuse case of the HTTP path, over raw sockets (so the bytes
 on the wire are what is checked) and curl: announce (compact, non-compact,
 no_peer_id, numwant, IPv4 and IPv6, peers6), scrape (BEP 48, the 64-hash
 cap), failure reasons, keep-alive under HTTP/1.0 and 1.1, pipelining, HEAD,
-/stats and /metrics (parsed by prometheus_client) with their allow list,
-static pages, 404/405/400/431, X-Forwarded-For from trusted proxies only,
-ignored ip parameters, a swarm shared with the UDP path (bep15_client.py),
-slow-header and idle connections that do not hold up others, and the
-connection cap. Every wait is bounded by a deadline, every loop by a count.
-The HTTP and bencode client is test/http_client.py; the UDP one,
-test/bep15_client.py; the ok/not ok bookkeeping, tap.py beside this file.
+/stats, /metrics (parsed by prometheus_client) and /dashboard with their
+allow list, static pages, 404/405/400/431, X-Forwarded-For from trusted
+proxies only, ignored ip parameters, a swarm shared with the UDP path
+(bep15_client.py), slow-header and idle connections that do not hold up
+others, and the connection cap. Every wait is bounded by a deadline, every
+loop by a count. The HTTP and bencode client is test/http_client.py; the
+UDP one, test/bep15_client.py; the ok/not ok bookkeeping, tap.py beside
+this file.
 
 Prints one "ok - NAME" or "not ok - NAME: detail" line per check and exits 1
 if any failed.
@@ -764,6 +765,30 @@ def stats_metrics(ck, t):
              status_is(d6, "/metrics", 403))
     ck.check("GET /metrics from an IPv4 address outside stats.allow answers 403",
              status_is(o4, "/metrics", 403))
+
+    def dashboard(src, headers=()):
+        def fn():
+            r = t.get(src, "/dashboard", headers=headers)
+            body = r.body.decode("utf-8", "replace")
+            # Served to hosts without internet: nothing but /stats is fetched.
+            remote = re.findall(r'(?:https?:|src=|href=|url\()[^\s"\')]*', body)
+            return first(expect("status", r.status, 200),
+                         expect("Content-Type", ctype(r), "text/html"),
+                         None if "<canvas" in body and '"/stats"' in body
+                         else "no canvas reading /stats",
+                         f"refers elsewhere: {remote[:3]}" if remote else None)
+        return fn
+    ck.check("GET /dashboard from an allowed address: an HTML page of canvases fed from "
+             "/stats, referring to nothing else", dashboard(a4))
+    ck.check("GET /dashboard from an allowed IPv6 address answers the page", dashboard(a6))
+    ck.check("GET /dashboard through the trusted proxy for an allowed client answers the page",
+             dashboard(p4, [("X-Forwarded-For", a4)]))
+    ck.check("GET /dashboard from an address outside stats.allow answers 403",
+             status_is(o4, "/dashboard", 403))
+    ck.check("GET /dashboard from an IPv6 address outside stats.allow answers 403",
+             status_is(d6, "/dashboard", 403))
+    ck.check("GET /dashboard from the trusted proxy itself answers 403",
+             status_is(p4, "/dashboard", 403))
 
 
 def check_metrics(text, stats):

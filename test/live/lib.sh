@@ -11,6 +11,7 @@
 #   live_require TOOL...        root (else exit 77) and the tools (else exit 1)
 #   live_init NAME              names, $tmp, traps; NAME goes into the DPDK prefix
 #   live_setup DESC A4 A6 [FN]  namespaces and link A, then FN; ok DESC or bail
+#     (or live_setup_shared DESC T4 T6 C4 C6: link A shared with the kernel)
 #   (write $tmp/dptrack.yaml)
 #   live_check_config
 #   live_start DESC TRIES PROBE...   start dptrack, wait until PROBE succeeds
@@ -151,6 +152,40 @@ live_link_a() {
 		in_cl ip link set "$cl_if" up
 }
 
+# live_link_shared T4 T6 C4 C6: both namespaces and link A as an operator
+# with one NIC has it: the tracker end keeps the kernel's addresses T4/24
+# and T6/64 (dptrack shares it through net_af_xdp, with its XDP program),
+# its loopback up; the client end gets the comma-separated C4 and C6, and
+# TX checksums off as in live_link_a. Returns nonzero at the first failing
+# command.
+live_link_shared() {
+	local a
+	ip netns add "$tr_ns" &&
+		ip netns add "$cl_ns" &&
+		ip link add "$tr_if" netns "$tr_ns" type veth peer name "$cl_if" netns "$cl_ns" &&
+		in_tr ip link set lo up &&
+		in_tr ip addr add "$1/24" dev "$tr_if" &&
+		in_tr ip -6 addr add "$2/64" dev "$tr_if" nodad &&
+		in_tr ip link set "$tr_if" up &&
+		in_cl ip link set lo up || return 1
+	for a in ${3//,/ }; do in_cl ip addr add "$a/24" dev "$cl_if" || return 1; done
+	for a in ${4//,/ }; do in_cl ip -6 addr add "$a/64" dev "$cl_if" nodad || return 1; done
+	in_cl ethtool -K "$cl_if" tx off >/dev/null &&
+		in_cl ip link set "$cl_if" up
+}
+
+# live_setup_shared DESC T4 T6 C4 C6: live_link_shared, reported as
+# live_setup reports.
+live_setup_shared() {
+	local desc=$1
+	shift
+	live_link_shared "$@" 2>"$tmp/setup.err" || {
+		sed 's/^/# /' "$tmp/setup.err"
+		bail "$desc"
+	}
+	ok "$desc"
+}
+
 # live_link_b B4 B6: link B, the kernel's at both ends, for the HTTP path:
 # veth trh_if (in TR, with http4/24 and http6/64) to clh_if (in CL, with the
 # comma-separated addresses B4 and B6), and TR's loopback up. The caller sets
@@ -200,6 +235,17 @@ dpdk:
 EOF
 }
 
+# live_with_bpffs: live_start then runs dptrack with the BPF filesystem at
+# /sys/fs/bpf, as net_af_xdp's libxdp expects it. `ip netns exec` mounts a
+# sysfs of the namespace's own over /sys, without it, in a mount namespace
+# of the command's own: bpffs is mounted there when missing, so it goes
+# with dptrack and the host's mounts stay as they were.
+live_with_bpffs() {
+	# shellcheck disable=SC2016 # the inner shell expands "$@"
+	live_wrap=(sh -c 'mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf || exit 1
+		exec "$@"' sh)
+}
+
 # Bails unless dptrack --check-config accepts $tmp/dptrack.yaml.
 # shellcheck disable=SC2154 # dptrack: set by the script
 live_check_config() {
@@ -213,11 +259,16 @@ live_check_config() {
 # tracker namespace (output to $tmp/dptrack.out, PID in pid) and runs PROBE
 # up to TRIES times, 0.2 s apart, within 20 s, until it succeeds. Reports ok
 # DESC, or bails with it when the time is up or dptrack exited first.
+# dptrack runs under the command prefix live_wrap (an array; empty unless
+# the script sets it, as live_with_bpffs does), which must exec it.
+live_wrap=()
 live_start() {
 	local desc=$1 tries=$2 i ready=0 deadline=$((SECONDS + 20))
 	shift 2
-	# ip netns exec execs the command, so $! is dptrack's own PID.
-	ip netns exec "$tr_ns" "$dptrack" -c "$tmp/dptrack.yaml" >"$tmp/dptrack.out" 2>&1 &
+	# ip netns exec execs the command (and live_wrap execs dptrack), so $!
+	# is dptrack's own PID.
+	ip netns exec "$tr_ns" "${live_wrap[@]}" "$dptrack" -c "$tmp/dptrack.yaml" \
+		>"$tmp/dptrack.out" 2>&1 &
 	pid=$!
 	for ((i = 0; i < tries && SECONDS < deadline; i++)); do
 		if ! kill -0 "$pid" 2>/dev/null; then

@@ -6,13 +6,14 @@
 # namespaces and links of http.sh).
 #
 #   1. Before: BEP 15 and HTTP announces get interval 900 and at most 5
-#      peers (numwant_max); /stats is refused to the client; / is the
-#      built-in page.
+#      peers (numwant_max); /stats and /dashboard are refused to the
+#      client; / is the built-in page.
 #   2. A new file: interval 600, numwant_max 3, the client in stats.allow,
-#      a static_dir with an index.html, dpdk.mbufs changed. After SIGHUP,
-#      UDP and HTTP announces get interval 600 and 3 peers, /stats answers
-#      the client, / serves the new page, and the log names dpdk.mbufs as
-#      needing a restart (its value stays: reload_restart_keys 1).
+#      a static_dir with an index.html and a dashboard.html, dpdk.mbufs
+#      changed. After SIGHUP, UDP and HTTP announces get interval 600 and
+#      3 peers, /stats answers the client, / and /dashboard serve the new
+#      pages, and the log names dpdk.mbufs as needing a restart (its value
+#      stays: reload_restart_keys 1).
 #   3. A file with a misspelt key: the log gives FILE:LINE, nothing changes
 #      (interval still 600), reload_failures counts it.
 #   4. SIGTERM: exit 0, the counters, no mbuf leaked, and the last
@@ -75,6 +76,7 @@ EOF
 }
 mkdir -p "$tmp/snap" "$tmp/pages"
 echo "pages after a reload" >"$tmp/pages/index.html"
+echo "a dashboard of the operator's own" >"$tmp/pages/dashboard.html"
 config 900 5 '"127.0.0.1/32"' "" 16383
 live_check_config
 live_start "dptrack serves UDP on $udp4 and HTTP on $http4:$port" 100 live_answers_both
@@ -105,7 +107,9 @@ b = sys.stdin.buffer.read()
 m = re.search(rb"5:peers(\d+):", b)
 print(int(m.group(1)) // 6 if m else -1)'
 }
-stats_code() { in_cl curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://$http4:$port/stats"; }
+# code PATH: the status of GET PATH from the client.
+code() { in_cl curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://$http4:$port$1"; }
+stats_code() { code /stats; }
 metric() {
 	in_tr curl -s --max-time 5 "http://127.0.0.1:$port/metrics" |
 		awk -v n="dptrack_$1" '$1 == n { print $2 }'
@@ -127,6 +131,7 @@ check "before: an HTTP announce gets interval 900" [ "$(http_interval 7101)" = 9
 check "before: numwant_max 5 caps a BEP 15 reply at 5 peers" [ "$(udp_peers 198.18.0.1 7001)" = 5 ]
 check "before: numwant_max 5 caps an HTTP reply at 5 peers" [ "$(http_peers 7101)" = 5 ]
 check "before: /stats is refused to the client (403)" [ "$(stats_code)" = 403 ]
+check "before: /dashboard is refused to the client (403)" [ "$(code /dashboard)" = 403 ]
 check "before: / is the built-in page" \
 	bash -c "! ip netns exec $cl_ns curl -s http://$http4:$port/ | grep -q 'pages after a reload'"
 
@@ -146,6 +151,8 @@ check "after: numwant_max 3 caps an HTTP reply at 3 peers" [ "$(http_peers 7101)
 check "after: /stats answers the client now in stats.allow (200)" [ "$(stats_code)" = 200 ]
 check "after: / serves http.static_dir's index.html" \
 	bash -c "ip netns exec $cl_ns curl -s http://$http4:$port/ | grep -q 'pages after a reload'"
+check "after: /dashboard serves http.static_dir's dashboard.html to the client" \
+	bash -c "ip netns exec $cl_ns curl -s http://$http4:$port/dashboard | grep -q 'of the operator'"
 check "reloads_total counts it (1)" [ "$(metric reloads_total)" = 1 ]
 check "reload_restart_keys_total counts dpdk.mbufs (1)" [ "$(metric reload_restart_keys_total)" = 1 ]
 

@@ -71,13 +71,14 @@ static const uint8_t loop_ip4[4] = {127, 0, 0, 1};
 static const uint8_t mcast_ip4[4] = {224, 0, 0, 1};
 /* clang-format on */
 
-enum iface_kind { IF_DUAL, IF_NO_IP4, IF_NO_IP6 };
+enum iface_kind { IF_DUAL, IF_NO_IP4, IF_NO_IP6, IF_SHARED };
 
 static struct dp_iface make_iface(enum iface_kind kind)
 {
 	struct dp_iface ifc = {
 	    .has_ip4 = kind != IF_NO_IP4,
 	    .has_ip6 = kind != IF_NO_IP6,
+	    .shared = kind == IF_SHARED,
 	    .udp_ports = {OTHER_TRACKER_PORT, TRACKER_PORT},
 	    .n_udp_ports = 2,
 	};
@@ -594,6 +595,18 @@ static const struct parse_case parse_cases[] = {
 	{"a solicitation to another solicited-node group is not ours", build_ns, {.target = other_ip6, .ip_dst = other_snm}, DROPS(IP6_NOT_OURS)},
 	{"duplicate address detection is not answered", build_ns, {.ip_src = unspec_ip6, .no_nd_opts = true}, DROPS(NDP_NOT_OURS), 0, 8},
 	{"a solicitation with a wrong checksum is malformed ICMP", build_ns, {.bad_l4_cksum = true}, DROPS(ICMP_MALFORMED)},
+	/* A shared port: the kernel answers the rest; dptrack takes only its UDP. */
+	{"on a shared port an ARP request is the kernel's", build_arp, {0}, DROPS(KERNEL_OWNED), 0, 0, IF_SHARED},
+	{"on a shared port a VLAN-tagged ARP request is the kernel's", build_arp, {.vlan = true}, DROPS(KERNEL_OWNED), 0, 0, IF_SHARED},
+	{"on a shared port an ICMP echo request is the kernel's", build_echo4, {0}, DROPS(KERNEL_OWNED), 0, 0, IF_SHARED},
+	{"on a shared port an ICMPv6 echo request is the kernel's", build_echo6, {0}, DROPS(KERNEL_OWNED), 0, 0, IF_SHARED},
+	{"on a shared port a solicitation is the kernel's", build_ns, {0}, DROPS(KERNEL_OWNED), 0, 0, IF_SHARED},
+	{"on a shared port a unicast solicitation is the kernel's", build_ns, {.ip_dst = our_ip6, .eth_dst = our_mac}, DROPS(KERNEL_OWNED), 0, 0, IF_SHARED},
+	{"on a shared port an IPv4 UDP datagram to a tracker port is found", build_udp4, {0}, FINDS_UDP, 0, 0, IF_SHARED},
+	{"on a shared port an IPv6 UDP datagram to a tracker port is found", build_udp6, {0}, FINDS_UDP, 0, 0, IF_SHARED},
+	{"on a shared port UDP to another port is still not the tracker's", build_udp4, {.dport = 53}, DROPS(UDP_PORT), 0, 0, IF_SHARED},
+	{"on a shared port a wrong UDP checksum is still dropped", build_udp6, {.bad_l4_cksum = true}, DROPS(UDP_CKSUM), 0, 0, IF_SHARED},
+	{"on a shared port TCP is still another protocol", build_udp4, {PROTO(PROTO_TCP)}, DROPS(IP_PROTO), 0, 0, IF_SHARED},
 };
 /* clang-format on */
 
@@ -1103,7 +1116,7 @@ static void test_dp_frame_names_every_drop_reason_distinctly(void **state)
 	    "arp_not_ours",  "ip4_malformed", "ip4_cksum",    "ip4_fragment",  "ip4_not_ours",
 	    "ip6_malformed", "ip6_not_ours",  "ip_proto",     "ip_src",	       "icmp_malformed",
 	    "icmp_type",     "ndp_malformed", "ndp_not_ours", "udp_malformed", "udp_cksum",
-	    "udp_port",	     "no_room",
+	    "udp_port",	     "no_room",	      "kernel_owned",
 	};
 
 	(void)state;

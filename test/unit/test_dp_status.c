@@ -216,6 +216,31 @@ static void test_dp_status_prints_totals_and_rates(void **state)
 	free(out);
 }
 
+static void test_dp_status_prints_a_shared_ports_xdp_verdicts(void **state)
+{
+	static struct dp_status_sample b;
+	static const char rb[] =
+	    "{\"/dptrack/stats\":{\"uptime_seconds\":5,\"port1_xdp_redirect\":40,"
+	    "\"port1_xdp_pass_off\":0,\"port1_xdp_pass_not_udp\":7,\"port1_xdp_pass_not_ip\":2}}";
+	char err[256], *out = NULL;
+	size_t outlen = 0;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(dp_status_parse(rb, strlen(rb), CMD, &b, err, sizeof(err)), 0);
+	f = open_memstream(&out, &outlen);
+	assert_non_null(f);
+	assert_int_equal(dp_status_print(f, "HEAD", NULL, &b, 0), 0);
+	fclose(f);
+	assert_non_null(strstr(out, "port 1 XDP: redirect, pass"));
+	assert_null(strstr(out, "port 0 XDP"));
+	assert_non_null(strstr(out, "  redirect                                   40\n"));
+	assert_non_null(strstr(out, "  pass_not_udp                                7\n"));
+	assert_non_null(strstr(out, "  pass_not_ip                                 2\n"));
+	assert_null(strstr(out, "pass_off"));
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -227,6 +252,7 @@ int main(void)
 	    cmocka_unit_test(test_dp_status_refuses_more_counters_than_it_holds),
 	    cmocka_unit_test(test_dp_status_finds_the_file_prefix),
 	    cmocka_unit_test(test_dp_status_prints_totals_and_rates),
+	    cmocka_unit_test(test_dp_status_prints_a_shared_ports_xdp_verdicts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

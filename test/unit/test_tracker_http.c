@@ -338,8 +338,8 @@ static uint64_t udp_connect(const struct tr_addr *src, uint8_t *out)
 	put64(req, 0x41727101980ULL);
 	put32(req + 8, 0);
 	put32(req + 12, 7);
-	assert_int_equal(tr_udp_handle(&fx.ctx, src, req, 16, out, TR_UDP_PAYLOAD_MAX_V6, fx.now),
-			 16);
+	assert_int_equal(
+	    tr_udp_handle(&fx.ctx, src, req, 16, out, TR_UDP_PAYLOAD_MAX_V6, fx.now, NULL), 16);
 	assert_int_equal(get32(out + 4), 7);
 	return get64(out + 8);
 }
@@ -361,7 +361,7 @@ static size_t udp_announce(const struct tr_addr *src, const uint8_t *ih, uint64_
 	req[96] = (uint8_t)(src->port >> 8);
 	req[97] = (uint8_t)src->port;
 	size_t n =
-	    tr_udp_handle(&fx.ctx, src, req, sizeof(req), out, TR_UDP_PAYLOAD_MAX_V6, fx.now);
+	    tr_udp_handle(&fx.ctx, src, req, sizeof(req), out, TR_UDP_PAYLOAD_MAX_V6, fx.now, NULL);
 	assert_true(n >= 20);
 	assert_int_equal(get32(out), 1);
 	return n;
@@ -376,7 +376,7 @@ static void udp_scrape(const struct tr_addr *src, const uint8_t *ih, uint32_t ou
 	put32(req + 8, 2);
 	put32(req + 12, 9);
 	memcpy(req + 16, ih, TR_HASH_LEN);
-	assert_int_equal(tr_udp_handle(&fx.ctx, src, req, 36, out, sizeof(out), fx.now), 20);
+	assert_int_equal(tr_udp_handle(&fx.ctx, src, req, 36, out, sizeof(out), fx.now, NULL), 20);
 	assert_int_equal(get32(out), 2);
 	for (int i = 0; i < 3; i++)
 		out3[i] = get32(out + 8 + 4 * i);

@@ -78,7 +78,7 @@ static void udp_announce(const struct tr_addr *src, const uint8_t *ih, bool seed
 	put_be(req + 80, event, 4);
 	put_be(req + 92, 0, 4); /* numwant 0 */
 	put_be(req + 96, src->port, 2);
-	size_t n = tr_udp_handle(&fx.ctx, src, req, sizeof(req), out, sizeof(out), fx.now);
+	size_t n = tr_udp_handle(&fx.ctx, src, req, sizeof(req), out, sizeof(out), fx.now, NULL);
 	assert_int_equal(n, 20); /* an announce reply, no peers asked */
 }
 

@@ -161,7 +161,7 @@ static size_t udp_cap(const struct tr_addr *src, const uint8_t *req, size_t len,
 		      size_t cap)
 {
 	memset(out, GUARD_VAL, OUT_SIZE);
-	size_t n = tr_udp_handle(&fx.ctx, src, req, len, out, cap, fx.now);
+	size_t n = tr_udp_handle(&fx.ctx, src, req, len, out, cap, fx.now, NULL);
 
 	assert_true(n <= cap);
 	for (size_t i = cap; i < OUT_SIZE; i++)
@@ -1128,14 +1128,14 @@ static void test_udp_replies_written_over_their_request_equal_replies_written_ap
 	/* Scrape: the largest one, where entries overtake hashes fastest. */
 	size_t len = req_scrape(buf, cid, TID, hashes, 120);
 	size_t n_apart = udp(&me, buf, len, apart);
-	size_t n_in = tr_udp_handle(&fx.ctx, &me, buf, len, buf, cap_of(&me), fx.now);
+	size_t n_in = tr_udp_handle(&fx.ctx, &me, buf, len, buf, cap_of(&me), fx.now, NULL);
 	assert_int_equal(n_in, n_apart);
 	assert_int_equal(n_in, 8 + 120 * 12);
 	assert_memory_equal(buf, apart, n_in);
 
 	/* Connect: same id, same transaction. */
 	len = req_connect(buf, 0x1234);
-	n_in = tr_udp_handle(&fx.ctx, &me, buf, len, buf, cap_of(&me), fx.now);
+	n_in = tr_udp_handle(&fx.ctx, &me, buf, len, buf, cap_of(&me), fx.now, NULL);
 	assert_int_equal(n_in, 16);
 	assert_int_equal(get32(buf + 4), 0x1234);
 	assert_int_equal(get64(buf + 8), cid);
@@ -1152,7 +1152,7 @@ static void test_udp_replies_written_over_their_request_equal_replies_written_ap
 			.numwant = 10,
 			.port = me.port};
 	len = req_announce(buf, &a);
-	n_in = tr_udp_handle(&fx.ctx, &me, buf, len, buf, cap_of(&me), fx.now);
+	n_in = tr_udp_handle(&fx.ctx, &me, buf, len, buf, cap_of(&me), fx.now, NULL);
 	assert_int_equal(get32(buf), ACT_ANNOUNCE);
 	assert_int_equal(get32(buf + 4), TID);
 	/* A seeder among seeders is given no peers; both are counted. */
@@ -1291,7 +1291,7 @@ static void test_udp_hint_names_the_peer_the_announce_enters(void **state)
 			.numwant = 0,
 			.port = 7777};
 	size_t len = req_announce(req, &a);
-	assert_true(tr_udp_hint(&src, req, len, &h));
+	assert_true(tr_udp_hint(&fx.ctx, &src, req, len, &h));
 	assert_memory_equal(h.info_hash, ih, TR_HASH_LEN);
 	assert_true(h.seeder);
 	struct tr_addr entered = src;
@@ -1308,12 +1308,85 @@ static void test_udp_hint_names_the_peer_the_announce_enters(void **state)
 	len = req_scrape(req, udp_connect(&src), TID, ih2, 1);
 	memcpy(req + 16 + TR_HASH_LEN, ih, TR_HASH_LEN);
 	len += TR_HASH_LEN;
-	assert_true(tr_udp_hint(&src, req, len, &h));
+	assert_true(tr_udp_hint(&fx.ctx, &src, req, len, &h));
 	assert_memory_equal(h.info_hash, ih2, TR_HASH_LEN);
 	assert_int_equal(h.peer.family, 0);
 
-	assert_false(tr_udp_hint(&src, req, req_connect(req, TID), &h));
-	assert_false(tr_udp_hint(&src, req, req_announce(req, &a) - 1, &h)); /* one byte short */
+	assert_false(tr_udp_hint(&fx.ctx, &src, req, req_connect(req, TID), &h));
+	assert_false(
+	    tr_udp_hint(&fx.ctx, &src, req, req_announce(req, &a) - 1, &h)); /* one byte short */
+}
+
+/*
+ * An announce made with what the burst prefetch found for it (its swarm's
+ * position and the peer's hash, carried in the hint) answers exactly as
+ * the same announce made without: same counts, same peers for the same
+ * random draw. A hint the prefetch never filled (tab NULL) is not used,
+ * and one whose swarm died since only costs a fresh lookup.
+ */
+static void test_udp_announce_with_its_prefetch_hint_answers_as_without(void **state)
+{
+	struct tr_addr src = v4(30);
+	uint8_t ih[TR_HASH_LEN], req[98], out[OUT_SIZE], out2[OUT_SIZE];
+	struct ptab_hint h;
+
+	(void)state;
+	hash_of(ih, 92);
+	for (unsigned i = 0; i < 40; i++) {
+		struct tr_addr p = v4(100 + i);
+		join(&p, ih, i % 3 == 0);
+	}
+	struct ann a = {.cid = udp_connect(&src),
+			.tid = TID,
+			.ih = ih,
+			.left = 5,
+			.event = EV_STARTED,
+			.numwant = 10,
+			.port = 7000};
+	size_t len = req_announce(req, &a);
+	struct tr_rng before = fx.ctx.rng;
+
+	assert_true(tr_udp_hint(&fx.ctx, &src, req, len, &h));
+	ptab_prefetch(fx.pt, &h, 1);
+	assert_ptr_equal(h.tab, fx.pt);
+	assert_true(h.pos >= 0);
+	size_t n = tr_udp_handle(&fx.ctx, &src, req, len, out, sizeof(out), fx.now, &h);
+	assert_int_equal(n, 20 + 10 * 6);
+
+	fx.ctx.rng = before; /* the same draw, taken by the announce itself */
+	size_t n2 = tr_udp_handle(&fx.ctx, &src, req, len, out2, sizeof(out2), fx.now, NULL);
+	assert_int_equal(n2, n);
+	assert_memory_equal(out, out2, n);
+
+	/* Never prefetched: its position is not trusted. */
+	assert_true(tr_udp_hint(&fx.ctx, &src, req, len, &h));
+	h.pos = 12345;
+	assert_int_equal(tr_udp_handle(&fx.ctx, &src, req, len, out, sizeof(out), fx.now, &h),
+			 20 + 10 * 6);
+
+	/* The swarm dies between the prefetch and the announce: everyone
+	 * leaves and the sweep retires it. The announce makes a new one. */
+	uint8_t ih3[TR_HASH_LEN];
+	struct tr_addr lone = v4(31);
+	hash_of(ih3, 93);
+	join(&lone, ih3, true);
+	a.ih = ih3;
+	len = req_announce(req, &a);
+	assert_true(tr_udp_hint(&fx.ctx, &src, req, len, &h));
+	ptab_prefetch(fx.pt, &h, 1);
+	assert_true(h.pos >= 0);
+	announce_ok(&lone, ih3, 0, EV_STOPPED, 0, out2);
+	struct ptab_cursor cur = {0};
+	while (cur.cycles == 0)
+		ptab_expire(fx.pt, fx.now, 1000, &cur);
+	struct ptab_counts c;
+	ptab_scrape(fx.pt, ih3, &c);
+	assert_int_equal(c.seeders + c.leechers, 0);
+	n = tr_udp_handle(&fx.ctx, &src, req, len, out, sizeof(out), fx.now, &h);
+	assert_int_equal(n, 20);
+	assert_int_equal(get32(out + 12), 1); /* leechers: the announcer, in a new swarm */
+	ptab_scrape(fx.pt, ih3, &c);
+	assert_int_equal(c.leechers, 1);
 }
 
 int main(void)
@@ -1350,6 +1423,7 @@ int main(void)
 	    T(test_udp_every_answered_request_is_counted_by_action),
 	    T(test_udp_replies_written_over_their_request_equal_replies_written_apart),
 	    T(test_udp_hint_names_the_peer_the_announce_enters),
+	    T(test_udp_announce_with_its_prefetch_hint_answers_as_without),
 	    T(test_udp_allow_list_serves_listed_hashes_and_refuses_the_rest),
 	    T(test_udp_deny_list_refuses_listed_hashes_and_serves_the_rest),
 	    T(test_udp_access_is_checked_after_the_connection_id),

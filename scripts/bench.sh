@@ -36,22 +36,49 @@
 #          instance's sync thread and applied by a second instance (no
 #          traffic of its own), per second, and the replication lag to it.
 #
+# Many cores (--workers N): dptrack with N worker lcores, each with its own
+# RX/TX queue pair on the memif port, and its main lcore on control work;
+# dpt-load with N queue pairs on the same memif, one lcore each, queue q
+# carrying the clients c with c % N == q (memif has no RSS: the queue a
+# client's frames leave on is the worker that answers it, as RSS would keep
+# a client on one worker). Each UDP run prints each worker's replies/s,
+# load and busy cycles per reply (telemetry, per lcore), and how often a
+# thread found a swarm's lock taken (swarm_lock_contended), per million
+# replies. CPUs: see --cpus; opentracker, wrk and nats-server keep one CPU.
+#
 # Usage: sudo scripts/bench.sh [--tiny] [--check] [--build-dir DIR] [--no-build]
-#            [--skip udp,http,memory,large,shared,cluster,opentracker]
-#            [--cpus A,B] [--duration S] [--torrents N] [--peers N] [--window N]
+#            [--skip udp,http,memory,large,shared,cluster,opentracker,sweep,swarms]
+#            [--cpus T,G]
+#            [--workers N] [--duration S] [--torrents N] [--peers N] [--window N]
 #            [--mem-torrents N] [--mem-peers N] [--large-torrents N]
 #            [--large-peers N] [--shared-torrents N] [--shared-peers N]
-#            [--v6 PCT] [--profile]
+#            [--v6 PCT] [--profile] [--charts DIR] [--sweep]
+#            [--windows LIST] [--sweep-duration S] [--sweep-runs N] [--swarm-sizes LIST]
+#            [--swarm-peers N]
+#   --cpus    the tracker's CPUs T and the generator's G, each a CPU or a
+#             range X-Y (default: 0,1 for one worker; 0-N,N+1-2N for N where
+#             there are 2N+1 CPUs)
+#   --workers N worker lcores for dptrack and as many generator queues (1)
+#   --charts DIR  where the charts (PNG, by gnuplot) and their data files
+#             (.dat) go: bench-out/ by default, the run's temporary
+#             directory with --tiny
+#   --sweep   run the sweeps even with --tiny (they are skipped there):
+#             "sweep", each tracker's UDP workload for --sweep-duration S
+#             (3) at each of --windows LIST (1,4,16,64,256,1024) requests in
+#             flight, --sweep-runs N (3) times, the median kept; "swarms", table bytes per peer by swarm size, a
+#             prefill of --swarm-peers N (200000) peers in swarms of each of
+#             --swarm-sizes LIST (1,2,5,...,100000), dptrack IPv4 and IPv6
+#             and opentracker IPv4; --skip sweep,swarms leaves them out
 #   --tiny    a workload that runs in well under a minute (what CI runs)
 #   --check   exit 1 unless every run got replies, lost none and had no errors
 #   --ci      --tiny --check --no-build, and exit 77 (skip) unless root: the
 #             meson test (suite bench) runs this
-#   --profile during dptrack's UDP run, sample both CPUs with perf (cpu-clock:
+#   --profile during dptrack's UDP run, sample its CPUs with perf (cpu-clock:
 #             the guest has no hardware counters) and print each one's top
 #             symbols; a perf failure is reported, never a failed run
 # Prints a summary, then one line: BENCH key=value ...
-# Needs root (memif, /var/run/dpdk); installs opentracker, wrk and perf if
-# missing.
+# Needs root (memif, /var/run/dpdk); installs opentracker, wrk, perf and
+# gnuplot if missing.
 # shellcheck disable=SC2317 # functions run from traps
 set -euo pipefail
 DPTRACK_SCRIPT=$(realpath "$0")
@@ -81,6 +108,14 @@ shared_torrents=5000
 shared_peers=50000 # one client address: at most 64,511 peers (a port each)
 v6=0
 profile=0
+workers=1
+charts=
+sweep=0
+windows=1,4,16,64,256,1024
+sweep_duration=3
+sweep_runs=3
+swarm_sizes=1,2,5,10,20,50,100,200,500,1000,2000,5000,10000,20000,50000,100000
+swarm_peers=200000
 while [ $# -gt 0 ]; do
 	case $1 in
 	--tiny) tiny=1 ;;
@@ -101,6 +136,14 @@ while [ $# -gt 0 ]; do
 	--shared-torrents) shared_torrents=$2; shift ;;
 	--shared-peers) shared_peers=$2; shift ;;
 	--profile) profile=1 ;;
+	--workers) workers=$2; shift ;;
+	--charts) charts=$2; shift ;;
+	--sweep) sweep=1 ;;
+	--windows) windows=$2; shift ;;
+	--sweep-duration) sweep_duration=$2; shift ;;
+	--sweep-runs) sweep_runs=$2; shift ;;
+	--swarm-sizes) swarm_sizes=$2; shift ;;
+	--swarm-peers) swarm_peers=$2; shift ;;
 	--v6) v6=$2; shift ;;
 	*) die "bench.sh: unknown argument $1 (see the comment at the top)" ;;
 	esac
@@ -117,17 +160,96 @@ if [ $tiny = 1 ]; then
 	large_peers=20000
 	shared_torrents=100
 	shared_peers=2000
+	sweep_duration=1
+	sweep_runs=1
+	windows=1,32
+	swarm_sizes=1,10,100,1000
+	swarm_peers=20000
+	# The sweeps are long: only when asked for.
+	[ $sweep = 1 ] || skip="$skip,sweep,swarms"
 fi
+for v in ${windows//,/ } ${swarm_sizes//,/ } $swarm_peers $sweep_runs; do
+	[[ $v =~ ^[1-9][0-9]*$ ]] || die "bench.sh: --windows, --swarm-sizes, --swarm-peers and --sweep-runs take numbers: $v"
+done
 skipped() { [[ ",$skip," == *",$1,"* ]]; }
 
-# CPUs: the tracker on A, the generator (dpt-load, wrk) on B.
+[[ $workers =~ ^[1-9][0-9]?$ ]] || die "bench.sh: --workers takes 1..99"
+
+# CPUs: the tracker on list T, the generator (dpt-load, wrk) on list G
+# (--cpus T,G, each a CPU or a range X-Y). One worker: the tracker's one
+# lcore on T's first CPU, dpt-load's on G's. N workers: dptrack's main
+# lcore (control work, asleep between 1 ms ticks) on T's first CPU, worker
+# k on T's k-th CPU after it when T has more than N (else T's k-th from
+# its first, beside the main lcore), dpt-load's N lcores, one per queue,
+# on G's; lists shorter than N wrap. By default T and G are the first
+# 2N+1 CPUs (2N: the main lcore beside worker 1); on fewer the lcores
+# share CPUs, which only shows that N queues work.
 ncpu=$(nproc)
 if [ -z "$cpus" ]; then
-	cpus="0,$((ncpu > 1 ? 1 : 0))"
+	if [ "$workers" -gt 1 ] && [ "$ncpu" -ge $((2 * workers + 1)) ]; then
+		cpus="0-$workers,$((workers + 1))-$((2 * workers))"
+	elif [ "$ncpu" -ge $((2 * workers)) ]; then
+		cpus="0-$((workers - 1)),$workers-$((2 * workers - 1))"
+	else
+		k=$((workers < ncpu ? workers : ncpu))
+		cpus="0-$((k - 1)),$((ncpu - k))-$((ncpu - 1))"
+	fi
 fi
-tcpu=${cpus%,*}
-gcpu=${cpus#*,}
-[ "$tcpu" = "$gcpu" ] && echo "bench: tracker and generator share CPU $tcpu: figures mean little"
+# cpu_list SPEC: the CPUs of "X" or "X-Y", one a line.
+cpu_list() {
+	[[ $1 =~ ^([0-9]+)(-([0-9]+))?$ ]] || die "bench.sh: --cpus wants T,G, each N or N-M: $cpus"
+	seq "${BASH_REMATCH[1]}" "${BASH_REMATCH[3]:-${BASH_REMATCH[1]}}"
+}
+[[ $cpus == *,* ]] || die "bench.sh: --cpus wants T,G, each N or N-M: $cpus"
+mapfile -t tr_cpus < <(cpu_list "${cpus%,*}")
+mapfile -t gen_cpus < <(cpu_list "${cpus#*,}")
+if [ ${#tr_cpus[@]} = 0 ] || [ ${#gen_cpus[@]} = 0 ]; then
+	die "bench.sh: --cpus: an empty range in $cpus"
+fi
+tcpu=${tr_cpus[0]} # the tracker's (main) lcore; opentracker's; HTTP threads inherit it
+gcpu=${gen_cpus[0]} # the generator's first lcore; wrk's, nats-server's
+# worker_cpus[k-1]: worker k's CPU; gen_q_cpus[q]: generator queue q's.
+worker_cpus=() gen_q_cpus=()
+for ((k = 1; k <= workers; k++)); do
+	if [ "$workers" = 1 ]; then
+		worker_cpus+=("$tcpu")
+	elif [ ${#tr_cpus[@]} -gt "$workers" ]; then
+		worker_cpus+=("${tr_cpus[k]}")
+	else
+		worker_cpus+=("${tr_cpus[(k - 1) % ${#tr_cpus[@]}]}")
+	fi
+	gen_q_cpus+=("${gen_cpus[(k - 1) % ${#gen_cpus[@]}]}")
+done
+# EAL's lcores: dptrack's (-l, or --lcores with the main lcore 0 apart) and
+# dpt-load's (lcore q drives queue q).
+if [ "$workers" = 1 ]; then
+	tr_lcores="\"-l\", \"$tcpu\""
+	gen_lcores=(-l "$gcpu")
+else
+	map="0@$tcpu" gmap=""
+	for ((k = 1; k <= workers; k++)); do
+		map+=",$k@${worker_cpus[k - 1]}"
+		gmap+="${gmap:+,}$((k - 1))@${gen_q_cpus[k - 1]}"
+	done
+	tr_lcores="\"--lcores\", \"$map\""
+	gen_lcores=(--lcores "$gmap")
+fi
+# Polling lcores that share a CPU (or, with one worker, tracker and generator).
+shared_cpus=$(printf '%s\n' "${worker_cpus[@]}" "${gen_q_cpus[@]}" | sort -n | uniq -d | paste -sd, -)
+if [ "$workers" = 1 ]; then
+	[ -z "$shared_cpus" ] || echo "bench: tracker and generator share CPU $tcpu: figures mean little"
+else
+	echo "bench: $workers workers: dptrack's main lcore on CPU $tcpu, its workers on CPUs" \
+		"$(IFS=,; echo "${worker_cpus[*]}"), dpt-load's $workers queues on CPUs $(IFS=,; echo "${gen_q_cpus[*]}")"
+	[ -z "$shared_cpus" ] || echo "bench: CPUs $shared_cpus run more than one polling lcore: they" \
+		"share them by the kernel's time slices (an lcore idle for 1 ms sleeps, dpdk.idle_sleep_us)," \
+		"so these figures show that $workers queues work, not how they scale"
+fi
+
+# Charts: the CI's go to the run's temporary directory, others to bench-out/.
+if [ -z "$charts" ] && [ $tiny = 0 ]; then
+	charts=bench-out
+fi
 
 install_deps
 if [ $do_build = 1 ]; then
@@ -140,6 +262,8 @@ lua=$(realpath test/bench/announce.lua)
 
 # --- processes, cleanup ------------------------------------------------------
 tmp=$(mktemp -d)
+[ -n "$charts" ] || charts=$tmp/charts
+mkdir -p "$charts" || die "bench.sh: cannot make $charts"
 chmod 755 "$tmp" # opentracker drops to nobody inside it
 tr_prefix=dpt-bench-tr-$$
 gen_prefix=dpt-bench-gen-$$
@@ -148,6 +272,7 @@ udp_port=6969
 http_port=$((20000 + $$ % 20000))
 tr_pid=
 prof_pid=
+sampler_pid=
 sh_tr=dpt-bench-tr-$$ # the shared section's namespaces
 sh_cl=dpt-bench-cl-$$
 
@@ -180,8 +305,20 @@ restore_rmem() {
 	[ -z "$rmem_saved" ] || sysctl -qw "net.core.rmem_default=$rmem_saved"
 	rmem_saved=
 }
+# The cluster's nats-server and second instance (its section starts them);
+# defined here, as cleanup() may run before the script gets there.
+nats_pid='' trb_pid=''
+stop_cluster() {
+	local p
+	for p in $trb_pid $nats_pid; do
+		kill -TERM "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	trb_pid='' nats_pid=''
+}
 cleanup() {
 	[ -z "$prof_pid" ] || kill -TERM "$prof_pid" 2>/dev/null || true
+	[ -z "$sampler_pid" ] || kill -TERM "$sampler_pid" 2>/dev/null || true
 	stop_tracker
 	stop_cluster
 	ip netns del "$sh_tr" 2>/dev/null || true # the veth and any XDP program go with it
@@ -208,7 +345,11 @@ fail() {
 # loss or errors.
 check_result() {
 	local name=$1 line=$2
-	[ -n "$line" ] || { fail "$name: no RESULT line"; return; }
+	if [ -z "$line" ]; then
+		fail "$name: no RESULT line"
+		sed 's/^/    dpt-load: /' "$tmp/load.err" 2>/dev/null | grep -v '^    dpt-load: EAL:' | tail -5
+		return
+	fi
 	[ $check = 1 ] || return 0
 	[ "$(field responses "$line")" -gt 0 ] || fail "$name: no responses"
 	[ "$(field lost "$line")" = 0 ] || fail "$name: lost $(field lost "$line")"
@@ -234,6 +375,7 @@ start_dptrack() {
 	# The table's hash is sized for max_swarms up front: twice the most
 	# torrents either run announces.
 	swarms=$(((mem_torrents > torrents ? mem_torrents : torrents) * 2))
+	[ "$swarms" -ge $((2 * $(swarm_torrents))) ] || swarms=$((2 * $(swarm_torrents)))
 	[ $swarms -ge 10000 ] || swarms=10000
 	# idle_sleep_us: the HTTP thread inherits the lcore's CPU (tcpu); while
 	# only HTTP runs, the idle lcore sleeps instead of taking half of it,
@@ -247,7 +389,7 @@ tracker:
   memory_mb: $mb
 udp: { ports: [$udp_port] }
 dpdk:
-  eal_args: ["--no-huge", "-m", "$((mb + 512))", "--no-pci", "-l", "$tcpu",
+  eal_args: ["--no-huge", "-m", "$((mb + 512))", "--no-pci", $tr_lcores,
              "--file-prefix", "$tr_prefix",
              "--vdev", "net_memif0,role=server,socket=$memif,mac=02:00:00:00:00:02"]
   ports: [ { device: net_memif0, ipv4: 198.18.0.2/24, ipv6: "fd00:d::2/64" } ]
@@ -274,8 +416,9 @@ EOF
 # Line-buffered, so that $tmp/load.out shows each phase as it ends.
 load_memif() {
 	rm -rf "/var/run/dpdk/$gen_prefix"
-	stdbuf -oL "$load" --wire dpdk --target4 198.18.0.2 --target6 fd00:d::2 "$@" -- \
-		--no-huge -m 512 --no-pci -l "$gcpu" --file-prefix "$gen_prefix" \
+	stdbuf -oL "$load" --wire dpdk --target4 198.18.0.2 --target6 fd00:d::2 \
+		--queues "$workers" "$@" -- \
+		--no-huge -m $((512 + 64 * (workers - 1))) --no-pci "${gen_lcores[@]}" --file-prefix "$gen_prefix" \
 		--vdev "net_memif0,role=client,socket=$memif,mac=02:00:00:00:00:01" \
 		2>"$tmp/load.err" | tee "$tmp/load.out" || { cat "$tmp/load.err"; true; }
 	result=$(grep '^RESULT' "$tmp/load.out" || true)
@@ -290,8 +433,8 @@ load_memif() {
 # too (there is no third): at 2 kHz its share is small.
 prof_secs=
 profile_start() {
-	local lead cpulist=$tcpu
-	[ "$gcpu" = "$tcpu" ] || cpulist=$tcpu,$gcpu
+	local lead cpulist
+	cpulist=$(printf '%s\n' "$tcpu" "${worker_cpus[@]}" "${gen_q_cpus[@]}" | sort -nu | paste -sd, -)
 	read -r prof_secs lead < <(awk -v d="$duration" 'BEGIN { print (d - 2 < 1 ? 1 : d - 2), (d >= 3 ? 1 : 0) }')
 	rm -f "$tmp/load.out" "$tmp/load.done" "$tmp/perf.data" "$tmp/gen.pid"
 	(
@@ -339,8 +482,19 @@ profile_end() {
 		return 0
 	fi
 	prof_pid=
-	profile_cpu "$tcpu" tracker "$tr_pid"
-	profile_cpu "$gcpu" generator "$(head -1 "$tmp/gen.pid")"
+	local c tr gen
+	for c in $(printf '%s\n' "$tcpu" "${worker_cpus[@]}" "${gen_q_cpus[@]}" | sort -nu); do
+		tr=0 gen=0
+		[[ " $tcpu ${worker_cpus[*]} " != *" $c "* ]] || tr=1
+		[[ " ${gen_q_cpus[*]} " != *" $c "* ]] || gen=1
+		if [ $tr = 1 ] && [ $gen = 1 ]; then
+			profile_cpu "$c" "tracker and generator" ""
+		elif [ $tr = 1 ]; then
+			profile_cpu "$c" tracker "$tr_pid"
+		else
+			profile_cpu "$c" generator "$(head -1 "$tmp/gen.pid")"
+		fi
+	done
 }
 
 # dptrack's metric NAME from /metrics (the unlabelled sample, or the sum).
@@ -358,7 +512,7 @@ wrk_run() {
 	local out
 	out=$(DPT_HASHES=$tmp/hashes.txt taskset -c "$gcpu" wrk -t1 -c64 -d"${duration}s" \
 		-s "$lua" "$1" 2>&1 | tr -d '\0') || true
-	echo "$out" | sed 's/^/    /'
+	printf '%s\n' "$out" | sed 's/^/    /'
 	wrk_rps=$(echo "$out" | awk '$1 == "Requests/sec:" { printf "%.0f", $2 }')
 	local bad
 	bad=$(echo "$out" | awk '/Non-2xx/ { print $NF }')
@@ -385,7 +539,7 @@ http_probe() {
 mem_measure() {
 	local name=$1 load_fn=$2 probe=$3 nt=$4 np=$5 m0 m1 p1 s1 m2 p2 s2 w
 	shift 5
-	w=(--mix announce=1 --count 1 --window 1024 --seed 7 --torrents "$nt" "$@")
+	w=(--mix announce=1 --count "$workers" --window 1024 --seed 7 --torrents "$nt" "$@")
 	read -r m0 _ < <("$probe")
 	"$load_fn" "${w[@]}" --peers "$nt" --prefill >/dev/null
 	check_result "$name, one peer per torrent" "$result"
@@ -400,80 +554,273 @@ mem_measure() {
 	echo "    bytes: at start $m0, $s1 torrents/$p1 peers $m1, $s2 torrents/$p2 peers $m2"
 	echo "    => $mem_peer bytes per peer, $mem_torrent bytes per torrent"
 }
-# dptrack's packet loop: busy and total TSC cycles, and frames sent, summed
-# over lcores: the lcore's own account of its work.
-dpt_busy() {
-	echo "$(dpt_metric lcore_busy_cycles_total) $(dpt_metric lcore_cycles_total)" \
-		"$(dpt_metric lcore_tx_packets_total)"
-}
-# busy_pct "B0 L0 T0" "B1 L1 T1": the busy share between two dpt_busy.
-busy_pct() {
-	awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " ")
-		d = y[2] - x[2]; if (d <= 0) print "-"; else printf "%.1f", 100 * (y[1] - x[1]) / d }'
-}
-# cycles_per_reply "B0 L0 T0" "B1 L1 T1": busy TSC cycles per frame sent
-# between two dpt_busy: the cost figure the host's noise moves least.
-cycles_per_reply() {
-	awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " ")
-		d = y[3] - x[3]; if (d <= 0) print "-"; else printf "%.0f", (y[1] - x[1]) / d }'
+# dpt_snapshot FILE: dptrack's /metrics into FILE, for dpt_lcores.
+dpt_snapshot() { "${metrics_in[@]}" curl -s "http://127.0.0.1:$http_port/metrics" >"$1" || true; }
+# dpt_lcores M0 M1: what each worker lcore's packet loop did between two
+# snapshots, its own account of its work: "LCORE FRAMES_SENT BUSY_CYCLES
+# LOOP_CYCLES" a line (TSC cycles: busy ones are those of rounds that
+# received), by lcore; then "contended N", how often a thread found a
+# swarm's lock taken.
+dpt_lcores() {
+	awk 'FNR == 1 { f++ }
+		{ name = $1; lc = "" }
+		index(name, "{lcore=\"") { split(name, a, "\""); lc = a[2]; name = substr(name, 1, index(name, "{") - 1) }
+		lc != "" && name == "dptrack_lcore_tx_packets_total" { tx[f, lc] = $2; seen[lc] = 1 }
+		lc != "" && name == "dptrack_lcore_busy_cycles_total" { bu[f, lc] = $2 }
+		lc != "" && name == "dptrack_lcore_cycles_total" { cy[f, lc] = $2 }
+		name == "dptrack_swarm_lock_contended_total" { co[f] = $2 }
+		END {
+			for (lc in seen)
+				printf "%s %.0f %.0f %.0f\n", lc, tx[2, lc] - tx[1, lc], bu[2, lc] - bu[1, lc],
+					cy[2, lc] - cy[1, lc]
+			printf "contended %.0f\n", co[2] - co[1] }' "$1" "$2" | sort -k1,1n
 }
 # dpt_udp NAME ARGS...: one UDP run against dptrack, through the load
-# function udp_load (load_memif unless a section sets another); sets dpt_rps,
-# and over its measured phase (after any prefill, which the generator ends
-# with a "prefill:" line) dpt_busy_pct, the lcore's load, and dpt_cpr, its
-# busy cycles per reply.
+# function udp_load (load_memif unless a section sets another); sets
+# dpt_rps, and over its measured phase (after any prefill, which the
+# generator ends with a "prefill:" line) dpt_busy_pct, the worker lcores'
+# load (busy cycles over loop cycles, all workers), and dpt_cpr, their busy
+# cycles per reply. Per worker (lcore order, "/" between): dpt_w_rps, its
+# replies/s (its share of the frames sent times the generator's rate),
+# dpt_w_busy and dpt_w_cpr; dpt_cont, swarm locks found taken, and
+# dpt_cont_pm, per million replies. With --check and several workers, each
+# must have answered.
 udp_load=load_memif
 dpt_udp() {
-	local name=$1 sampler
+	local name=$1 m0
 	shift
-	rm -f "$tmp/busy.start"
-	dpt_busy >"$tmp/busy.start.run"
+	rm -f "$tmp/m.start"
+	dpt_snapshot "$tmp/m.run"
 	# In the background: the sample at the end of the prefill, if any.
 	(
 		for ((i = 0; i < 6000; i++)); do
 			if grep -q '^prefill:' "$tmp/load.out" 2>/dev/null; then
-				dpt_busy >"$tmp/busy.start"
+				dpt_snapshot "$tmp/m.start.part"
+				mv "$tmp/m.start.part" "$tmp/m.start"
 				exit 0
 			fi
 			[ -e "$tmp/load.done" ] && exit 0
 			sleep 0.05
 		done
 	) &
-	sampler=$!
+	sampler_pid=$!
 	rm -f "$tmp/load.out" "$tmp/load.done"
 	"$udp_load" "$@" --v6 "$v6"
 	touch "$tmp/load.done"
-	wait "$sampler" || true
+	wait "$sampler_pid" || true
+	sampler_pid=''
 	check_result "$name" "$result"
 	dpt_rps=$(field rps_total "$result")
-	local b0 b1
-	b0=$(cat "$tmp/busy.start" 2>/dev/null || cat "$tmp/busy.start.run")
-	b1=$(dpt_busy)
-	dpt_busy_pct=$(busy_pct "$b0" "$b1")
-	dpt_cpr=$(cycles_per_reply "$b0" "$b1")
-	echo "    tracker lcore: busy $dpt_busy_pct% of its loop, $dpt_cpr busy cycles per reply" \
-		"(measured phase)"
+	m0=$tmp/m.run
+	[ ! -s "$tmp/m.start" ] || m0=$tmp/m.start
+	dpt_snapshot "$tmp/m.end"
+	dpt_lcores "$m0" "$tmp/m.end" >"$tmp/lcores"
+	# "W" lines: each worker's figures; then "S": the totals and lists.
+	awk -v rps="${dpt_rps:-0}" '
+		function f(a, b, fmt) { return b > 0 ? sprintf(fmt, a / b) : "-" }
+		function add(l, v) { return l == "" ? v : l "/" v }
+		$1 == "contended" { cont = $2; next }
+		{ n++; lc[n] = $1; tx[n] = $2; bu[n] = $3; cy[n] = $4; stx += $2; sbu += $3; scy += $4 }
+		END {
+			for (i = 1; i <= n; i++) {
+				r = f(rps * tx[i], stx, "%.0f"); b = f(100 * bu[i], cy[i], "%.1f")
+				c = f(bu[i], tx[i], "%.0f")
+				printf "W worker lcore %s: %s replies/s, busy %s%% of its loop, %s busy cycles per reply\n",
+					lc[i], r, b, c
+				w_rps = add(w_rps, r); w_busy = add(w_busy, b); w_cpr = add(w_cpr, c)
+				idle += tx[i] == 0
+			}
+			print "S", f(100 * sbu, scy, "%.1f"), f(sbu, stx, "%.0f"), cont + 0,
+				f(1e6 * cont, stx, "%.1f"), (n ? w_rps : "-"), (n ? w_busy : "-"),
+				(n ? w_cpr : "-"), n + 0, idle + 0 }' "$tmp/lcores" >"$tmp/lcores.sum"
+	local n_lc idle
+	read -r _ dpt_busy_pct dpt_cpr dpt_cont dpt_cont_pm dpt_w_rps dpt_w_busy dpt_w_cpr n_lc idle \
+		< <(grep '^S ' "$tmp/lcores.sum")
+	if [ "$workers" = 1 ]; then
+		echo "    tracker lcore: busy $dpt_busy_pct% of its loop, $dpt_cpr busy cycles per reply" \
+			"(measured phase)"
+	else
+		sed -n 's/^W /    /p' "$tmp/lcores.sum"
+		echo "    $workers workers: ${dpt_rps:-?} replies/s in all, busy $dpt_busy_pct% of their loops," \
+			"$dpt_cpr busy cycles per reply (measured phase)"
+		if [ "$check" = 1 ]; then
+			[ "$n_lc" = "$workers" ] || fail "$name: telemetry shows $n_lc worker lcores, not $workers"
+			[ "$idle" = 0 ] || fail "$name: $idle worker lcores sent nothing"
+		fi
+	fi
+	echo "    swarm locks found taken: $dpt_cont times in the measured phase, $dpt_cont_pm per million replies"
 }
+# --- sweeps (charts) ----------------------------------------------------------------
+# window_sweep NAME LOAD OUT [PREFILL]: the measured workload (no prefill
+# unless PREFILL is --prefill: the table must already hold the population)
+# for --sweep-duration at each of --windows requests in flight (those below
+# --workers skipped: a queue needs one), --sweep-runs times each, through
+# LOAD (load_memif or load_sock); appends "WINDOW REPLIES/S P50 P90 P99
+# P99.9 MIN_REPLIES/S MAX_REPLIES/S" lines to OUT: the run of median
+# replies/s, its latencies (microseconds), and the range of the runs.
+window_sweep() {
+	local name=$1 load_fn=$2 out=$3 first=${4:-} w k k2 r runs
+	local args=(--torrents "$torrents" --peers "$peers" --numwant 50 --seeders 20
+		--mix "connect=5,announce=90,scrape=5" --seed 7 --duration "$sweep_duration")
+	[ "$load_fn" != load_memif ] || args+=(--v6 "$v6")
+	for w in ${windows//,/ }; do
+		[ "$w" -ge "$workers" ] || continue
+		runs=()
+		for ((k = 0; k < sweep_runs; k++)); do
+			"$load_fn" "${args[@]}" --window "$w" ${first:+"$first"} >/dev/null
+			first=
+			check_result "$name, window $w" "$result"
+			[ -n "$result" ] || continue
+			r=$(for k2 in rps_total p50_us p90_us p99_us p999_us; do field "$k2" "$result"; done |
+				paste -sd' ' -)
+			runs+=("$r")
+		done
+		[ ${#runs[@]} -gt 0 ] || continue
+		printf '%s\n' "${runs[@]}" | sort -n | awk -v w="$w" '{ l[NR] = $0; v[NR] = $1 }
+			END { m = l[int((NR + 1) / 2)]; print w, m, v[1], v[NR] }' >>"$out"
+		read -r _ r _ _ k _ < <(tail -1 "$out")
+		echo "    window $w: $r replies/s (median of ${#runs[@]}: $(printf '%s\n' "${runs[@]}" |
+			cut -d' ' -f1 | sort -n | paste -sd' ' -)), its latency p99 $k us"
+	done
+}
+# swarm_sweep NAME LOAD PROBE OUT START [LOAD ARGS...]: for each of
+# --swarm-sizes S, a fresh tracker (START I TORRENTS starts it for the I-th
+# size; stop_tracker ends it) and a prefill of --swarm-peers peers in
+# swarms of S (--zipf 0: all the same size) on torrents of their own (a
+# seed per size), through LOAD; PROBE prints the tracker's "bytes peers
+# torrents" before and after. Appends "S BYTES_PER_PEER" lines to OUT: the
+# table's growth over the new peers, the swarms' own cost included. A
+# tracker per size: dptrack's rte_malloc heap slows down as sets of one
+# size grow and free their old storage together (200k peers in swarms of
+# 10 took 2 s on a fresh table, 10 s on one that had just taken as many;
+# 500k stalled a fresh one for seconds at a time).
+swarm_seed() { echo $((100 + $1)); }
+swarm_sweep() {
+	local name=$1 load_fn=$2 probe=$3 out=$4 start=$5 i=0 sz nt m0 p0 m1 p1 bpp
+	shift 5
+	for sz in ${swarm_sizes//,/ }; do
+		nt=$(((swarm_peers + sz - 1) / sz))
+		"$start" "$i" "$nt" >/dev/null
+		read -r m0 p0 _ < <("$probe")
+		"$load_fn" --mix announce=1 --count "$workers" --window 1024 --seed "$(swarm_seed "$i")" \
+			--torrents "$nt" --peers "$swarm_peers" --zipf 0 --prefill "$@" >/dev/null
+		check_result "$name, swarms of $sz" "$result"
+		read -r m1 p1 _ < <("$probe")
+		bpp=$(awk -v a="$m0" -v b="$m1" -v p="$p0" -v q="$p1" \
+			'BEGIN { if (q > p) printf "%.1f", (b - a) / (q - p); else print "-" }')
+		echo "    swarms of $sz ($nt torrents): $((p1 - p0)) new peers, $((m1 - m0)) bytes: $bpp bytes per peer"
+		echo "$sz $bpp" >>"$out"
+		stop_tracker
+		i=$((i + 1))
+	done
+}
+# chart NAME SCRIPT: gnuplot draws $charts/NAME.png from SCRIPT (its data
+# files are in $charts); a failure is reported, and fails --check.
+# human N: 1000000 as 1M, 20000 as 20k.
+human() { awk -v n="$1" 'BEGIN { if (n >= 1e6 && n % 1e5 == 0) printf "%gM", n / 1e6
+	else if (n >= 1e3 && n % 100 == 0) printf "%gk", n / 1e3; else print n }'; }
+chart() {
+	local note
+	note="scripts/bench.sh, $(date -u +%F), $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo |
+		cut -d: -f2 | sed 's/^ *//')), load average $(cut -d' ' -f1 /proc/loadavg) when drawn"
+	if (cd "$charts" && gnuplot -e "set terminal pngcairo size 960,600 font 'DejaVu Sans,11';
+		set output '$1.png'; set datafile missing '-'; set key top left box opaque;
+		set grid xtics ytics mxtics mytics lc rgb '#dddddd'; set bmargin 5; set rmargin 6;
+		set label 99 '$note' at screen 0.01, screen 0.02 font ',8' tc rgb '#666666';
+		$2" 2>"$tmp/gnuplot.err") &&
+		[ -s "$charts/$1.png" ]; then
+		echo "    $charts/$1.png"
+	else
+		sed 's/^/    gnuplot: /' "$tmp/gnuplot.err"
+		[ $check = 0 ] || fail "chart $1 not drawn"
+	fi
+}
+# make_charts: the charts whose data files are there.
+make_charts() {
+	local w=window-dptrack.dat o=window-opentracker.dat plot=() lat=()
+	echo "== charts in $charts"
+	have() { [ -s "$charts/$1" ] && grep -qv '^#' "$charts/$1"; }
+	if have $w || have $o; then
+		! have $w || plot+=("'$w' using 1:2:7:8 with yerrorlines lw 2 pt 7 lc 1 title 'dptrack ($workers worker$([ "$workers" = 1 ] || echo s), memif)'")
+		! have $o || plot+=("'$o' using 1:2:7:8 with yerrorlines lw 2 pt 5 lc 2 title 'opentracker (kernel UDP, loopback)'")
+		chart replies-by-window "set title 'UDP replies/s by requests in flight ($(human "$torrents") torrents, $(human "$peers") peers, Zipf 1.0, numwant 50; median and range of $sweep_runs runs)';
+			set xlabel 'requests in flight (window)'; set ylabel 'replies/s'; set logscale xy 2;
+			set logscale y 10; set format y '%.0s%c'; $(IFS=,; echo "plot ${plot[*]}")"
+		! have $w || lat+=("'$w' using 1:3 with linespoints lw 2 pt 7 lc 1 title 'dptrack p50'"
+			"'$w' using 1:5 with linespoints lw 2 pt 7 lc 1 dt 2 title 'dptrack p99'")
+		! have $o || lat+=("'$o' using 1:3 with linespoints lw 2 pt 5 lc 2 title 'opentracker p50'"
+			"'$o' using 1:5 with linespoints lw 2 pt 5 lc 2 dt 2 title 'opentracker p99'")
+		chart latency-by-window "set title 'UDP latency by requests in flight (p50 solid, p99 dashed)';
+			set xlabel 'requests in flight (window)'; set ylabel 'latency, microseconds';
+			set logscale x 2; set logscale y 10; set format y '%.0f'; $(IFS=,; echo "plot ${lat[*]}")"
+	fi
+	if have latency.dat; then
+		chart latency-percentiles "set title 'UDP latency percentiles at $window requests in flight';
+			set style data histograms; set style histogram clustered gap 1;
+			set style fill solid 0.8 border -1; set boxwidth 0.9; set logscale y 10; set format y '%.0f';
+			set ylabel 'latency, microseconds'; set xlabel 'percentile'; set yrange [1:*];
+			plot 'latency.dat' using 2:xtic(1) title 'dptrack', '' using 3 title 'opentracker'"
+	fi
+	plot=()
+	! have swarms-dptrack-ipv4.dat || plot+=("'swarms-dptrack-ipv4.dat' using 1:2 with linespoints lw 2 pt 7 lc 1 title 'dptrack, IPv4 (table bytes)'")
+	! have swarms-dptrack-ipv6.dat || plot+=("'swarms-dptrack-ipv6.dat' using 1:2 with linespoints lw 2 pt 9 lc 1 dt 2 title 'dptrack, IPv6 (table bytes)'")
+	! have swarms-opentracker-ipv4.dat || plot+=("'swarms-opentracker-ipv4.dat' using 1:2 with linespoints lw 2 pt 5 lc 2 title 'opentracker, IPv4 (resident bytes)'")
+	if [ ${#plot[@]} -gt 0 ]; then
+		chart bytes-per-peer "set title 'Memory per peer by swarm size ($(human "$swarm_peers") peers a size, the swarms themselves included)';
+			set key top right; set xlabel 'peers per swarm'; set ylabel 'bytes per peer';
+			set logscale x 10; set logscale y 10; $(IFS=,; echo "plot ${plot[*]}")"
+	fi
+}
+# swarm_torrents: every torrent the swarm sweep announces, for max_swarms.
+swarm_torrents() {
+	local sz n=0
+	for sz in ${swarm_sizes//,/ }; do n=$((n + (swarm_peers + sz - 1) / sz)); done
+	echo $n
+}
+
 # dptrack's table: bytes, peers, swarms.
 dpt_probe() { echo "$(dpt_metric memory_used_bytes) $(dpt_metric peers) $(dpt_metric swarms)"; }
 
 "$load" --write-hashes "$tmp/hashes.txt" --torrents "$torrents" --seed 7
 udp_dpt='' udp_ot='' http_dpt='' http_ot='' conn_dpt='' conn_ot=''
 busy_dpt='' conn_busy_dpt='' cpr_dpt='' conn_cpr_dpt=''
+w_rps_dpt='' w_busy_dpt='' w_cpr_dpt='' cont_dpt='' cont_pm_dpt=''
 mem_dpt_peer='' mem_dpt_torrent='' mem_ot_peer='' mem_ot_torrent=''
 mem_dpt_large4='' mem_dpt_large6=''
 
-if ! skipped udp || ! skipped http; then
-	echo "== dptrack: UDP over net_memif (tracker CPU $tcpu, generator CPU $gcpu)"
+# sweep_header FILE WHAT: a fresh data file for the charts.
+sweep_header() {
+	printf '# %s\n# %s; %s workers; %s\n' "$2" "$(date -u +%Y-%m-%dT%H:%MZ)" "$workers" \
+		"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')" >"$charts/$1"
+}
+udp_dpt_result='' udp_ot_result=''
+
+if ! skipped udp || ! skipped http || ! skipped sweep; then
+	if [ "$workers" = 1 ]; then
+		echo "== dptrack: UDP over net_memif (tracker CPU $tcpu, generator CPU $gcpu)"
+	else
+		echo "== dptrack: UDP over net_memif, $workers workers (CPUs $(IFS=,; echo "${worker_cpus[*]}"))," \
+			"$workers generator queues (CPUs $(IFS=,; echo "${gen_q_cpus[*]}"))"
+	fi
 	start_dptrack 2048
 	if ! skipped udp; then
 		[ $profile = 0 ] || profile_start
 		dpt_udp "dptrack udp" "${workload[@]}"
+		udp_dpt_result=$result
 		udp_dpt=$dpt_rps busy_dpt=$dpt_busy_pct cpr_dpt=$dpt_cpr
+		w_rps_dpt=$dpt_w_rps w_busy_dpt=$dpt_w_busy w_cpr_dpt=$dpt_w_cpr
+		cont_dpt=$dpt_cont cont_pm_dpt=$dpt_cont_pm
 		[ $profile = 0 ] || profile_end
 		echo "== dptrack: UDP connects only"
 		dpt_udp "dptrack udp connects" "${connects[@]}"
 		conn_dpt=$dpt_rps conn_busy_dpt=$dpt_busy_pct conn_cpr_dpt=$dpt_cpr
+	fi
+	if ! skipped sweep; then
+		echo "== dptrack: UDP replies/s and latency by requests in flight ($sweep_duration s each)"
+		sweep_header window-dptrack.dat \
+			"dptrack, UDP over memif: window replies/s p50_us p90_us p99_us p999_us min_replies/s max_replies/s"
+		window_sweep "dptrack sweep" load_memif "$charts/window-dptrack.dat" \
+			"$(if skipped udp; then echo --prefill; fi)"
 	fi
 	if ! skipped http; then
 		echo "== dptrack: HTTP announces (wrk, keep-alive)"
@@ -503,6 +850,17 @@ if ! skipped large; then
 			"$large_peers" --zipf 0.5 --v6 $((fam == 6 ? 100 : 0))
 		printf -v "mem_dpt_large$fam" %s "$mem_peer"
 		stop_tracker
+	done
+fi
+
+# Bytes per peer by swarm size: a fresh dptrack per family and size.
+swarm_start_dpt() { start_dptrack $((tiny ? 256 : 1024)); }
+if ! skipped swarms; then
+	for fam in 4 6; do
+		echo "== dptrack: table bytes per peer by swarm size, IPv$fam, $swarm_peers peers a size"
+		sweep_header "swarms-dptrack-ipv$fam.dat" "dptrack, IPv$fam: swarm_size bytes_per_peer (swarms included)"
+		swarm_sweep "dptrack swarms IPv$fam" load_memif dpt_probe "$charts/swarms-dptrack-ipv$fam.dat" \
+			swarm_start_dpt --v6 $((fam == 6 ? 100 : 0))
 	done
 fi
 
@@ -582,6 +940,8 @@ if ! skipped shared; then
 	shared_setup || die "the shared section's namespaces could not be set up"
 	metrics_in=(ip netns exec "$sh_tr")
 	udp_load=load_veth
+	workers_all=$workers
+	workers=1 # its dptrack runs one lcore (-l tcpu), whatever --workers says
 	echo "== dptrack: UDP on net_af_xdp over a veth, shared: the kernel keeps it and 198.18.7.1"
 	ip -n "$sh_tr" addr add 198.18.7.1/24 dev "$sh_if"
 	shared_start "{ device: \"net_af_xdp0,iface=$sh_if\", shared: true }"
@@ -598,6 +958,7 @@ if ! skipped shared; then
 	pkt_rps=$sh_rps pkt_cpr=$sh_cpr pkt_busy=$sh_busy
 	metrics_in=()
 	udp_load=load_memif
+	workers=$workers_all
 	ip netns del "$sh_tr"
 	ip netns del "$sh_cl"
 fi
@@ -608,15 +969,6 @@ fi
 # on the generator's CPU), that only applies what the loaded one publishes.
 nats_port=$((30000 + $$ % 20000))
 http_port_b=$((http_port + 1))
-nats_pid= trb_pid=
-stop_cluster() {
-	local p
-	for p in $trb_pid $nats_pid; do
-		kill -TERM "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
-	trb_pid= nats_pid=
-}
 cluster_yaml() {
 	echo "cluster: { enabled: true, servers: [\"nats://127.0.0.1:$nats_port\"], instance: $1, replicas: 1 }"
 }
@@ -803,21 +1155,36 @@ rss() { awk '$1 == "VmRSS:" { print $2 * 1024 }' "/proc/$tr_pid/status"; }
 ot_stat() { curl -s --max-time 5 "http://127.0.0.1:$ot_port/stats?mode=$1" | head -1; }
 # opentracker: resident bytes, peers, torrents.
 ot_probe() { echo "$(rss) $(ot_stat peer) $(ot_stat torr)"; }
+# swarm_start_ot I TORRENTS: opentracker for the swarm sweep's I-th size,
+# its torrents whitelisted (and seed 7's first, which start_ot announces).
+swarm_start_ot() {
+	"$load" --write-hashes "$tmp/swarm_hashes.txt" --torrents 1 --seed 7
+	"$load" --write-hashes - --torrents "$2" --seed "$(swarm_seed "$1")" >>"$tmp/swarm_hashes.txt"
+	start_ot "$tmp/swarm_hashes.txt"
+}
 
 
 if ! skipped opentracker; then
 	raise_rmem
-	if ! skipped udp || ! skipped http; then
+	if ! skipped udp || ! skipped http || ! skipped sweep; then
 		echo "== opentracker: UDP over kernel sockets on loopback"
 		start_ot "$tmp/hashes.txt"
 		if ! skipped udp; then
 			load_sock "${workload[@]}"
 			check_result "opentracker udp" "$result"
+			udp_ot_result=$result
 			udp_ot=$(field rps_total "$result")
 			echo "== opentracker: UDP connects only"
 			load_sock "${connects[@]}"
 			check_result "opentracker udp connects" "$result"
 			conn_ot=$(field rps_total "$result")
+		fi
+		if ! skipped sweep; then
+			echo "== opentracker: UDP replies/s and latency by requests in flight ($sweep_duration s each)"
+			sweep_header window-opentracker.dat \
+				"opentracker, UDP over loopback: window replies/s p50_us p90_us p99_us p999_us min_replies/s max_replies/s"
+			window_sweep "opentracker sweep" load_sock "$charts/window-opentracker.dat" \
+				"$(if skipped udp; then echo --prefill; fi)"
 		fi
 		if ! skipped http; then
 			echo "== opentracker: HTTP announces (wrk, keep-alive)"
@@ -835,15 +1202,48 @@ if ! skipped opentracker; then
 		mem_ot_peer=$mem_peer mem_ot_torrent=$mem_torrent
 		stop_tracker
 	fi
+	if ! skipped swarms; then
+		echo "== opentracker: resident bytes per peer by swarm size, IPv4, $swarm_peers peers a size"
+		sweep_header swarms-opentracker-ipv4.dat \
+			"opentracker, IPv4: swarm_size bytes_per_peer (resident growth, swarms included)"
+		swarm_sweep "opentracker swarms" load_sock ot_probe "$charts/swarms-opentracker-ipv4.dat" \
+			swarm_start_ot
+	fi
 	restore_rmem
 fi
 
+# --- charts --------------------------------------------------------------------------
+# The latency percentiles of the two UDP runs, then every chart whose data
+# this run (or, for the data files it did not write, an earlier one into
+# the same directory) has. gnuplot (Debian's gnuplot-nox) draws PNGs.
+if [ -n "$udp_dpt_result" ] || [ -n "$udp_ot_result" ]; then
+	sweep_header latency.dat "UDP latency at window $window, microseconds: percentile dptrack opentracker"
+	for q in p50:p50_us p90:p90_us p99:p99_us p99.9:p999_us; do
+		d=$(field "${q#*:}" "$udp_dpt_result") o=$(field "${q#*:}" "$udp_ot_result")
+		echo "${q%%:*} ${d:--} ${o:--}"
+	done >>"$charts/latency.dat"
+fi
+make_charts
+
 echo
-echo "== summary (tracker CPU $tcpu, generator CPU $gcpu; load average $(cut -d' ' -f1 /proc/loadavg))"
+if [ "$workers" = 1 ]; then
+	echo "== summary (tracker CPU $tcpu, generator CPU $gcpu; load average $(cut -d' ' -f1 /proc/loadavg))"
+else
+	echo "== summary ($workers workers: dptrack on CPUs $tcpu+$(IFS=,; echo "${worker_cpus[*]}")," \
+		"dpt-load on CPUs $(IFS=,; echo "${gen_q_cpus[*]}"), opentracker on CPU $tcpu;" \
+		"load average $(cut -d' ' -f1 /proc/loadavg))"
+fi
 printf "  %-34s %14s %14s %8s\n" "" dptrack opentracker ratio
 printf "  %-34s %14s %14s %8s\n" "UDP replies/s" "${udp_dpt:--}" "${udp_ot:--}" "$(ratio "$udp_dpt" "$udp_ot")"
 printf "  %-34s %14s\n" "  tracker lcore busy %" "${busy_dpt:--}"
 printf "  %-34s %14s\n" "  busy cycles per reply" "${cpr_dpt:--}"
+if [ "$workers" -gt 1 ]; then
+	printf "  %-34s %14s\n" "  replies/s by worker" "${w_rps_dpt:--}"
+	printf "  %-34s %14s\n" "  busy % by worker" "${w_busy_dpt:--}"
+	printf "  %-34s %14s\n" "  busy cycles per reply by worker" "${w_cpr_dpt:--}"
+fi
+printf "  %-34s %14s\n" "  swarm locks found taken" "${cont_dpt:--}"
+printf "  %-34s %14s\n" "    per million replies" "${cont_pm_dpt:--}"
 printf "  %-34s %14s %14s %8s\n" "UDP connects/s (connects only)" "${conn_dpt:--}" "${conn_ot:--}" "$(ratio "$conn_dpt" "$conn_ot")"
 printf "  %-34s %14s\n" "  tracker lcore busy %" "${conn_busy_dpt:--}"
 printf "  %-34s %14s\n" "  busy cycles per reply" "${conn_cpr_dpt:--}"
@@ -864,7 +1264,10 @@ printf "  %-34s %14s\n" "cluster records applied/s (replay)" "${cl_apply_rps:--}
 printf "  %-34s %14s\n" "cluster lag p50 / p99, ms" "${cl_lag50:--} / ${cl_lag99:--}"
 echo "BENCH udp_dptrack_rps=${udp_dpt:--} udp_opentracker_rps=${udp_ot:--}" \
 	"udp_ratio=$(ratio "$udp_dpt" "$udp_ot") udp_dptrack_busy_pct=${busy_dpt:--}" \
-	"udp_dptrack_cycles_per_reply=${cpr_dpt:--}" \
+	"udp_dptrack_cycles_per_reply=${cpr_dpt:--} workers=$workers" \
+	"udp_dptrack_worker_rps=${w_rps_dpt:--} udp_dptrack_worker_busy_pct=${w_busy_dpt:--}" \
+	"udp_dptrack_worker_cycles_per_reply=${w_cpr_dpt:--}" \
+	"udp_swarm_lock_contended=${cont_dpt:--} udp_swarm_lock_contended_per_million=${cont_pm_dpt:--}" \
 	"connect_dptrack_rps=${conn_dpt:--} connect_opentracker_rps=${conn_ot:--}" \
 	"connect_ratio=$(ratio "$conn_dpt" "$conn_ot") connect_dptrack_busy_pct=${conn_busy_dpt:--}" \
 	"connect_dptrack_cycles_per_reply=${conn_cpr_dpt:--}" \

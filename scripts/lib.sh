@@ -28,6 +28,7 @@ DPTRACK_PACKAGES=(
 	python3-libtorrent transmission-cli aria2 # live suite: real BitTorrent clients
 	kmod pciutils                            # setup-nic.sh: modprobe, lspci
 	opentracker wrk                          # bench suite: the tracker to beat, an HTTP load
+	gnuplot-nox fonts-dejavu-core            # bench.sh's charts: PNGs, and a font for their text
 	linux-perf                               # bench.sh --profile: perf record, perf report
 	groff-base                               # cli suite: groff checks the man pages
 	dpkg-dev debhelper lintian               # package suite: deb.sh builds the .deb, lintian checks it

@@ -11,13 +11,25 @@
  * most --rate a second), bounded by --duration and/or --count, and a drain
  * of up to --timeout-ms. Each request's transaction ID names its slot in
  * the window, which holds its send time; latencies go into a log-linear
- * histogram. A request without a reply after --timeout-ms is lost.
+ * histogram. A request without a reply after --timeout-ms is lost. The
+ * generator counts its own load as dptrack counts an lcore's: the time of
+ * loop rounds that received or sent over the phase's; replies per busy
+ * second is the most it could drive. A round with work that lasted over
+ * 100 us was preempted by the host: on a shared machine that time is
+ * counted apart (stolen), not as work.
  *
  * Churn, for soaks: with --events, a peer not in its swarm starts, and a
  * share of a present peer's announces complete (a leecher) or stop; with
  * --torrent-life, each torrent's info hash is replaced at its own moment
  * and its peers leave the old one, half with a stopped announce and half
  * silently (the tracker expires them). Both keep a byte of state per peer.
+ *
+ * With --queues N (the dpdk wire), N drivers run the phases side by side,
+ * one per lcore and queue pair, each with its share of the clients (those
+ * c with c % N equal to its queue: a client stays on one queue, as RSS
+ * keeps it on one worker), of the window, of --count and of --rate. They
+ * meet at the end of each phase, whose figures are summed; each queue's
+ * are printed. --report needs one queue.
  *
  * Output: a summary, then one line a script can parse:
  *   RESULT wire=... requests=... responses=... errors=... lost=... ...
@@ -32,13 +44,17 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <rte_cycles.h>
 #include <rte_eal.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
 
 #include "core/udp_msg.h"
 #include "core/wire.h"
@@ -47,6 +63,7 @@
 #define CID_REUSE_NS  (60ull * 1000000000) /* BEP 15: a client reuses an ID for a minute */
 #define EXPIRE_EVERY  (10ull * 1000000)	   /* ns between scans for lost requests */
 #define STALL_NS      (5ull * 1000000000)  /* no reply at all this long: the tracker is gone */
+#define STOLEN_NS     100000ull		   /* a round with work this long was preempted */
 #define HIST_SUB_BITS 5			   /* 32 buckets per power of two: 3% resolution */
 #define HIST_N	      ((64 - HIST_SUB_BITS + 1) << HIST_SUB_BITS)
 #define GEN_MASK      63u	  /* the generation bits a peer's state byte keeps */
@@ -78,6 +95,8 @@ struct stats {
 	uint64_t bad, stray, peers;
 	uint64_t events[4]; /* announces sent, by BEP 15 event */
 	uint64_t t_start, t_stop, t_last_reply;
+	uint64_t busy_ns;   /* of loop rounds that received or sent: the generator's own load */
+	uint64_t stolen_ns; /* of such rounds over STOLEN_NS: the host preempted it */
 	uint64_t hist[HIST_N];
 };
 
@@ -97,6 +116,16 @@ struct drv {
 	struct stats *st;
 	struct stats *iv; /* --report: the figures at the last INTERVAL line */
 	uint64_t next_report;
+	/* With several queues, one driver each: this one's queue q of nq owns
+	 * the clients c with c % nq == q (as RSS keeps a client on one queue),
+	 * so their peers p with p % nq == q, and the slots, the random stream
+	 * and a share of --count and --rate. */
+	uint32_t q, nq;
+	uint32_t my_clients, my_peers; /* how many it owns */
+	uint64_t count;		       /* its share of --count (0 = none) */
+	uint64_t rate;		       /* its share of --rate (0 = none) */
+	struct stats *phases;	       /* connect, prefill, measured */
+	int ret;		       /* of run_phase(), for the phase just run */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -108,12 +137,63 @@ static void on_signal(int sig)
 	stop_requested = 1;
 }
 
-static uint64_t now_ns(void)
+/*
+ * The clock of pacing, deadlines and latencies: the TSC, read once per loop
+ * round (clock_gettime, read as often, was 40-44% of the generator's CPU
+ * in profiles, most of it while waiting for replies; a call costs about
+ * 30 ns here against 12 for rdtsc). It counts
+ * from a CLOCK_MONOTONIC reading at start-up, at a rate calibrated against
+ * that clock over CLOCK_CAL_NS: DPDK's own rte_get_tsc_hz() is rounded to
+ * 10 MHz (0.15% off on the benchmark's VM), and the socket wire has no EAL.
+ * Needs an invariant TSC, synchronised across CPUs (constant_tsc,
+ * nonstop_tsc), as DPDK itself does.
+ */
+#define CLOCK_CAL_NS 20000000ull
+
+static struct {
+	uint64_t tsc0, ns0;
+	uint64_t mult; /* ns per TSC tick, << 32 */
+} clk;
+
+static uint64_t mono_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* A CLOCK_MONOTONIC reading and the TSC at the same moment (the midpoint
+ * of the closest of a few tries). */
+static void clock_pair(uint64_t *ns, uint64_t *tsc)
+{
+	uint64_t best = UINT64_MAX;
+
+	for (int i = 0; i < 5; i++) {
+		uint64_t a = rte_rdtsc(), t = mono_ns(), b = rte_rdtsc();
+
+		if (b - a < best) {
+			best = b - a;
+			*ns = t;
+			*tsc = a + (b - a) / 2;
+		}
+	}
+}
+
+static void clock_init(void)
+{
+	uint64_t ns1, tsc1;
+	struct timespec cal = {0, (long)CLOCK_CAL_NS};
+
+	clock_pair(&clk.ns0, &clk.tsc0);
+	nanosleep(&cal, NULL);
+	clock_pair(&ns1, &tsc1);
+	clk.mult = (uint64_t)(((unsigned __int128)(ns1 - clk.ns0) << 32) / (tsc1 - clk.tsc0));
+}
+
+static inline uint64_t now_ns(void)
+{
+	return clk.ns0 + (uint64_t)(((unsigned __int128)(rte_rdtsc() - clk.tsc0) * clk.mult) >> 32);
 }
 
 /* xorshift64*: the request stream's random numbers. */
@@ -161,6 +241,18 @@ static double hist_quantile(const struct stats *s, const struct stats *base, dou
 			return (double)hist_value(i) / 1000.0;
 	}
 	return (double)hist_value(HIST_N - 1) / 1000.0;
+}
+
+/* The k-th of this driver's share of clients or of peers. */
+static inline uint32_t share_at(const struct drv *d, uint64_t k)
+{
+	return d->q + d->nq * (uint32_t)k;
+}
+
+/* How many of n clients or peers are this driver's. */
+static uint32_t share_n(const struct drv *d, uint32_t n)
+{
+	return n > d->q ? (n - d->q + d->nq - 1) / d->nq : 0;
 }
 
 static bool cid_valid(const struct load_work *w, uint32_t c, uint64_t now)
@@ -284,7 +376,7 @@ static bool next_measured(struct drv *d, struct load_req *req, uint64_t now)
 	unsigned r = (unsigned)(rnd(d) % d->mix_total);
 
 	if (r < p->mix[LOAD_CONNECT]) {
-		uint32_t c = (uint32_t)(rnd(d) % p->clients);
+		uint32_t c = share_at(d, rnd(d) % d->my_clients);
 
 		if (d->work->client_busy[c])
 			return false;
@@ -292,7 +384,7 @@ static bool next_measured(struct drv *d, struct load_req *req, uint64_t now)
 		    (uint16_t)load_write_connect(req->data, slot_take(d, req, LOAD_CONNECT, c));
 		return true;
 	}
-	uint32_t peer = (uint32_t)(rnd(d) % p->peers);
+	uint32_t peer = share_at(d, rnd(d) % d->my_peers);
 	uint32_t c = load_peer_client(d->work, peer);
 	int nc = need_connect(d, req, c, now);
 	if (nc != 0)
@@ -314,19 +406,17 @@ static bool next_measured(struct drv *d, struct load_req *req, uint64_t now)
  * to send now. */
 static bool next_req(struct drv *d, enum phase ph, struct load_req *req, uint64_t now)
 {
-	const struct load_params *p = &d->work->p;
-
 	switch (ph) {
 	case PH_CONNECT:
-		if (d->cursor >= p->clients)
+		if (d->cursor >= d->my_clients)
 			return false;
-		if (need_connect(d, req, (uint32_t)d->cursor++, now) <= 0)
+		if (need_connect(d, req, share_at(d, d->cursor++), now) <= 0)
 			return false;
 		return true;
 	case PH_PREFILL: {
-		if (d->cursor >= p->peers)
+		if (d->cursor >= d->my_peers)
 			return false;
-		uint32_t peer = (uint32_t)d->cursor;
+		uint32_t peer = share_at(d, d->cursor);
 		int nc = need_connect(d, req, load_peer_client(d->work, peer), now);
 		if (nc != 0)
 			return nc > 0;
@@ -434,7 +524,7 @@ static bool measure_done(const struct drv *d, uint64_t now)
 {
 	const struct load_params *p = &d->work->p;
 
-	if (p->count != 0 && total(d->st->sent) >= p->count)
+	if (d->count != 0 && total(d->st->sent) >= d->count)
 		return true;
 	return p->duration_s > 0 && (double)(now - d->st->t_start) >= p->duration_s * 1e9;
 }
@@ -443,7 +533,7 @@ static bool measure_done(const struct drv *d, uint64_t now)
  * RATE_BURST_NS worth, and a burst); LOAD_BURST without a rate. */
 static unsigned rate_budget(struct drv *d, uint64_t now)
 {
-	uint64_t rate = d->work->p.rate;
+	uint64_t rate = d->rate;
 
 	if (rate == 0)
 		return LOAD_BURST;
@@ -468,12 +558,11 @@ static bool send_burst(struct drv *d, enum phase ph, uint64_t now)
 	bool more = true;
 
 	while (n < budget && d->n_free > 0 && tries++ < 2 * LOAD_BURST) {
-		if (ph == PH_MEASURE && d->work->p.count != 0 &&
-		    total(d->st->sent) + n >= d->work->p.count)
+		if (ph == PH_MEASURE && d->count != 0 && total(d->st->sent) + n >= d->count)
 			break;
 		if (!next_req(d, ph, &reqs[n], now)) {
 			if (ph != PH_MEASURE &&
-			    d->cursor >= (ph == PH_CONNECT ? d->work->p.clients : d->work->p.peers))
+			    d->cursor >= (ph == PH_CONNECT ? d->my_clients : d->my_peers))
 				more = false;
 			if (ph != PH_MEASURE)
 				break;
@@ -498,7 +587,7 @@ static bool send_burst(struct drv *d, enum phase ph, uint64_t now)
 			d->cursor--;
 		slot_free(d, s);
 	}
-	if (ph == PH_MEASURE && d->work->p.rate != 0)
+	if (ph == PH_MEASURE && d->rate != 0)
 		d->tokens -= sent;
 	return more;
 }
@@ -534,7 +623,8 @@ static int run_phase(struct drv *d, enum phase ph, struct stats *st)
 {
 	uint64_t now = now_ns(), next_expire = now + EXPIRE_EVERY, drain_end = 0;
 	uint64_t timeout = (uint64_t)d->work->p.timeout_ms * 1000000u;
-	bool sending = true;
+	uint64_t prev = now;
+	bool sending = true, prev_busy = false;
 
 	uint64_t report_ns = (uint64_t)(d->work->p.report_s * 1e9);
 	bool report = ph == PH_MEASURE && d->iv != NULL && report_ns > 0;
@@ -551,15 +641,23 @@ static int run_phase(struct drv *d, enum phase ph, struct stats *st)
 	}
 	for (;;) {
 		now = now_ns();
+		/* The previous round, if it did work (as dptrack counts its lcore). */
+		if (prev_busy && now - prev > STOLEN_NS)
+			st->stolen_ns += now - prev;
+		else if (prev_busy)
+			st->busy_ns += now - prev;
+		prev = now;
 		unsigned n = receive(d, now);
 		if (sending && (stop_requested || (ph == PH_MEASURE && measure_done(d, now)))) {
 			sending = false;
 		}
+		uint32_t n_free = d->n_free;
 		if (sending && d->n_free > 0) {
 			sending = send_burst(d, ph, now);
 		} else if (n == 0 && d->n_free == 0) {
 			d->wire->wait(d->wire, 1);
 		}
+		prev_busy = n != 0 || d->n_free < n_free;
 		if (!sending && drain_end == 0) {
 			st->t_stop = now;
 			drain_end = now + timeout;
@@ -600,6 +698,33 @@ static double phase_secs(const struct stats *st)
 	return s > 0 ? s : 1e-9;
 }
 
+/* The generator's own load in the phase: the share of its time in rounds
+ * that received or sent. Under 100%, the tracker (or the wire) bounds the
+ * rate; near it, the generator does. A round with work that took over
+ * STOLEN_NS (a burst takes microseconds) was preempted: on a shared host
+ * that time is the host's, left out of both. */
+static double busy_pct(const struct stats *st)
+{
+	double ran = phase_secs(st) - (double)st->stolen_ns / 1e9;
+
+	return ran > 0 ? 100.0 * (double)st->busy_ns / 1e9 / ran : 0;
+}
+
+/* The share of the phase the host took from rounds with work. */
+static double stolen_pct(const struct stats *st)
+{
+	return 100.0 * (double)st->stolen_ns / 1e9 / phase_secs(st);
+}
+
+/* The replies a second the generator could take at 100% busy: replies per
+ * busy second. */
+static double gen_max_rps(const struct stats *st)
+{
+	uint64_t resp = total(st->answered) + total(st->errors);
+
+	return st->busy_ns > 0 ? (double)resp * 1e9 / (double)st->busy_ns : 0;
+}
+
 static void print_phase(const char *name, const struct stats *st)
 {
 	printf("%s: %" PRIu64 " sent, %" PRIu64 " answered, %" PRIu64 " errors, %" PRIu64
@@ -608,9 +733,66 @@ static void print_phase(const char *name, const struct stats *st)
 	       phase_secs(st));
 }
 
+/* The drivers of the run, one per queue, and what they share. */
+static struct {
+	struct drv *d;
+	unsigned n;
+	pthread_barrier_t bar; /* the end of each phase */
+	bool abort;	       /* set by queue 0 between the two waits */
+	int ret;	       /* the exit status */
+} team;
+
+/* Phase ph of every driver, summed into out. */
+static void merge(enum phase ph, struct stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned q = 0; q < team.n; q++) {
+		const struct stats *s = &team.d[q].phases[ph];
+
+		for (unsigned a = 0; a < LOAD_N_ACTIONS; a++) {
+			out->sent[a] += s->sent[a];
+			out->answered[a] += s->answered[a];
+			out->errors[a] += s->errors[a];
+			out->lost[a] += s->lost[a];
+		}
+		out->bad += s->bad;
+		out->stray += s->stray;
+		out->peers += s->peers;
+		out->busy_ns += s->busy_ns;
+		out->stolen_ns += s->stolen_ns;
+		for (unsigned e = 0; e < 4; e++)
+			out->events[e] += s->events[e];
+		for (unsigned i = 0; i < HIST_N; i++)
+			out->hist[i] += s->hist[i];
+		if (q == 0 || s->t_start < out->t_start)
+			out->t_start = s->t_start;
+		if (s->t_stop > out->t_stop)
+			out->t_stop = s->t_stop;
+		if (s->t_last_reply > out->t_last_reply)
+			out->t_last_reply = s->t_last_reply;
+	}
+}
+
+/* The generator's load: its busiest queue's, the replies a second all of
+ * them could take at 100% (their gen_max_rps summed), and the most the
+ * host took from any. */
+static void gen_load(double *busiest, double *max_rps, double *stolen)
+{
+	*busiest = *max_rps = *stolen = 0;
+	for (unsigned q = 0; q < team.n; q++) {
+		const struct stats *s = &team.d[q].phases[PH_MEASURE];
+
+		if (busy_pct(s) > *busiest)
+			*busiest = busy_pct(s);
+		if (stolen_pct(s) > *stolen)
+			*stolen = stolen_pct(s);
+		*max_rps += gen_max_rps(s);
+	}
+}
+
 static void print_result(const struct drv *d, const struct stats *st, const struct stats *pre)
 {
-	double secs = phase_secs(st);
+	double secs = phase_secs(st), gen_busy, gen_max, gen_stolen;
 	uint64_t resp = total(st->answered) + total(st->errors);
 	double peers = st->answered[LOAD_ANNOUNCE]
 			   ? (double)st->peers / (double)st->answered[LOAD_ANNOUNCE]
@@ -632,12 +814,25 @@ static void print_result(const struct drv *d, const struct stats *st, const stru
 		       ", %s %" PRIu64 "\n",
 		       event_name[0], st->events[0], event_name[2], st->events[2], event_name[1],
 		       st->events[1], event_name[3], st->events[3]);
-	d->wire->report(d->wire);
+	gen_load(&gen_busy, &gen_max, &gen_stolen);
+	for (unsigned q = 0; q < team.n && team.n > 1; q++) {
+		const struct stats *s = &team.d[q].phases[PH_MEASURE];
+
+		printf("  queue %u: %.0f replies/s, latency p99 %.1f us, generator busy %.1f%%\n",
+		       q, (double)(total(s->answered) + total(s->errors)) / phase_secs(s),
+		       hist_quantile(s, NULL, 0.99), busy_pct(s));
+	}
+	printf("  generator: busy %.1f%% of the phase%s, so at most %.0f replies/s; the host "
+	       "preempted it for %.1f%%\n",
+	       gen_busy, team.n > 1 ? " on its busiest queue" : "", gen_max, gen_stolen);
+	for (unsigned q = 0; q < team.n; q++)
+		team.d[q].wire->report(team.d[q].wire);
 	printf("RESULT wire=%s torrents=%u peers=%u clients=%u window=%u requests=%" PRIu64
 	       " responses=%" PRIu64 " errors=%" PRIu64 " lost=%" PRIu64 " bad=%" PRIu64
 	       " prefill_lost=%" PRIu64 " prefill_errors=%" PRIu64
 	       " duration_s=%.3f rps_total=%.0f rps_connect=%.0f rps_announce=%.0f"
 	       " rps_scrape=%.0f p50_us=%.1f p99_us=%.1f p999_us=%.1f peers_per_announce=%.1f"
+	       " gen_busy_pct=%.1f gen_max_rps=%.0f queues=%u p90_us=%.1f gen_stolen_pct=%.1f"
 	       " ev_started=%" PRIu64 " ev_completed=%" PRIu64 " ev_stopped=%" PRIu64 "\n",
 	       d->wire->name, d->work->p.torrents, d->work->p.peers, d->work->p.clients,
 	       d->work->p.window, total(st->sent), resp, total(st->errors), total(st->lost),
@@ -645,7 +840,8 @@ static void print_result(const struct drv *d, const struct stats *st, const stru
 	       (double)st->answered[LOAD_CONNECT] / secs,
 	       (double)st->answered[LOAD_ANNOUNCE] / secs, (double)st->answered[LOAD_SCRAPE] / secs,
 	       hist_quantile(st, NULL, 0.5), hist_quantile(st, NULL, 0.99),
-	       hist_quantile(st, NULL, 0.999), peers, st->events[UDP_MSG_EV_STARTED],
+	       hist_quantile(st, NULL, 0.999), peers, gen_busy, gen_max, team.n,
+	       hist_quantile(st, NULL, 0.9), gen_stolen, st->events[UDP_MSG_EV_STARTED],
 	       st->events[UDP_MSG_EV_COMPLETED], st->events[UDP_MSG_EV_STOPPED]);
 }
 
@@ -670,6 +866,9 @@ static void usage(FILE *f)
 	       "  --device NAME        dpdk: the ethdev port (net_memif0)\n"
 	       "  --self4 ADDR         dpdk: the generator's address for ARP (198.18.0.1)\n"
 	       "  --dst-mac MAC        dpdk: the tracker's MAC, instead of asking by ARP\n"
+	       "  --queues N (1)       dpdk: RX/TX queue pairs, each driven by its own lcore\n"
+	       "                       (EAL_ARGS give N); queue q carries the clients c with\n"
+	       "                       c %% N == q, the window and --count split evenly\n"
 	       "workload:\n"
 	       "  --torrents N (1000)  --peers N (10000)  --clients N (auto)\n"
 	       "  --zipf S (1.0)       popularity: torrent of rank r holds ~1/r^S of the peers\n"
@@ -741,6 +940,7 @@ enum {
 	OPT_DEVICE,
 	OPT_SELF4,
 	OPT_DST_MAC,
+	OPT_QUEUES,
 	OPT_TORRENTS,
 	OPT_PEERS,
 	OPT_CLIENTS,
@@ -772,6 +972,7 @@ static const struct option long_opts[] = {
     {"device", required_argument, NULL, OPT_DEVICE},
     {"self4", required_argument, NULL, OPT_SELF4},
     {"dst-mac", required_argument, NULL, OPT_DST_MAC},
+    {"queues", required_argument, NULL, OPT_QUEUES},
     {"torrents", required_argument, NULL, OPT_TORRENTS},
     {"peers", required_argument, NULL, OPT_PEERS},
     {"clients", required_argument, NULL, OPT_CLIENTS},
@@ -859,6 +1060,11 @@ static int parse_number(int opt, const char *arg, struct opts *o)
 			return -1;
 		*(opt == OPT_SEEDERS ? &p->seeders_pct : &p->v6_pct) = (unsigned)v;
 		return 0;
+	case OPT_QUEUES:
+		if (parse_u64(arg, 1, LOAD_QUEUES_MAX, &v) < 0)
+			return -1;
+		p->queues = (unsigned)v;
+		return 0;
 	case OPT_SCRAPE_HASHES:
 		if (parse_u64(arg, 1, LOAD_SCRAPE_MAX, &v) < 0)
 			return -1;
@@ -899,7 +1105,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		  .window = 256,
 		  .duration_s = 5,
 		  .timeout_ms = 1000,
-		  .seed = 1},
+		  .seed = 1,
+		  .queues = 1},
 	    .device = "net_memif0",
 	    .self4 = "198.18.0.1",
 	    .port = 6969,
@@ -1019,45 +1226,125 @@ static struct load_wire *open_wire(const struct opts *o, struct load_work *w, in
 	return wire;
 }
 
-static int run(struct drv *d, const struct opts *o)
+/* Queue 0, once every driver has run phase ph: prints the phase's figures
+ * summed over the queues; returns false if the run ends there. */
+static bool phase_end(enum phase ph)
 {
-	/* Connect, prefill, measured phase, and the base of --report's lines. */
-	struct stats *st = calloc(4, sizeof(*st));
-	int ret = 1;
+	static const char *const name[] = {"connect", "prefill"};
+	struct stats *st = calloc(2, sizeof(*st));
+	bool failed = false, go_on = false;
 
+	for (unsigned q = 0; q < team.n; q++)
+		failed |= team.d[q].ret < 0;
 	if (st == NULL)
-		return 1;
-	d->iv = o->p.report_s > 0 ? &st[3] : NULL;
-	if (run_phase(d, PH_CONNECT, &st[0]) < 0 || total(st[0].answered) == 0) {
-		print_phase("connect", &st[0]);
-		fprintf(stderr, "dpt-load: the tracker does not answer connects\n");
-		goto out;
-	}
-	print_phase("connect", &st[0]);
-	if (o->p.prefill) {
-		if (run_phase(d, PH_PREFILL, &st[1]) < 0) {
-			print_phase("prefill", &st[1]);
+		return false;
+	merge(ph, &st[0]);
+	if (ph != PH_MEASURE) {
+		print_phase(name[ph], &st[0]);
+		if (ph == PH_CONNECT && (failed || total(st[0].answered) == 0))
+			fprintf(stderr, "dpt-load: the tracker does not answer connects\n");
+		else if (failed)
 			fprintf(stderr, "dpt-load: the tracker stopped answering in prefill\n");
-			goto out;
-		}
-		print_phase("prefill", &st[1]);
-	}
-	if (run_phase(d, PH_MEASURE, &st[2]) < 0) {
+		else
+			go_on = true;
+	} else if (failed) {
 		fprintf(stderr, "dpt-load: the tracker stopped answering\n");
-		goto out;
+	} else {
+		merge(PH_PREFILL, &st[1]);
+		print_result(&team.d[0], &st[0], &st[1]);
+		team.ret = 0;
 	}
-	print_result(d, &st[2], &st[1]);
-	ret = 0;
-out:
+	fflush(stdout);
 	free(st);
-	return ret;
+	return go_on;
+}
+
+/* One driver's run, on its own lcore: each phase, then the others wait
+ * while queue 0 prints it and says whether to go on. */
+static int run_queue(void *arg)
+{
+	struct drv *d = arg;
+
+	for (enum phase ph = PH_CONNECT; ph <= PH_MEASURE; ph++) {
+		if (ph == PH_PREFILL && !d->work->p.prefill)
+			continue;
+		d->ret = run_phase(d, ph, &d->phases[ph]);
+		pthread_barrier_wait(&team.bar);
+		if (d->q == 0)
+			team.abort = !phase_end(ph);
+		pthread_barrier_wait(&team.bar);
+		if (team.abort)
+			break;
+	}
+	return 0;
+}
+
+/* Queue q's driver over its share of the window, the clients and --count;
+ * returns 0 or -1. */
+static int drv_init(struct drv *d, struct load_work *work, unsigned q, unsigned nq)
+{
+	const struct load_params *p = &work->p;
+
+	d->work = work;
+	d->q = q;
+	d->nq = nq;
+	d->rng = p->seed * 0x9e3779b97f4a7c15ULL + 1;
+	if (q != 0)
+		d->rng = (d->rng ^ (q * 0xd1b54a32d192ed03ULL)) | 1;
+	d->mix_total = p->mix[0] + p->mix[1] + p->mix[2];
+	d->my_clients = share_n(d, p->clients);
+	d->my_peers = share_n(d, p->peers);
+	d->count = p->count / nq + (q < p->count % nq);
+	d->rate = p->rate / nq + (q < p->rate % nq);
+	struct timespec wall;
+	clock_gettime(CLOCK_REALTIME, &wall);
+	d->unix_off_ns = (uint64_t)wall.tv_sec * 1000000000u + (uint64_t)wall.tv_nsec - now_ns();
+	d->n_slots = d->n_free = p->window / nq + (q < p->window % nq);
+	d->slots = calloc(d->n_slots, sizeof(*d->slots));
+	d->free_slots = malloc(sizeof(*d->free_slots) * d->n_slots);
+	d->phases = calloc(PH_MEASURE + 1, sizeof(*d->phases));
+	if (p->report_s > 0)
+		d->iv = calloc(1, sizeof(*d->iv));
+	if (d->slots == NULL || d->free_slots == NULL || d->phases == NULL ||
+	    (p->report_s > 0 && d->iv == NULL))
+		return -1;
+	for (uint32_t i = 0; i < d->n_slots; i++)
+		d->free_slots[i] = d->n_slots - 1 - i;
+	return 0;
+}
+
+/* Runs every queue's driver, queue 0 on this (the main) lcore and queue q
+ * on the q-th worker lcore; returns the exit status. */
+static int run(void)
+{
+	unsigned q = 1, lcore;
+
+	team.ret = 1;
+	if (pthread_barrier_init(&team.bar, NULL, team.n) != 0)
+		return 1;
+	/* Only with several queues: EAL (and so its lcores) is the dpdk wire's. */
+	for (lcore = rte_get_next_lcore(-1, 1, 0); team.n > 1 && lcore < RTE_MAX_LCORE;
+	     lcore = rte_get_next_lcore(lcore, 1, 0)) {
+		if (q >= team.n)
+			break;
+		if (rte_eal_remote_launch(run_queue, &team.d[q], lcore) != 0) {
+			fprintf(stderr, "dpt-load: lcore %u did not start\n", lcore);
+			exit(1); /* the barrier would wait for it forever */
+		}
+		q++;
+	}
+	run_queue(&team.d[0]);
+	if (team.n > 1)
+		rte_eal_mp_wait_lcore();
+	pthread_barrier_destroy(&team.bar);
+	return team.ret;
 }
 
 int main(int argc, char **argv)
 {
 	struct opts o;
 	struct load_work work;
-	struct drv d = {0};
+	struct load_wire *wire = NULL;
 	char err[256];
 	int ret = 1;
 
@@ -1074,40 +1361,63 @@ int main(int argc, char **argv)
 		fprintf(stderr, "dpt-load: --wire dpdk needs EAL arguments after --\n");
 		return 2;
 	}
+	team.n = o.p.queues;
+	if ((team.n > 1 && strcmp(o.wire, "dpdk") != 0) || o.p.window < team.n ||
+	    (o.p.count != 0 && o.p.count < team.n)) {
+		fprintf(stderr, "dpt-load: --queues is for --wire dpdk, and --window and --count "
+				"need at least one request per queue\n");
+		return 2;
+	}
+	if (team.n > 1 && o.p.report_s > 0) {
+		fprintf(stderr, "dpt-load: --report prints one queue's intervals: use --queues 1\n");
+		return 2;
+	}
+	if (o.p.rate != 0 && o.p.rate < team.n) {
+		fprintf(stderr, "dpt-load: --rate needs at least one request a second per queue\n");
+		return 2;
+	}
 	if (load_work_init(&work, &o.p, err, sizeof(err)) < 0) {
 		fprintf(stderr, "dpt-load: %s\n", err);
 		return 2;
 	}
+	clock_init();
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	d.work = &work;
-	d.rng = o.p.seed * 0x9e3779b97f4a7c15ULL + 1;
-	struct timespec wall;
-	clock_gettime(CLOCK_REALTIME, &wall);
-	d.unix_off_ns = (uint64_t)wall.tv_sec * 1000000000u + (uint64_t)wall.tv_nsec - now_ns();
-	d.mix_total = o.p.mix[0] + o.p.mix[1] + o.p.mix[2];
-	d.n_slots = d.n_free = o.p.window;
-	d.slots = calloc(d.n_slots, sizeof(*d.slots));
-	d.free_slots = malloc(sizeof(*d.free_slots) * d.n_slots);
-	if (d.slots == NULL || d.free_slots == NULL)
+	team.d = calloc(team.n, sizeof(*team.d));
+	if (team.d == NULL)
 		goto out;
-	for (uint32_t i = 0; i < d.n_slots; i++)
-		d.free_slots[i] = d.n_slots - 1 - i;
-	d.wire = open_wire(&o, &work, argc, argv, eal_at);
-	if (d.wire == NULL)
+	for (unsigned q = 0; q < team.n; q++)
+		if (drv_init(&team.d[q], &work, q, team.n) < 0)
+			goto out;
+	wire = open_wire(&o, &work, argc, argv, eal_at);
+	if (wire == NULL)
 		goto out;
+	if (team.n > 1 && team.n > rte_lcore_count()) {
+		fprintf(stderr, "dpt-load: %u queues need %u lcores, EAL has %u\n", team.n, team.n,
+			rte_lcore_count());
+		goto out;
+	}
+	for (unsigned q = 0; q < team.n; q++)
+		team.d[q].wire = q == 0 ? wire : load_wire_dpdk_queue(wire, q);
 	printf("dpt-load: wire %s, %u torrents, %u peers, %u clients (%u%% IPv6), zipf %.2f, "
-	       "mix %u/%u/%u, window %u\n",
-	       d.wire->name, work.p.torrents, work.p.peers, work.p.clients, work.p.v6_pct,
-	       work.p.zipf_s, work.p.mix[0], work.p.mix[1], work.p.mix[2], work.p.window);
+	       "mix %u/%u/%u, window %u, %u queue%s\n",
+	       wire->name, work.p.torrents, work.p.peers, work.p.clients, work.p.v6_pct,
+	       work.p.zipf_s, work.p.mix[0], work.p.mix[1], work.p.mix[2], work.p.window, team.n,
+	       team.n > 1 ? "s" : "");
 	fflush(stdout);
-	ret = run(&d, &o);
-	d.wire->close(d.wire);
+	ret = run();
 out:
+	if (wire != NULL)
+		wire->close(wire); /* every queue's */
 	if (eal_up)
 		rte_eal_cleanup();
-	free(d.slots);
-	free(d.free_slots);
+	for (unsigned q = 0; team.d != NULL && q < team.n; q++) {
+		free(team.d[q].slots);
+		free(team.d[q].free_slots);
+		free(team.d[q].phases);
+		free(team.d[q].iv);
+	}
+	free(team.d);
 	load_work_fini(&work);
 	return ret;
 }

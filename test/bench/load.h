@@ -21,6 +21,7 @@
 #define LOAD_SCRAPE_MAX	 16 /* info hashes in one scrape request */
 #define LOAD_REQ_MAX	 (16 + TR_HASH_LEN * LOAD_SCRAPE_MAX)
 #define LOAD_CLIENT_PORT 40000 /* the UDP source port every simulated client uses */
+#define LOAD_QUEUES_MAX	 64    /* --queues */
 
 enum load_action {
 	LOAD_CONNECT,
@@ -46,6 +47,9 @@ struct load_params {
 	bool prefill;		      /* announce every peer once before measuring */
 	uint32_t timeout_ms;	      /* a request unanswered this long is lost */
 	uint64_t seed;		      /* of the info hashes and the request stream */
+	unsigned queues;	      /* the wire's queues, one driver each: each owns the
+					 clients c with c % queues equal to its queue, so
+					 clients is a multiple of queues (0 = 1) */
 	/* Churn, for soaks (all 0: every measured announce is event none from
 	 * a peer that never leaves, over torrents that never change): */
 	unsigned events_pct;	 /* share of a present peer's announces that complete or stop */
@@ -174,14 +178,21 @@ struct load_wire *load_wire_sock_new(const struct load_work *work, const char *t
 				     uint16_t port, char *err, size_t errlen);
 
 /*
- * A DPDK ethdev port (EAL already initialised by the caller): clients send
- * from 198.19.0.0/16 and fd00:b::/64, the generator itself answers ARP for
- * self4 and learns the tracker's MAC by ARP unless dst_mac is given.
+ * A DPDK ethdev port (EAL already initialised by the caller) with
+ * work->p.queues RX/TX queue pairs: clients send from 198.19.0.0/16 and
+ * fd00:b::/64, the generator itself answers ARP for self4 and learns the
+ * tracker's MAC by ARP (on queue 0) unless dst_mac is given.
  * target4/target6 may be NULL for a family the workload does not use.
- * Returns the wire, or NULL with a message in err.
+ * Returns the wire of queue 0, or NULL with a message in err; its close()
+ * closes every queue's and the port.
  */
 struct load_wire *load_wire_dpdk_new(const struct load_work *work, const char *device,
 				     const char *self4, const char *target4, const char *target6,
 				     const char *dst_mac, uint16_t port, char *err, size_t errlen);
+
+/* The wire of queue q (1..queues-1) of a wire from load_wire_dpdk_new(), for
+ * the lcore that drives it: send, recv and recv_done on one queue pair
+ * need no lock; close only through queue 0's. */
+struct load_wire *load_wire_dpdk_queue(struct load_wire *w0, unsigned q);
 
 #endif

@@ -8,8 +8,11 @@
  * (memif has no offloads, and dptrack verifies them). Client c sends from
  * 198.19.0.0/16 + c + 1 or fd00:b::/64 + c + 1, UDP port LOAD_CLIENT_PORT.
  * The tracker's MAC comes from an ARP request for the target IPv4 (sent
- * from self4), or from dst_mac. Everything runs on the calling lcore: one
- * RX and one TX queue.
+ * from self4), or from dst_mac. Each queue pair is driven by one lcore
+ * (work->p.queues of them): a wire object per queue, sharing the port and
+ * the mbuf pool (whose per-lcore caches need no lock). memif has no RSS:
+ * the TX queue a frame leaves on is the tracker's RX queue, and so the
+ * worker that answers it, on the same queue back.
  */
 #include "load.h"
 
@@ -29,7 +32,7 @@
 
 #include "core/wire.h"
 
-#define DPDK_MBUFS	  8191 /* rings of 1024 each way plus bursts in hand */
+#define DPDK_MBUFS	  8192 /* per queue: rings of 1024 each way plus bursts in hand */
 #define DPDK_RING	  1024
 #define DPDK_ARP_TRIES	  50 /* 100 ms apart */
 #define DPDK_LINK_WAIT_MS 10000
@@ -47,6 +50,7 @@ struct wire_dpdk {
 	struct load_wire base;
 	const struct load_work *work;
 	uint16_t port_id, dport;
+	uint16_t queue, n_queues; /* this wire's queue pair, of the port's */
 	struct rte_mempool *pool;
 	uint8_t mac[6], dst_mac[6];
 	uint8_t self4[4], dst4[4], dst6[16];
@@ -155,7 +159,7 @@ static unsigned dpdk_send(struct load_wire *w, const struct load_req *reqs, unsi
 		m[i]->data_len = (uint16_t)build_udp(d, f, &reqs[i]);
 		m[i]->pkt_len = m[i]->data_len;
 	}
-	uint16_t sent = rte_eth_tx_burst(d->port_id, 0, m, (uint16_t)n);
+	uint16_t sent = rte_eth_tx_burst(d->port_id, d->queue, m, (uint16_t)n);
 	if (sent < n) {
 		d->tx_full++;
 		rte_pktmbuf_free_bulk(m + sent, n - sent);
@@ -207,7 +211,7 @@ static unsigned dpdk_recv(struct load_wire *w, struct load_rep *reps, unsigned m
 
 	if (max > LOAD_BURST)
 		max = LOAD_BURST;
-	d->n_rx = rte_eth_rx_burst(d->port_id, 0, d->rx, (uint16_t)max);
+	d->n_rx = rte_eth_rx_burst(d->port_id, d->queue, d->rx, (uint16_t)max);
 	for (unsigned i = 0; i < d->n_rx; i++) {
 		struct rte_mbuf *m = d->rx[i];
 		const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
@@ -252,46 +256,60 @@ static void dpdk_report(struct load_wire *w)
 
 	if (rte_eth_stats_get(d->port_id, &st) != 0)
 		memset(&st, 0, sizeof(st));
-	printf("wire dpdk: port %u tx %llu rx %llu, rx missed %llu, tx ring full %llu times, "
-	       "rx not ours %llu, bad %llu\n",
-	       d->port_id, (unsigned long long)st.opackets, (unsigned long long)st.ipackets,
-	       (unsigned long long)st.imissed, (unsigned long long)d->tx_full,
-	       (unsigned long long)d->rx_other, (unsigned long long)d->rx_bad);
+	if (d->queue == 0)
+		printf("wire dpdk: port %u tx %llu rx %llu, rx missed %llu\n", d->port_id,
+		       (unsigned long long)st.opackets, (unsigned long long)st.ipackets,
+		       (unsigned long long)st.imissed);
+	printf("wire dpdk: queue %u tx %llu rx %llu, tx ring full %llu times, rx not ours %llu, "
+	       "bad %llu\n",
+	       d->queue,
+	       (unsigned long long)(d->queue < RTE_ETHDEV_QUEUE_STAT_CNTRS ? st.q_opackets[d->queue]
+									   : 0),
+	       (unsigned long long)(d->queue < RTE_ETHDEV_QUEUE_STAT_CNTRS ? st.q_ipackets[d->queue]
+									   : 0),
+	       (unsigned long long)d->tx_full, (unsigned long long)d->rx_other,
+	       (unsigned long long)d->rx_bad);
 }
 
+/* Queue 0's closes the port and every queue's wire (one allocation). */
 static void dpdk_close(struct load_wire *w)
 {
 	struct wire_dpdk *d = (struct wire_dpdk *)w;
 
-	dpdk_recv_done(w);
+	if (d->queue != 0)
+		return;
+	for (unsigned q = 0; q < d->n_queues; q++)
+		dpdk_recv_done(&d[q].base);
 	rte_eth_dev_stop(d->port_id);
 	rte_eth_dev_close(d->port_id);
 	rte_mempool_free(d->pool);
 	free(d);
 }
 
-/* Configures and starts the port with one queue pair; returns 0 or -1. */
+/* Configures and starts the port with d->n_queues queue pairs; returns 0
+ * or -1. */
 static int dpdk_port_start(struct wire_dpdk *d, char *err, size_t errlen)
 {
 	struct rte_eth_conf conf = {0};
 	struct rte_ether_addr mac;
-	uint16_t rxd = DPDK_RING, txd = DPDK_RING;
+	uint16_t rxd = DPDK_RING, txd = DPDK_RING, nq = d->n_queues;
 	int socket = (int)rte_socket_id();
 	int ret;
 
-	d->pool = rte_pktmbuf_pool_create("load_mbufs", DPDK_MBUFS, 256, 0,
+	d->pool = rte_pktmbuf_pool_create("load_mbufs", DPDK_MBUFS * nq - 1, 256, 0,
 					  RTE_MBUF_DEFAULT_BUF_SIZE, socket);
 	if (d->pool == NULL) {
 		snprintf(err, errlen, "rte_pktmbuf_pool_create: %s", rte_strerror(rte_errno));
 		return -1;
 	}
-	ret = rte_eth_dev_configure(d->port_id, 1, 1, &conf);
+	ret = rte_eth_dev_configure(d->port_id, nq, nq, &conf);
 	if (ret == 0)
 		ret = rte_eth_dev_adjust_nb_rx_tx_desc(d->port_id, &rxd, &txd);
-	if (ret == 0)
-		ret = rte_eth_rx_queue_setup(d->port_id, 0, rxd, (unsigned)socket, NULL, d->pool);
-	if (ret == 0)
-		ret = rte_eth_tx_queue_setup(d->port_id, 0, txd, (unsigned)socket, NULL);
+	for (uint16_t q = 0; q < nq && ret == 0; q++) {
+		ret = rte_eth_rx_queue_setup(d->port_id, q, rxd, (unsigned)socket, NULL, d->pool);
+		if (ret == 0)
+			ret = rte_eth_tx_queue_setup(d->port_id, q, txd, (unsigned)socket, NULL);
+	}
 	if (ret == 0)
 		ret = rte_eth_macaddr_get(d->port_id, &mac);
 	if (ret == 0)
@@ -337,7 +355,7 @@ static int dpdk_arp(struct wire_dpdk *d, char *err, size_t errlen)
 		memcpy(f + a + 24, d->dst4, 4);
 		m->data_len = m->pkt_len = 60; /* padded to the Ethernet minimum */
 		memset(f + a + 28, 0, 60 - a - 28);
-		if (rte_eth_tx_burst(d->port_id, 0, &m, 1) != 1)
+		if (rte_eth_tx_burst(d->port_id, d->queue, &m, 1) != 1)
 			rte_pktmbuf_free(m);
 		for (unsigned ms = 0; ms < 100 && !d->have_dst_mac; ms++) {
 			(void)dpdk_recv(&d->base, reps, LOAD_BURST);
@@ -396,7 +414,8 @@ struct load_wire *load_wire_dpdk_new(const struct load_work *work, const char *d
 				     const char *self4, const char *target4, const char *target6,
 				     const char *dst_mac, uint16_t port, char *err, size_t errlen)
 {
-	struct wire_dpdk *d = calloc(1, sizeof(*d));
+	unsigned nq = work->p.queues > 1 ? work->p.queues : 1;
+	struct wire_dpdk *d = calloc(nq, sizeof(*d));
 
 	if (d == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -404,6 +423,7 @@ struct load_wire *load_wire_dpdk_new(const struct load_work *work, const char *d
 	}
 	d->work = work;
 	d->dport = port;
+	d->n_queues = (uint16_t)nq;
 	d->base = (struct load_wire){
 	    .name = "dpdk",
 	    .send = dpdk_send,
@@ -423,6 +443,12 @@ struct load_wire *load_wire_dpdk_new(const struct load_work *work, const char *d
 		goto fail_port;
 	if (!d->have_dst_mac && dpdk_arp(d, err, errlen) < 0)
 		goto fail_port;
+	for (unsigned q = 1; q < nq; q++) {
+		d[q] = d[0];
+		d[q].queue = (uint16_t)q;
+		d[q].n_rx = 0;
+		d[q].rx_other = d[q].rx_bad = d[q].tx_full = 0;
+	}
 	return &d->base;
 fail_port:
 	rte_eth_dev_stop(d->port_id);
@@ -431,4 +457,11 @@ fail_port:
 fail:
 	free(d);
 	return NULL;
+}
+
+struct load_wire *load_wire_dpdk_queue(struct load_wire *w0, unsigned q)
+{
+	struct wire_dpdk *d = (struct wire_dpdk *)w0;
+
+	return q < d->n_queues ? &d[q].base : NULL;
 }

@@ -78,11 +78,22 @@ int load_work_init(struct load_work *w, const struct load_params *p, char *err, 
 	}
 	uint32_t need =
 	    (uint32_t)(((uint64_t)p->peers + LOAD_PORTS_PER_CLIENT - 1) / LOAD_PORTS_PER_CLIENT);
-	if (w->p.clients == 0)
+	uint32_t nq = p->queues > 1 ? p->queues : 1;
+	if (w->p.clients == 0) {
 		w->p.clients = p->peers < 4096 ? p->peers : (need > 4096 ? need : 4096);
+		/* A whole number of clients per queue: down if that still fits. */
+		w->p.clients -= w->p.clients % nq;
+		if (w->p.clients < need)
+			w->p.clients += nq;
+	}
 	if (w->p.clients < need || w->p.clients > p->peers) {
 		snprintf(err, errlen, "clients must lie in %u..%u for %u peers", need, p->peers,
 			 p->peers);
+		return -1;
+	}
+	if (w->p.clients % nq != 0) {
+		snprintf(err, errlen, "%u clients do not split evenly over %u queues", w->p.clients,
+			 nq);
 		return -1;
 	}
 	uint32_t nc = w->p.clients;

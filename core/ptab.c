@@ -31,25 +31,6 @@ static uint32_t ih_hash(const void *key, uint32_t len, uint32_t init_val)
 	return (uint32_t)h ^ (uint32_t)(h >> 32) ^ init_val;
 }
 
-/* rte_hash compares 16-, 32-, 48- and 64-byte keys inline and any other
- * length with a libc memcmp call: 4% of the tracker lcore (docs/
- * BENCHMARKS.md) for 20-byte info hashes. Three loads a side instead. */
-_Static_assert(TR_HASH_LEN == 20, "ih_equal compares 8 + 8 + 4 bytes");
-
-static int ih_equal(const void *a, const void *b, size_t len)
-{
-	uint64_t a0, a1, b0, b1;
-	uint32_t a2, b2;
-
-	(void)len; /* always TR_HASH_LEN */
-	memcpy(&a0, a, 8);
-	memcpy(&b0, b, 8);
-	memcpy(&a1, (const uint8_t *)a + 8, 8);
-	memcpy(&b1, (const uint8_t *)b + 8, 8);
-	memcpy(&a2, (const uint8_t *)a + 16, 4);
-	memcpy(&b2, (const uint8_t *)b + 16, 4);
-	return ((a0 ^ b0) | (a1 ^ b1) | (uint64_t)(a2 ^ b2)) != 0;
-}
 
 const char *ptab_err_msg(enum ptab_err e)
 {
@@ -156,7 +137,7 @@ struct ptab *ptab_new(const struct ptab_params *p, char *err, size_t errlen)
 			 rte_strerror(rte_errno));
 		goto fail;
 	}
-	rte_hash_set_cmp_func(t->h, ih_equal);
+	rte_hash_set_cmp_func(t->h, ih_cmp);
 	t->nslots = (uint32_t)rte_hash_max_key_id(t->h) + 1;
 	t->hash_entries = hp.entries;
 	t->swarms = rte_zmalloc_socket("ptab_swarms", (size_t)t->nslots * sizeof(struct swarm),
@@ -318,6 +299,7 @@ void ptab_stats(struct ptab *t, struct ptab_stats *s)
 		for (unsigned e = 0; e < PTAB_ERR_N; e++)
 			s->refused[e] += __atomic_load_n(&lc->refused[e], __ATOMIC_RELAXED);
 		s->contended += __atomic_load_n(&lc->contended, __ATOMIC_RELAXED);
+		s->hinted += __atomic_load_n(&lc->hinted, __ATOMIC_RELAXED);
 	}
 	/* Deltas of different lcores race with each other; never report < 0. */
 	s->peers4 = (uint64_t)RTE_MAX(peers[0], (int64_t)0);

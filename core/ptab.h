@@ -303,6 +303,7 @@ struct ptab_stats {
 	uint64_t mem_used, mem_budget; /* bytes */
 	uint64_t refused[PTAB_ERR_N];  /* announces refused, by reason */
 	uint64_t contended;	       /* swarm locks a thread found taken */
+	uint64_t hinted;	       /* announces that used a prefetch hint */
 };
 
 /* Sums the table's counters (per-lcore, so a snapshot, not a fence). */

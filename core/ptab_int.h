@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_common.h>
 #include <rte_rcu_qsbr.h>
@@ -31,6 +32,28 @@ enum swarm_state {
 };
 
 /* Set index: family (0 = IPv4, 1 = IPv6) * 2 + role (0 = leecher, 1 = seeder). */
+/* rte_hash compares 16-, 32-, 48- and 64-byte keys inline and any other
+ * length with a libc memcmp call: 4% of the tracker lcore (docs/
+ * BENCHMARKS.md) for 20-byte info hashes. Three loads a side instead; 0
+ * when equal, as memcmp (rte_hash's compare function, and a prefetch
+ * hint's check in announce_fam). */
+_Static_assert(TR_HASH_LEN == 20, "ih_cmp compares 8 + 8 + 4 bytes");
+
+static inline int ih_cmp(const void *a, const void *b, size_t len)
+{
+	uint64_t a0, a1, b0, b1;
+	uint32_t a2, b2;
+
+	(void)len; /* always TR_HASH_LEN */
+	memcpy(&a0, a, 8);
+	memcpy(&b0, b, 8);
+	memcpy(&a1, (const uint8_t *)a + 8, 8);
+	memcpy(&b1, (const uint8_t *)b + 8, 8);
+	memcpy(&a2, (const uint8_t *)a + 16, 4);
+	memcpy(&b2, (const uint8_t *)b + 16, 4);
+	return ((a0 ^ b0) | (a1 ^ b1) | (uint64_t)(a2 ^ b2)) != 0;
+}
+
 #define SET_N		     4
 #define SET_IDX(fam, seeder) ((fam)*2 + (seeder))
 
@@ -70,6 +93,7 @@ struct ptab_lcore {
 	int64_t seeders, leechers;
 	uint64_t refused[PTAB_ERR_N];
 	uint64_t contended; /* swarm locks found taken by another thread */
+	uint64_t hinted;    /* announces that used a prefetch hint's lookup */
 } __rte_cache_aligned;
 
 struct ptab {

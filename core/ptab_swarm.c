@@ -273,11 +273,17 @@ static __rte_always_inline enum ptab_err announce_fam(struct ptab *t, const stru
 	r->was = -1;
 	tr_addr_compact(&a->peer, key);
 	/* A hint from this table's prefetch for this announce (the same info
-	 * hash and peer) saves the swarm's lookup and the peer's hash. */
+	 * hash and peer, compared by value: the packet path hands the hint a
+	 * pointer into the datagram and the announce a copy) saves the swarm's
+	 * lookup and the peer's hash. */
 	const struct ptab_hint *hint = a->hint;
-	bool hinted = hint != NULL && hint->tab == t && hint->info_hash == a->info_hash &&
-		      hint->peer.family == a->peer.family && hint->peer.port == a->peer.port;
+	bool hinted = hint != NULL && hint->tab == t && ih_cmp(hint->info_hash, a->info_hash, 0) == 0 &&
+		      hint->peer.family == a->peer.family && hint->peer.port == a->peer.port &&
+		      memcmp(hint->peer.ip, a->peer.ip, fam ? 16 : 4) == 0;
 	uint32_t h = hinted ? hint->peer_h : peer_hash(t, key, fam_klen(fam));
+
+	if (hinted)
+		LC_ADD(lc->hinted, 1);
 	bool stop = a->event == UDP_MSG_EV_STOPPED;
 
 	struct swarm *s = swarm_lock(t, a->info_hash, hinted ? hint->pos : -1, !stop, &err);

@@ -140,6 +140,9 @@ static void each_table(const struct dp_app *app, tr_metric_fn fn, void *arg)
 	emit(fn, arg, "swarm_lock_contended_total",
 	     "Times a thread found a swarm's lock held by another: contention on hot swarms",
 	     TR_METRIC_COUNTER, NULL, "swarm_lock_contended", st.contended);
+	emit(fn, arg, "prefetch_hints_used_total",
+	     "Announces that used the burst prefetch's swarm lookup and peer hash",
+	     TR_METRIC_COUNTER, NULL, "prefetch_hints_used", st.hinted);
 	for (unsigned e = 1; e < PTAB_ERR_N; e++) {
 		static const char *const why[PTAB_ERR_N] = {NULL, "reason=\"swarm_limit\"",
 							    "reason=\"peer_limit\"",

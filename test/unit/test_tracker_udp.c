@@ -1345,13 +1345,20 @@ static void test_udp_announce_with_its_prefetch_hint_answers_as_without(void **s
 			.port = 7000};
 	size_t len = req_announce(req, &a);
 	struct tr_rng before = fx.ctx.rng;
+	struct ptab_stats st0, st1;
 
 	assert_true(tr_udp_hint(&fx.ctx, &src, req, len, &h));
 	ptab_prefetch(fx.pt, &h, 1);
 	assert_ptr_equal(h.tab, fx.pt);
 	assert_true(h.pos >= 0);
+	/* As the packet loop makes it: the hint's hash points into the
+	 * datagram, while the announce gets the parser's copy. */
+	assert_ptr_equal(h.info_hash, req + 16);
+	ptab_stats(fx.pt, &st0);
 	size_t n = tr_udp_handle(&fx.ctx, &src, req, len, out, sizeof(out), fx.now, &h);
 	assert_int_equal(n, 20 + 10 * 6);
+	ptab_stats(fx.pt, &st1);
+	assert_int_equal(st1.hinted, st0.hinted + 1); /* the announce used it */
 
 	fx.ctx.rng = before; /* the same draw, taken by the announce itself */
 	size_t n2 = tr_udp_handle(&fx.ctx, &src, req, len, out2, sizeof(out2), fx.now, NULL);
@@ -1361,8 +1368,19 @@ static void test_udp_announce_with_its_prefetch_hint_answers_as_without(void **s
 	/* Never prefetched: its position is not trusted. */
 	assert_true(tr_udp_hint(&fx.ctx, &src, req, len, &h));
 	h.pos = 12345;
+	ptab_stats(fx.pt, &st0);
 	assert_int_equal(tr_udp_handle(&fx.ctx, &src, req, len, out, sizeof(out), fx.now, &h),
 			 20 + 10 * 6);
+	ptab_stats(fx.pt, &st1);
+	assert_int_equal(st1.hinted, st0.hinted);
+	/* Filled for another peer: not used either. */
+	assert_true(tr_udp_hint(&fx.ctx, &src, req, len, &h));
+	ptab_prefetch(fx.pt, &h, 1);
+	h.peer.ip[3] ^= 1;
+	assert_int_equal(tr_udp_handle(&fx.ctx, &src, req, len, out, sizeof(out), fx.now, &h),
+			 20 + 10 * 6);
+	ptab_stats(fx.pt, &st0);
+	assert_int_equal(st0.hinted, st1.hinted);
 
 	/* The swarm dies between the prefetch and the announce: everyone
 	 * leaves and the sweep retires it. The announce makes a new one. */

@@ -31,7 +31,6 @@ static uint32_t ih_hash(const void *key, uint32_t len, uint32_t init_val)
 	return (uint32_t)h ^ (uint32_t)(h >> 32) ^ init_val;
 }
 
-
 const char *ptab_err_msg(enum ptab_err e)
 {
 	switch (e) {

@@ -277,7 +277,8 @@ static __rte_always_inline enum ptab_err announce_fam(struct ptab *t, const stru
 	 * pointer into the datagram and the announce a copy) saves the swarm's
 	 * lookup and the peer's hash. */
 	const struct ptab_hint *hint = a->hint;
-	bool hinted = hint != NULL && hint->tab == t && ih_cmp(hint->info_hash, a->info_hash, 0) == 0 &&
+	bool hinted = hint != NULL && hint->tab == t &&
+		      ih_cmp(hint->info_hash, a->info_hash, 0) == 0 &&
 		      hint->peer.family == a->peer.family && hint->peer.port == a->peer.port &&
 		      memcmp(hint->peer.ip, a->peer.ip, fam ? 16 : 4) == 0;
 	uint32_t h = hinted ? hint->peer_h : peer_hash(t, key, fam_klen(fam));

@@ -1369,7 +1369,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (team.n > 1 && o.p.report_s > 0) {
-		fprintf(stderr, "dpt-load: --report prints one queue's intervals: use --queues 1\n");
+		fprintf(stderr,
+			"dpt-load: --report prints one queue's intervals: use --queues 1\n");
 		return 2;
 	}
 	if (o.p.rate != 0 && o.p.rate < team.n) {

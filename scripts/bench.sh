@@ -73,7 +73,7 @@
 #   --check   exit 1 unless every run got replies, lost none and had no errors
 #   --ci      --tiny --check --no-build, and exit 77 (skip) unless root: the
 #             meson test (suite bench) runs this
-#   --profile during dptrack's UDP run, sample its CPUs with perf (cpu-clock:
+#   --profile during dptrack's UDP runs (and the cluster-on run), sample its CPUs with perf (cpu-clock:
 #             the guest has no hardware counters) and print each one's top
 #             symbols; a perf failure is reported, never a failed run
 # Prints a summary, then one line: BENCH key=value ...
@@ -425,20 +425,21 @@ load_memif() {
 }
 
 # --- profile (--profile) ---------------------------------------------------------
-# profile_start: in the background, waits for the generator's "prefill:"
-# line in $tmp/load.out (the measured phase starts then), then samples the
+# profile_start [LINE]: in the background, waits for the generator's
+# "prefill:" line (or the line that starts with LINE, for a run without a
+# prefill) in $tmp/load.out (the measured phase starts then), then samples the
 # tracker's and the generator's CPUs with perf for the middle of that phase:
 # from 1 s in for duration - 2 s (from the start for 1 s when shorter).
 # Gives up when $tmp/load.done appears first. perf runs on those two CPUs
 # too (there is no third): at 2 kHz its share is small.
 prof_secs=
 profile_start() {
-	local lead cpulist
+	local lead cpulist mark=${1:-prefill:}
 	cpulist=$(printf '%s\n' "$tcpu" "${worker_cpus[@]}" "${gen_q_cpus[@]}" | sort -nu | paste -sd, -)
 	read -r prof_secs lead < <(awk -v d="$duration" 'BEGIN { print (d - 2 < 1 ? 1 : d - 2), (d >= 3 ? 1 : 0) }')
 	rm -f "$tmp/load.out" "$tmp/load.done" "$tmp/perf.data" "$tmp/gen.pid"
 	(
-		until grep -q '^prefill:' "$tmp/load.out" 2>/dev/null; do
+		until grep -q "^$mark" "$tmp/load.out" 2>/dev/null; do
 			[ ! -e "$tmp/load.done" ] || { echo "the load ended before its measured phase"; exit 1; }
 			sleep 0.05
 		done
@@ -1075,8 +1076,10 @@ if ! skipped cluster; then
 	done
 	steady=()
 	for a in "${workload[@]}"; do [ "$a" = --prefill ] || steady+=("$a"); done
+	[ $profile = 0 ] || profile_start connect:
 	dpt_udp "dptrack udp, cluster on" "${steady[@]}"
 	udp_cl=$dpt_rps cpr_cl=$dpt_cpr busy_cl=$dpt_busy_pct
+	[ $profile = 0 ] || profile_end
 
 	# 3. Applying with a backlog: a fresh second instance replays all of it,
 	#    until it says it has caught up (at most 300 s).

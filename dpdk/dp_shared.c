@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * dp_shared.c - shared ports (dpdk.ports[].shared, DESIGN.md "Ports"): the
- * kernel keeps the NIC and its addresses, dptrack's XDP program hands
- * dptrack the tracker's UDP through net_af_xdp. Contracts in dp_app.h.
+ * dp_shared.c - shared ports (dpdk.ports[].shared; docs/DESIGN.md, and
+ * docs/OPERATIONS.md for operators): the kernel keeps the NIC and its
+ * addresses, dptrack's XDP program hands dptrack the tracker's UDP through
+ * net_af_xdp. Contracts in dp_app.h.
  *
  * Before the device exists: the interface's addresses (those configured
  * must be there; those left out are read), no XDP program on it already,

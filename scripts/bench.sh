@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 #
 # scripts/bench.sh - dptrack beside opentracker on one workload and one core
-# budget (DESIGN.md "Benchmarks"); prints both and their ratio.
+# budget; prints both and their ratio (the method and the latest figures:
+# docs/BENCHMARKS.md).
 #
 #   UDP    dptrack on net_memif (server) <- dpt-load on net_memif (client),
 #          one lcore each; opentracker (Debian's package) <- dpt-load over

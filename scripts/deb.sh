@@ -112,8 +112,8 @@ for f in "$work"/*.deb "$work"/*.buildinfo "$work/$changes"; do
 	mv "$f" "$out/"
 done
 
-# --fail-on error: warnings are reported, not fatal; each one left is
-# explained in the README ("The Debian package").
+# --fail-on error: warnings are reported, not fatal; each tag left is
+# explained in docs/OPERATIONS.md ("Installing the package").
 echo "dptrack: lintian $changes"
 lintian --fail-on error "$out/$changes" || die "lintian found errors in $out/$changes"
 echo "$out/$deb"

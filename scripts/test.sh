@@ -3,13 +3,16 @@
 #   unit (cmocka), cli (the dptrack binary, setup-nic.sh --dry-run),
 #   pcap (replay through the real binary), live (namespaces, kernel clients),
 #   package (the Debian package built, installed, removed and purged),
-#   style (clang-format, clang-tidy), contrib (the monitoring kit: promtool),
+#   style (clang-format, clang-tidy, the docs' links and paths),
+#   contrib (the monitoring kit: promtool),
+#   bench (dpt-load and scripts/bench.sh on a tiny workload, never timed),
 #   soak (scripts/soak.sh: a 60 s soak under churn and five kill -9 cycles,
 #   about two minutes), fuzz (libFuzzer + ASan/UBSan harnesses, built with
 #   clang in build-fuzz, 20 s each),
 #   the unit suite under valgrind memcheck, and the unit and pcap suites
 #   again built with AddressSanitizer + UBSan (the pcap suite then runs the
 #   sanitized dptrack over every capture, malformed frames included).
+# What each suite checks, and how to run one by hand: docs/TESTING.md.
 # Usage: sudo ./scripts/test.sh
 set -euo pipefail
 DPTRACK_SCRIPT=$(realpath "$0")

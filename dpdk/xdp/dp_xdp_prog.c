@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * dp_xdp_prog.c - the XDP program of a shared port (DESIGN.md "Ports"),
- * built with clang -target bpf and handed to net_af_xdp as its xdp_prog.
+ * dp_xdp_prog.c - the XDP program of a shared port (docs/DESIGN.md,
+ * docs/OPERATIONS.md), built with clang -target bpf and handed to
+ * net_af_xdp as its xdp_prog.
  *
  * The kernel owns the interface and its addresses. This program takes from
  * it only what dptrack answers: IPv4 and IPv6 UDP, untagged or behind one

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * dpt-load.c - the load generator of dptrack's benchmarks (DESIGN.md
- * "Benchmarks"): BEP 15 connect/announce/scrape over a population of
+ * dpt-load.c - the load generator of dptrack's benchmarks (their method and
+ * figures: docs/BENCHMARKS.md): BEP 15 connect/announce/scrape over a population of
  * torrents and peers, against dptrack on a DPDK wire (net_memif) or any
  * udp:// tracker over kernel sockets.
  *

@@ -270,7 +270,8 @@ static void apply(struct dp_app *app)
 			const struct acl *cur = app->tr.acl; /* only this thread writes it */
 
 			app->acl.failures++;
-			DP_LOG(ERR, "access list reload failed: %s; keeping the old list (%zu hashes)\n",
+			DP_LOG(ERR,
+			       "access list reload failed: %s; keeping the old list (%zu hashes)\n",
 			       r->job.err, cur != NULL ? acl_count(cur) : 0);
 		}
 		DP_LOG(ERR, "reload refused: %s; nothing changed\n", r->job.err);

@@ -30,6 +30,18 @@
 /* Messages applied per turn at most, so publishing keeps its pace. */
 #define CL_MSGS_PER_TURN 64
 
+/* Takes apply_lock. A snapshot holds it while it copies the table (a
+ * second or more at 10 M peers): this thread waits for it offline, so
+ * grace periods are not held up meanwhile. */
+static void apply_lock(struct cl *c)
+{
+	if (pthread_mutex_trylock(&c->apply_lock) == 0)
+		return;
+	ptab_reader_offline(c->tr->ptab);
+	pthread_mutex_lock(&c->apply_lock);
+	ptab_reader_online(c->tr->ptab);
+}
+
 /* Applies the records of a parsed batch (apply_lock held). */
 static void apply_records(struct cl *c, struct sync_batch_iter *it, bool own, bool lag)
 {
@@ -107,7 +119,7 @@ void cl_sub_apply(struct cl *c, uint64_t seq, uint64_t left, const uint8_t *data
 	bool own = e == SYNC_OK && h.epoch == c->epoch && strcmp(h.instance, c->instance) == 0;
 	bool catching = __atomic_load_n(&c->catching_up, __ATOMIC_RELAXED);
 
-	pthread_mutex_lock(&c->apply_lock);
+	apply_lock(c);
 	if (again) {
 		__atomic_fetch_add(&c->st.redelivered, 1, __ATOMIC_RELAXED);
 	} else if (e != SYNC_OK) {
@@ -144,7 +156,7 @@ void cl_sub_apply(struct cl *c, uint64_t seq, uint64_t left, const uint8_t *data
  * back there: a snapshot then records what is certain). */
 static void consumer_anew(struct cl *c, uint64_t applied)
 {
-	pthread_mutex_lock(&c->apply_lock);
+	apply_lock(c);
 	__atomic_store_n(&c->applied_seq, applied, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&c->apply_lock);
 	if (c->sub != NULL) {

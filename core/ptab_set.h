@@ -11,12 +11,6 @@
  * never stored). A peer's home slot comes from SipHash keyed per table, so
  * peers cannot be placed to build long probe runs. Deletion shifts the run
  * back (no tombstones), so lookups stay short whatever the churn.
- *
- * The announce path calls these with the family as a compile-time constant
- * (ptab_announce dispatches once to an inlined copy per family), so slot
- * sizes are constants and every compare and copy of a peer is a few loads
- * and stores. Before, a memcmp/memcpy call per probed or picked slot took
- * half the tracker lcore's cycles (docs/BENCHMARKS.md).
  */
 #ifndef DPTRACK_CORE_PTAB_SET_H
 #define DPTRACK_CORE_PTAB_SET_H

@@ -406,7 +406,6 @@ out:
 	return ok;
 }
 
-/* One pass over the file: checks it (t == NULL) or loads it. */
 /* The stream section of a version 2 file. */
 static bool read_stream(struct in *r, struct snap_stream *st)
 {
@@ -434,6 +433,7 @@ static bool read_stream(struct in *r, struct snap_stream *st)
 	return true;
 }
 
+/* One pass over the file: checks it (t == NULL) or loads it. */
 static bool walk(struct in *r, struct ptab *t, uint64_t now, uint8_t key[TR_CONNID_KEY_LEN],
 		 struct snap_stream *stream, struct snap_info *in)
 {

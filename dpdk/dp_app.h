@@ -297,9 +297,11 @@ void dp_ports_fini(struct dp_app *app);
  * idle sleep (dpdk.idle_sleep_us) of it. */
 int dp_lcore_main(void *arg);
 
-/* One slice of control work: expiry, access list reload, idle exit. One
- * caller per app at a time (the main lcore, or the one worker that does
- * control work); the sweep's cursor and the tick's pace are the app's. */
+/* One slice of control work: expiry, a reload started or applied (and what
+ * it replaced freed after its grace period), systemd notifications and the
+ * watchdog, idle exit. One caller per app at a time (the main lcore, or the
+ * one worker that does control work); the sweep's cursor and the tick's
+ * pace are the app's. */
 void dp_control_tick(struct dp_app *app);
 
 /* dp_stats.c: the whole metric stream (core/metrics.h) of the process,

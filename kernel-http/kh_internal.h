@@ -76,7 +76,7 @@ struct kh_live {
 /* One thread's view of the world while it answers a request. */
 struct kh_req_ctx {
 	const struct kh_server_shared *sh;
-	const struct kh_live *live; /* loaded once per wake-up of the thread */
+	const struct kh_live *live; /* loaded once per conn_process() call */
 	struct tr_ctx *tr;
 	struct kh_counters *c;
 	uint64_t now; /* seconds, for the tracker */

@@ -32,13 +32,7 @@ here=$(dirname "$(realpath "$0")")
 
 live_require ip ethtool ping sysctl curl sha1sum "$python"
 live_init acl
-trh_if=ht$$
-clh_if=hc$$
-udp4=198.18.0.2
-udp6=fd00:d::2
-http4=198.18.1.2
-http6=fd00:e::2
-port=6969
+live_plan
 
 link_b() { live_link_b 198.18.1.1 fd00:e::1; }
 live_setup "namespaces $tr_ns and $cl_ns with veth $tr_if/$cl_if and $trh_if/$clh_if set up" \

@@ -58,6 +58,21 @@ live_require() {
 	done
 }
 
+# live_plan: the address plan of the tests whose tracker has two links: A,
+# its DPDK port (BEP 15 at udp4 and udp6), and B, the kernel's veth for the
+# HTTP path (http4 and http6, interfaces trh_if and clh_if; live_link_b);
+# port is the tracker's UDP and HTTP port.
+# shellcheck disable=SC2034 # read by the tests that call it
+live_plan() {
+	trh_if=ht$$
+	clh_if=hc$$
+	udp4=198.18.0.2
+	udp6=fd00:d::2
+	http4=198.18.1.2
+	http6=fd00:e::2
+	port=6969
+}
+
 # live_init NAME: sets the names unique to this run (two runs never share a
 # namespace, interface or DPDK file prefix; interface names stay under 16
 # bytes as PIDs < 2^22): tr_ns, cl_ns, tr_if, cl_if, prefix=dpt-NAME-PID.

@@ -41,13 +41,7 @@ live_require ip ethtool ping sysctl curl nats-server "$python"
 "$python" -c 'import prometheus_client.parser' 2>/dev/null || live_missing python3-prometheus-client
 "$python" -c 'import yaml' 2>/dev/null || live_missing python3-yaml
 live_init monitor
-trh_if=ht$$
-clh_if=hc$$
-udp4=198.18.0.2
-udp6=fd00:d::2
-http4=198.18.1.2
-http6=fd00:e::2
-port=6969
+live_plan
 nats_port=4222 # TR's own loopback: no other server there
 nats_pid=
 

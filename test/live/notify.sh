@@ -28,13 +28,7 @@ here=$(dirname "$(realpath "$0")")
 
 live_require ip ethtool sysctl "$python"
 live_init notify
-trh_if=ht$$
-clh_if=hc$$
-udp4=198.18.0.2
-udp6=fd00:d::2
-http4=198.18.1.2
-http6=fd00:e::2
-port=6969
+live_plan
 hash=0102030405060708090a0b0c0d0e0f1011121314
 
 link_b() { live_link_b 198.18.1.1 fd00:e::1; }

@@ -37,13 +37,7 @@ client=$here/../bep15_client.py
 
 live_require ip ethtool ping sysctl curl "$python"
 live_init reload
-trh_if=ht$$
-clh_if=hc$$
-udp4=198.18.0.2
-udp6=fd00:d::2
-http4=198.18.1.2
-http6=fd00:e::2
-port=6969
+live_plan
 hash=0102030405060708090a0b0c0d0e0f1011121314
 
 link_b() { live_link_b 198.18.1.1 fd00:e::1; }

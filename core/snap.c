@@ -140,7 +140,7 @@ static void out_stream(struct out *o, const struct snap_stream *st)
 }
 
 /* Writes the swarms section; returns 0, or -1 (errno set) on failure. */
-static int write_swarms(struct out *o, struct ptab *t, uint64_t now, void (*between)(void *),
+static int write_swarms(struct out *o, struct ptab *t, uint64_t now, void (*progress)(void *, bool),
 			void *arg, struct snap_info *in)
 {
 	struct ptab_dump d = {0};
@@ -166,8 +166,8 @@ static int write_swarms(struct out *o, struct ptab *t, uint64_t now, void (*betw
 		in->swarms++;
 		in->peers4 += d.n[0] + d.n[1];
 		in->peers6 += d.n[2] + d.n[3];
-		if (between != NULL)
-			between(arg);
+		if (progress != NULL)
+			progress(arg, false);
 	}
 	ptab_dump_fini(&d);
 	if (ret < 0) {
@@ -202,8 +202,9 @@ static int sync_dir(const char *path)
 }
 
 enum snap_result snap_save(struct ptab *t, const char *path, const uint8_t key[TR_CONNID_KEY_LEN],
-			   const struct snap_stream *stream, uint64_t now, void (*between)(void *),
-			   void *arg, struct snap_info *info, char *err, size_t errlen)
+			   const struct snap_stream *stream, uint64_t now,
+			   void (*progress)(void *arg, bool done), void *arg,
+			   struct snap_info *info, char *err, size_t errlen)
 {
 	char tmp[4096];
 	uint8_t h[HDR_LEN];
@@ -225,10 +226,12 @@ enum snap_result snap_save(struct ptab *t, const char *path, const uint8_t key[T
 	out_bytes(&o, h, sizeof(h));
 	out_section(&o, SEC_KEY, key, TR_CONNID_KEY_LEN);
 	out_stream(&o, stream);
-	if (write_swarms(&o, t, now, between, arg, &in) != 0) {
+	if (write_swarms(&o, t, now, progress, arg, &in) != 0) {
 		what = errno == ENOMEM ? "out of memory copying a swarm" : "write";
 		goto fail;
 	}
+	if (progress != NULL)
+		progress(arg, true); /* the table is not read again */
 	out_section(&o, SEC_END, NULL, 0);
 	off_t size = ftello(o.f);
 	if (o.failed || size < 0)

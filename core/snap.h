@@ -30,6 +30,7 @@
 #ifndef DPTRACK_CORE_SNAP_H
 #define DPTRACK_CORE_SNAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -67,14 +68,17 @@ enum snap_result {
 
 /*
  * Writes the table, key and stream place (NULL = none) to path as
- * described above. between(arg), if
- * not NULL, runs after every swarm (an RCU quiescent report). Returns SNAP_OK
- * or SNAP_IO with err set; on failure PATH.tmp is removed and path is
- * untouched.
+ * described above. progress(arg, false), if progress is not NULL, runs
+ * after every swarm (an RCU quiescent report), and progress(arg, true)
+ * once the table has been read whole, before the file's last writes, its
+ * fsync and the rename (an RCU reader goes offline then: nothing it
+ * waits on is the table's). Returns SNAP_OK or SNAP_IO with err set; on
+ * failure PATH.tmp is removed and path is untouched.
  */
 enum snap_result snap_save(struct ptab *t, const char *path, const uint8_t key[TR_CONNID_KEY_LEN],
-			   const struct snap_stream *stream, uint64_t now, void (*between)(void *),
-			   void *arg, struct snap_info *info, char *err, size_t errlen);
+			   const struct snap_stream *stream, uint64_t now,
+			   void (*progress)(void *arg, bool done), void *arg,
+			   struct snap_info *info, char *err, size_t errlen);
 
 /*
  * Loads path into t (normally empty) at second now: peers whose last

@@ -33,9 +33,15 @@ static uint64_t wall_now(void)
 	return (uint64_t)ts.tv_sec;
 }
 
-static void quiescent(void *arg)
+/* snap_save's progress: quiescent after each swarm; offline once the
+ * table is read, for the file's fsync and rename (seconds on a slow disk,
+ * which no grace period should wait for). */
+static void progress(void *arg, bool done)
 {
-	ptab_quiescent(arg);
+	if (done)
+		ptab_reader_offline(arg);
+	else
+		ptab_quiescent(arg);
 }
 
 /* One save; logs the outcome and counts it. From the snapshot thread (an
@@ -64,7 +70,7 @@ static void save(struct dp_app *app, const char *why, bool reader)
 		snprintf(stream.name, sizeof(stream.name), "%s", name);
 	enum snap_result r =
 	    snap_save(app->ptab, path, tr_key(&app->tr)->k, &stream, wall_now(),
-		      reader ? quiescent : NULL, app->ptab, &info, err, sizeof(err));
+		      reader ? progress : NULL, app->ptab, &info, err, sizeof(err));
 	cl_apply_resume(app->cl);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	uint64_t ms = dp_ms_between(&t0, &t1);

@@ -163,6 +163,43 @@ static void test_snap_crc32c_is_castagnoli(void **state)
 	assert_int_equal(snap_crc32c(snap_crc32c(0, "1234", 4), "56789", 5), 0xe3069283);
 }
 
+/* snap_save's progress callback: a call per swarm, then one "done" before
+ * the fsync (the snapshot thread goes offline there). */
+struct progress_log {
+	unsigned swarms, done, after_done;
+};
+
+static void log_progress(void *arg, bool done)
+{
+	struct progress_log *l = arg;
+
+	if (l->done)
+		l->after_done++;
+	if (done)
+		l->done++;
+	else
+		l->swarms++;
+}
+
+static void test_snap_save_reports_each_swarm_then_done(void **state)
+{
+	(void)state;
+	struct ptab *a = filled(T0);
+	uint8_t key[16] = {0};
+	struct snap_info si;
+	struct progress_log l = {0};
+	char path[128], err[256];
+
+	path_of(path, sizeof(path), "progress.snap");
+	assert_int_equal(snap_save(a, path, key, NULL, T0, log_progress, &l, &si, err, sizeof(err)),
+			 SNAP_OK);
+	assert_int_equal(l.swarms, si.swarms);
+	assert_int_equal(l.done, 1);
+	assert_int_equal(l.after_done, 0);
+	unlink(path);
+	ptab_free(a);
+}
+
 static void test_snap_round_trip_keeps_every_peer_counter_and_the_key(void **state)
 {
 	(void)state;
@@ -507,6 +544,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_snap_crc32c_is_castagnoli),
 	    cmocka_unit_test(test_snap_round_trip_keeps_every_peer_counter_and_the_key),
+	    cmocka_unit_test(test_snap_save_reports_each_swarm_then_done),
 	    cmocka_unit_test(test_snap_load_drops_peers_past_the_timeout),
 	    cmocka_unit_test(test_snap_round_trip_keeps_the_stream_sequence),
 	    cmocka_unit_test(test_snap_version_1_file_still_loads),

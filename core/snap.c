@@ -461,6 +461,8 @@ static bool walk(struct in *r, struct ptab *t, uint64_t now, uint8_t key[TR_CONN
 			 get32(h + 8), SNAP_VERSION);
 		return corrupt(r, what);
 	}
+	if (get32(h + 56) != 0) /* covered by the CRC: set by no dptrack that wrote this version */
+		return corrupt(r, "reserved header word is not 0");
 	hdr.created = get64(h + 16);
 	hdr.swarms = get64(h + 24);
 	hdr.peers4 = get64(h + 32);

@@ -456,6 +456,33 @@ static void test_snap_version_1_file_still_loads(void **state)
 	free(img);
 }
 
+/* A header whose reserved word is set, checksum and all, is refused: no
+ * version of dptrack writes one, so the file is not what its version says. */
+static void test_snap_header_reserved_word_set_is_refused(void **state)
+{
+	(void)state;
+	size_t len;
+	uint8_t *img = saved_image(&len), key[16];
+	char path[128], err[256];
+
+	put_le32(img + 56, 1);
+	put_le32(img + 60, snap_crc32c(0, img, 60));
+	path_of(path, sizeof(path), "reserved.snap");
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(img, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+
+	struct ptab *t = table();
+	assert_int_equal(snap_load(t, path, T0, key, NULL, NULL, err, sizeof(err)), SNAP_CORRUPT);
+	assert_non_null(strstr(err, "reserved header word"));
+	struct ptab_stats st;
+	ptab_stats(t, &st);
+	assert_int_equal(st.swarms + st.peers4 + st.peers6, 0);
+	table_free(t);
+	free(img);
+}
+
 static void test_snap_missing_file_and_setting_aside(void **state)
 {
 	(void)state;
@@ -548,6 +575,7 @@ int main(void)
 	    cmocka_unit_test(test_snap_load_drops_peers_past_the_timeout),
 	    cmocka_unit_test(test_snap_round_trip_keeps_the_stream_sequence),
 	    cmocka_unit_test(test_snap_version_1_file_still_loads),
+	    cmocka_unit_test(test_snap_header_reserved_word_set_is_refused),
 	    cmocka_unit_test(test_snap_every_truncation_is_refused_and_loads_nothing),
 	    cmocka_unit_test(test_snap_every_flipped_byte_is_refused_and_loads_nothing),
 	    cmocka_unit_test(test_snap_missing_file_and_setting_aside),

@@ -26,7 +26,7 @@
 #          tracker serves. Time to serving: exec to the first BEP 15 reply.
 #          --cluster: three nats-server with JetStream, dptrack with the
 #          cluster on, and a NATS node killed (-9) and restarted every other
-#          cycle. Writes chaos.csv, one row a cycle.
+#          cycle. Writes chaos.csv, one row a cycle, and chaos.png.
 #   restart scale (--restart-scale PEERS) fills PEERS peers (PEERS/10
 #          torrents, Zipf 1.0), saves (SIGUSR1), kills -9 under load and
 #          times the restart: exec to the snapshot loaded and to the first
@@ -494,6 +494,33 @@ unset multiplot
 EOF
 }
 
+# chaos.png: per cycle, the time from exec to the snapshot loaded and to the
+# first reply (damaged files apart), and the ledger's peers checked and lost.
+plot_chaos() {
+	command -v gnuplot >/dev/null || { echo "soak: no gnuplot: no chart"; return 0; }
+	gnuplot <<EOF || echo "soak: gnuplot failed: no chart"
+set datafile separator ","
+set terminal pngcairo size 1200,700 font ",10" noenhanced
+set output "$out/chaos.png"
+set multiplot layout 2,1 title "dptrack chaos, $(date -u +%F): $chaos cycles of kill -9 under full load, a snapshot every second$([ $cluster = 0 ] || echo ", 3 NATS nodes")"
+set key outside right
+set grid
+set lmargin 12
+set rmargin 36
+set xrange [0:$((chaos + 1))]
+set xlabel "cycle"
+set ylabel "ms from exec"
+set yrange [0:*]
+plot "$out/chaos.csv" using 1:(strcol(5) eq "-" ? \$13 : 1/0) with points pt 7 title "first reply, file intact", \
+     "" using 1:(strcol(5) ne "-" ? \$13 : 1/0) with points pt 5 title "first reply, file damaged", \
+     "" using 1:(strcol(5) eq "-" ? \$14 : 1/0) with points pt 1 title "snapshot loaded"
+set ylabel "ledger peers"
+plot "" using 1:15 with impulses lw 3 title "checked (done before the save)", \
+     "" using 1:16 with points pt 7 ps 1.5 title "lost"
+unset multiplot
+EOF
+}
+
 run_soak() {
 	local i line n=0 lines=0 rows
 	setup_ns plain
@@ -807,6 +834,7 @@ run_chaos() {
 	echo "CHAOS cycles=$chaos mid_save=$mids damaged=$dmgs peers_checked=$checked lost=$lost" \
 		"after_save_back=$aft_p/$aft cid_accepted=$cid_ok/$cid_n serve_ms_median=$smed" \
 		"serve_ms_p99=$sp99 serve_ms_max=$smax cluster=$cluster" | tee "$out/verdict.txt"
+	plot_chaos
 }
 
 # --- restart scale ----------------------------------------------------------------------

@@ -103,6 +103,7 @@ struct cl_stats {
 	uint64_t async_errors; /* the client's asynchronous errors (on_async_error) */
 	uint64_t connects, disconnects, reconnects;
 	uint64_t lag_p50_us, lag_p99_us;  /* over the last full window */
+	uint64_t lag_window_records;	  /* records in that window (0: p50, p99 measure nothing) */
 	uint64_t lag[CL_LAG_BUCKETS + 1]; /* records applied, by lag bucket (not cumulative) */
 	uint64_t lag_ms_sum;
 };

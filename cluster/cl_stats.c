@@ -55,6 +55,7 @@ void cl_lag_roll(struct cl *c, uint64_t now_ms)
 				 __ATOMIC_RELAXED);
 		__atomic_store_n(&c->st.lag_p99_us, n ? quantile_us(c->lag_window, n, 0.99) : 0,
 				 __ATOMIC_RELAXED);
+		__atomic_store_n(&c->st.lag_window_records, n, __ATOMIC_RELAXED);
 		memset(c->lag_window, 0, sizeof(c->lag_window));
 		c->lag_window_end_ms = now_ms + CL_LAG_WINDOW_MS;
 	}
@@ -104,6 +105,10 @@ static void each_state(const struct cl *c, tr_metric_fn fn, void *arg)
 	emit(fn, arg, "cluster_lag_p99_microseconds",
 	     "Replication lag: 99th percentile of the last 10 s", TR_METRIC_GAUGE, NULL,
 	     "cluster_lag_p99_us", ld(&c->st.lag_p99_us));
+	emit(fn, arg, "cluster_lag_window_records",
+	     "Records applied in the last 10 s window that p50 and p99 read (0: those measure "
+	     "nothing)",
+	     TR_METRIC_GAUGE, NULL, "cluster_lag_window_records", ld(&c->st.lag_window_records));
 }
 
 static void each_count(const struct cl *c, tr_metric_fn fn, void *arg)

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -686,6 +687,49 @@ static void test_cl_replay_starts_at_the_first_message_since(void **state)
 	assert_int_equal(cl_replay_start(&sp, fake_ns(700), fake_time, &f, &seq), -1);
 }
 
+/*
+ * Lag p50 and p99 read the last full 10 s window, linear within their
+ * bucket; the window says how many records it held, so one that held none
+ * reads as nothing measured rather than as no lag (what --status showed
+ * before: 0.0 ms right after a record, its window still open).
+ */
+static void test_cl_lag_reads_the_last_full_window_and_says_when_it_was_empty(void **state)
+{
+	struct cl *c = calloc(1, sizeof(*c));
+	const uint64_t t = 50000;
+
+	(void)state;
+	assert_non_null(c);
+	for (int i = 0; i < 98; i++)
+		cl_lag_add(c, 3, t); /* bucket (2, 5] ms */
+	cl_lag_add(c, 700, t + 1);   /* bucket (500, 1000] ms */
+	cl_lag_add(c, 700, t + 2);
+	/* The window is open: nothing read from it yet. */
+	assert_int_equal(c->st.lag_window_records, 0);
+	assert_int_equal(c->st.lag_p50_us, 0);
+
+	cl_lag_roll(c, t + 10000);
+	assert_int_equal(c->st.lag_window_records, 100);
+	/* p50: the 50th of 98 in (2, 5]; p99: the 1st of 2 in (500, 1000]. */
+	assert_int_equal(c->st.lag_p50_us, (uint64_t)((2 + 3.0 * 50 / 98) * 1000));
+	assert_int_equal(c->st.lag_p99_us, 750000);
+	assert_int_equal(c->st.lag[2], 98);
+	assert_int_equal(c->st.lag_ms_sum, 98 * 3 + 2 * 700);
+
+	/* A window without a record: nothing measured, said so. */
+	cl_lag_roll(c, t + 20000);
+	assert_int_equal(c->st.lag_window_records, 0);
+	assert_int_equal(c->st.lag_p50_us, 0);
+	assert_int_equal(c->st.lag_p99_us, 0);
+	/* Beyond the last bound: the open bucket, read as its lower bound. */
+	cl_lag_add(c, 4000000, t + 20001);
+	cl_lag_roll(c, t + 30001);
+	assert_int_equal(c->st.lag_window_records, 1);
+	assert_int_equal(c->st.lag_p99_us, 3600000ull * 1000);
+	assert_int_equal(c->st.lag[CL_LAG_BUCKETS], 1);
+	free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -699,6 +743,7 @@ int main(void)
 	    cmocka_unit_test(test_cl_retry_backoff_doubles_with_jitter_up_to_its_cap),
 	    cmocka_unit_test(test_cl_retry_expiry_is_signed),
 	    cmocka_unit_test(test_cl_replay_starts_at_the_first_message_since),
+	    cmocka_unit_test(test_cl_lag_reads_the_last_full_window_and_says_when_it_was_empty),
 	    cmocka_unit_test_setup_teardown(
 		test_cl_consumer_checked_against_the_leader_replays_once, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cl_retry_keeps_the_first_failure_and_backs_off,

@@ -241,6 +241,43 @@ static void test_dp_status_prints_a_shared_ports_xdp_verdicts(void **state)
 	free(out);
 }
 
+/* The cluster's lag: the last full window's p50 and p99 with the records
+ * it held; a window that held none says so instead of reading 0.0 ms. */
+static void test_dp_status_prints_the_cluster_lag_or_no_records(void **state)
+{
+	static struct dp_status_sample b;
+	static const char with[] =
+	    "{\"/dptrack/stats\":{\"uptime_seconds\":5,\"cluster_connected\":1,"
+	    "\"cluster_lag_p50_us\":3530,\"cluster_lag_p99_us\":750000,"
+	    "\"cluster_lag_window_records\":100}}";
+	static const char none[] =
+	    "{\"/dptrack/stats\":{\"uptime_seconds\":5,\"cluster_connected\":1,"
+	    "\"cluster_lag_p50_us\":0,\"cluster_lag_p99_us\":0,"
+	    "\"cluster_lag_window_records\":0}}";
+	char err[256], *out = NULL;
+	size_t outlen = 0;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(dp_status_parse(with, strlen(with), CMD, &b, err, sizeof(err)), 0);
+	f = open_memstream(&out, &outlen);
+	assert_non_null(f);
+	assert_int_equal(dp_status_print(f, "HEAD", NULL, &b, 0), 0);
+	fclose(f);
+	assert_non_null(
+	    strstr(out, "lag p50 / p99 (10 s)                  3.5 ms / 750.0 ms (100 records)\n"));
+	free(out);
+
+	assert_int_equal(dp_status_parse(none, strlen(none), CMD, &b, err, sizeof(err)), 0);
+	f = open_memstream(&out, &outlen);
+	assert_non_null(f);
+	assert_int_equal(dp_status_print(f, "HEAD", NULL, &b, 0), 0);
+	fclose(f);
+	assert_non_null(strstr(out, "lag p50 / p99 (10 s)               no records\n"));
+	assert_null(strstr(out, "0.0 ms"));
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -253,6 +290,7 @@ int main(void)
 	    cmocka_unit_test(test_dp_status_finds_the_file_prefix),
 	    cmocka_unit_test(test_dp_status_prints_totals_and_rates),
 	    cmocka_unit_test(test_dp_status_prints_a_shared_ports_xdp_verdicts),
+	    cmocka_unit_test(test_dp_status_prints_the_cluster_lag_or_no_records),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,6 +4,7 @@
  * the clock, the workers, the tracker, the ports, the snapshot, telemetry
  * and the HTTP threads, in the order main.c and the tests both need.
  */
+#define _GNU_SOURCE /* pthread_getaffinity_np, CPU_ISSET */
 #include "dp_app.h"
 
 #include <arpa/inet.h>
@@ -119,6 +120,29 @@ struct kh_live_params dp_http_live_params(const struct cfg *cfg, struct tr_cidr 
 	};
 }
 
+int dp_ctrl_thread(pthread_t *tid, const char *name, void *(*fn)(void *), void *arg)
+{
+	static bool told;
+	int ret = rte_ctrl_thread_create(tid, name, NULL, fn, arg);
+	cpu_set_t set;
+
+	if (ret != 0)
+		return -ret;
+	if (!told && pthread_getaffinity_np(*tid, sizeof(set), &set) == 0) {
+		char cpus[256];
+		size_t n = 0;
+
+		cpus[0] = '\0';
+		for (int c = 0; c < CPU_SETSIZE && n + 8 < sizeof(cpus); c++)
+			if (CPU_ISSET(c, &set))
+				n += (size_t)snprintf(cpus + n, sizeof(cpus) - n, "%s%d",
+						      n ? "," : "", c);
+		DP_LOG(INFO, "control threads (HTTP, snapshots, reloads) on CPUs %s\n", cpus);
+		told = true;
+	}
+	return 0;
+}
+
 /* Starts the HTTP threads on http.*, sharing the table and the tracker. */
 static int http_start(struct dp_app *app, char *err, size_t errlen)
 {
@@ -133,6 +157,7 @@ static int http_start(struct dp_app *app, char *err, size_t errlen)
 	    .tr = &app->tr,
 	    .rng_seed = cfg->dpdk.rng_seed != 0 ? cfg->dpdk.rng_seed + 1000u : rte_rdtsc(),
 	    .metrics = {dp_metrics_each, app},
+	    .create_thread = dp_ctrl_thread,
 	};
 
 	for (unsigned i = 0; i < kp.n_listen; i++) {

@@ -245,6 +245,12 @@ static inline uint64_t dp_ms_between(const struct timespec *a, const struct time
 /* The rte_log level of log.level. */
 uint32_t dp_log_level(enum cfg_log_level l);
 
+/* Starts a thread of control work (HTTP, snapshots, reloads) as DPDK starts
+ * its own (rte_ctrl_thread_create): on the CPUs the process had at
+ * rte_eal_init that no lcore polls, or the main lcore's when every one does,
+ * and named `name`. Returns 0 or an errno. The first one logs the CPUs. */
+int dp_ctrl_thread(pthread_t *tid, const char *name, void *(*fn)(void *), void *arg);
+
 /* The HTTP path's live settings in cfg (http.trusted_proxies, stats.allow,
  * http.idle_timeout, http.static_dir), with the two lists converted into
  * trusted and allow (CFG_MAX_CIDRS entries each), which the result points

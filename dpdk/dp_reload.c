@@ -15,7 +15,6 @@
  * restart can apply (ports, EAL arguments, the table's size past what it
  * was made for, ...) is logged and keeps its value.
  */
-#define _GNU_SOURCE /* pthread_setname_np */
 #include <errno.h>
 #include <inttypes.h>
 #include <libgen.h>
@@ -108,12 +107,12 @@ static void start_load(struct dp_app *app)
 	r->job.done = 0;
 	r->job.t0 = rte_rdtsc();
 	r->job.err[0] = '\0';
-	if (pthread_create(&r->job.thread, NULL, load_main, app) != 0) {
+	int ret = dp_ctrl_thread(&r->job.thread, "dpt-reload", load_main, app);
+	if (ret != 0) {
 		r->failures++;
-		DP_LOG(ERR, "reload: pthread_create failed; nothing changed\n");
+		DP_LOG(ERR, "reload: no thread (%s); nothing changed\n", strerror(ret));
 		return;
 	}
-	pthread_setname_np(r->job.thread, "dpt-reload");
 	r->job.running = true;
 	dp_notify(app, "RELOADING=1");
 }

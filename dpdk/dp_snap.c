@@ -6,7 +6,6 @@
  * so the lcores keep answering (each swarm is copied under its own lock),
  * and once more at exit, after the lcores and HTTP threads have stopped.
  */
-#define _GNU_SOURCE /* pthread_setname_np */
 #include "dp_app.h"
 
 #include <errno.h>
@@ -202,12 +201,11 @@ int dp_snap_start(struct dp_app *app)
 	if (!enabled(app))
 		return 0;
 	app->snap.stop = 0;
-	int ret = pthread_create(&app->snap.tid, NULL, thread_main, app);
+	int ret = dp_ctrl_thread(&app->snap.tid, "dpt-snap", thread_main, app);
 	if (ret != 0) {
-		DP_LOG(ERR, "snapshot thread: pthread_create: %s\n", strerror(ret));
+		DP_LOG(ERR, "snapshot thread: %s\n", strerror(ret));
 		return -1;
 	}
-	pthread_setname_np(app->snap.tid, "dpt-snap");
 	app->snap.running = true;
 	return 0;
 }

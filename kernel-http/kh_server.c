@@ -719,16 +719,19 @@ struct kh_server *kh_start(const struct kh_params *p, char *err, size_t errlen)
 		if (thread_init(s, &s->th[i], i, err, errlen) != 0)
 			goto fail;
 	for (unsigned i = 0; i < p->threads; i++) {
-		int ret = pthread_create(&s->th[i].tid, NULL, thread_main, &s->th[i]);
-		if (ret != 0) {
-			snprintf(err, errlen, "pthread_create: %s", strerror(ret));
-			goto fail;
-		}
-		s->th[i].joinable = true;
 		/* "dpt-http0"...: what top -H, perf and the live tests see. */
 		char name[16];
 		snprintf(name, sizeof(name), "dpt-http%u", i % 100); /* threads <= 64 */
-		pthread_setname_np(s->th[i].tid, name);
+		int ret = p->create_thread != NULL
+			      ? p->create_thread(&s->th[i].tid, name, thread_main, &s->th[i])
+			      : pthread_create(&s->th[i].tid, NULL, thread_main, &s->th[i]);
+		if (ret != 0) {
+			snprintf(err, errlen, "creating HTTP thread %s: %s", name, strerror(ret));
+			goto fail;
+		}
+		s->th[i].joinable = true;
+		if (p->create_thread == NULL)
+			pthread_setname_np(s->th[i].tid, name);
 	}
 	if (!wait_started(s)) {
 		snprintf(err, errlen,

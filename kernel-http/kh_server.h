@@ -14,6 +14,7 @@
 #ifndef DPTRACK_KERNEL_HTTP_KH_SERVER_H
 #define DPTRACK_KERNEL_HTTP_KH_SERVER_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,6 +56,11 @@ struct kh_params {
 	/* Thread i hands its announces' changes to a cluster through sinks[i]
 	 * (tr_ctx.sink); NULL entries (and all, without a cluster) = none. */
 	const struct tr_sink *sinks[64];
+	/* Creates each thread (name "dpt-httpN"); 0 or an errno. NULL: plain
+	 * pthread_create, on the creator's CPUs. dptrack passes DPDK's
+	 * control-thread creation, so the threads run on the CPUs no lcore
+	 * polls, beside the cluster's and EAL's own. */
+	int (*create_thread)(pthread_t *tid, const char *name, void *(*fn)(void *), void *arg);
 };
 
 struct kh_server;

@@ -207,7 +207,7 @@ mapfile -t gen_cpus < <(cpu_list "${cpus#*,}")
 if [ ${#tr_cpus[@]} = 0 ] || [ ${#gen_cpus[@]} = 0 ]; then
 	die "bench.sh: --cpus: an empty range in $cpus"
 fi
-tcpu=${tr_cpus[0]} # the tracker's (main) lcore; opentracker's; HTTP threads inherit it
+tcpu=${tr_cpus[0]} # the tracker's (main) lcore; opentracker's; dptrack's HTTP threads'
 gcpu=${gen_cpus[0]} # the generator's first lcore; wrk's, nats-server's
 # worker_cpus[k-1]: worker k's CPU; gen_q_cpus[q]: generator queue q's.
 worker_cpus=() gen_q_cpus=()
@@ -378,10 +378,11 @@ start_dptrack() {
 	swarms=$(((mem_torrents > torrents ? mem_torrents : torrents) * 2))
 	[ "$swarms" -ge $((2 * $(swarm_torrents))) ] || swarms=$((2 * $(swarm_torrents)))
 	[ $swarms -ge 10000 ] || swarms=10000
-	# idle_sleep_us: the HTTP thread inherits the lcore's CPU (tcpu); while
-	# only HTTP runs, the idle lcore sleeps instead of taking half of it,
-	# so both trackers' HTTP gets one whole CPU. Under UDP load it never
-	# sleeps.
+	# dptrack starts on its lcores' CPUs alone (taskset), so its control
+	# threads, HTTP's among them, have no other CPU to go to and run on
+	# tcpu's, as all of opentracker does. idle_sleep_us: while only HTTP
+	# runs, the idle lcore sleeps instead of taking half of tcpu, so both
+	# trackers' HTTP gets one whole CPU. Under UDP load it never sleeps.
 	cat >"$tmp/dptrack.yaml" <<EOF
 log: { level: info }
 tracker:
@@ -402,7 +403,8 @@ stats: { allow: ["127.0.0.0/8"] }
 $extra_yaml
 EOF
 	: >"$tmp/dptrack.out"
-	"$dptrack" -c "$tmp/dptrack.yaml" >"$tmp/dptrack.out" 2>&1 &
+	taskset -c "$(printf '%s\n' "$tcpu" "${worker_cpus[@]}" | sort -nu | paste -sd, -)" \
+		"$dptrack" -c "$tmp/dptrack.yaml" >"$tmp/dptrack.out" 2>&1 &
 	tr_pid=$!
 	for ((i = 0; i < 300; i++)); do
 		grep -q "serving on" "$tmp/dptrack.out" && return 0

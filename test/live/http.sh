@@ -91,6 +91,43 @@ live_check_config
 # --- start dptrack and wait until both paths answer --------------------------
 live_start "dptrack answers ping and GET /heartbeat within 20 s of starting" 100 live_answers_both
 
+# The HTTP threads are DPDK control threads: on the CPUs this shell (so
+# dptrack at its start) may use but no lcore polls (-l 0: CPU 0), as EAL's
+# own interrupt thread; on a one-CPU machine, CPU 0 itself.
+cpu_list() { # "0,2-3" -> "0,2,3"
+	local part parts out=()
+	IFS=, read -ra parts <<<"$1"
+	for part in "${parts[@]}"; do
+		mapfile -t -O "${#out[@]}" out < <(seq "${part%-*}" "${part#*-}")
+	done
+	local IFS=,
+	echo "${out[*]}"
+}
+task_cpus() { # COMM: the CPUs dptrack's thread COMM may run on
+	local t
+	for t in /proc/"$pid"/task/*; do
+		[ "$(cat "$t/comm" 2>/dev/null)" = "$1" ] || continue
+		cpu_list "$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "$t/status")"
+		return 0
+	done
+	return 1
+}
+http_on_ctrl_cpus() {
+	local eal h0 h1 want
+	if ! eal=$(task_cpus eal-intr-thread) || ! h0=$(task_cpus dpt-http0) ||
+		! h1=$(task_cpus dpt-http1); then
+		echo "# a thread is missing: eal-intr-thread '${eal:-}' dpt-http0 '${h0:-}'"
+		return 1
+	fi
+	want=$(cpu_list "$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/$$/status)")
+	want=$(tr , '\n' <<<"$want" | grep -vx 0 | paste -sd,)
+	want=${want:-0}
+	echo "# eal-intr-thread $eal, dpt-http0 $h0, dpt-http1 $h1; CPUs no lcore polls: $want"
+	[ "$h0" = "$want" ] && [ "$h1" = "$want" ] && [ "$eal" = "$want" ] &&
+		grep -q "control threads (HTTP, snapshots, reloads) on CPUs $want\$" "$tmp/dptrack.out"
+}
+check "the HTTP threads run on DPDK's control CPUs, not the lcore's" http_on_ctrl_cpus
+
 check "GET /heartbeat over IPv6 with curl" \
 	[ "$(in_cl curl -s -g -o /dev/null -w '%{http_code}' --max-time 5 \
 		"http://[$http6]:$port/heartbeat" 2>/dev/null)" = 200 ]

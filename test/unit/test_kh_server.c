@@ -449,6 +449,61 @@ static void test_kh_start_failing_a_thread_registration_leaves_nothing_behind(vo
 	assert_int_equal(proc_count("fd"), fds);
 }
 
+/* A creator of threads that records the names it is given and, from
+ * index fail_from on, refuses with EAGAIN. */
+static struct {
+	char names[4][16];
+	unsigned calls, fail_from;
+} made;
+
+static int make_thread(pthread_t *tid, const char *name, void *(*fn)(void *), void *arg)
+{
+	unsigned i = made.calls++;
+
+	if (i < RTE_DIM(made.names))
+		snprintf(made.names[i], sizeof(made.names[i]), "%s", name);
+	if (i >= made.fail_from)
+		return EAGAIN;
+	return pthread_create(tid, NULL, fn, arg);
+}
+
+/*
+ * kh_params.create_thread makes every HTTP thread, named dpt-httpN (dptrack
+ * passes DPDK's control-thread creation there); when it refuses one,
+ * kh_start fails naming the thread and the error, and leaves nothing
+ * behind: the thread it did make is stopped and joined.
+ */
+static void test_kh_start_makes_its_threads_with_the_given_creator(void **state)
+{
+	(void)state;
+	unsigned fds = proc_count("fd"), tasks = proc_count("task");
+	struct kh_params p = params(2, 64, free_port());
+	char err[256] = "";
+
+	made.calls = 0;
+	made.fail_from = UINT32_MAX;
+	p.create_thread = make_thread;
+	struct kh_server *s = kh_start(&p, err, sizeof(err));
+	if (s == NULL)
+		fail_msg("kh_start: %s", err);
+	assert_int_equal(made.calls, 2);
+	assert_string_equal(made.names[0], "dpt-http0");
+	assert_string_equal(made.names[1], "dpt-http1");
+	assert_int_equal(proc_count("task"), tasks + 2);
+	kh_free(s);
+	assert_int_equal(proc_count("task"), tasks);
+
+	made.calls = 0;
+	made.fail_from = 1;
+	p.listen[0].port = free_port();
+	assert_null(kh_start(&p, err, sizeof(err)));
+	print_message("kh_start: %s\n", err);
+	assert_non_null(strstr(err, "dpt-http1"));
+	assert_non_null(strstr(err, strerror(EAGAIN)));
+	assert_int_equal(proc_count("fd"), fds);
+	assert_int_equal(proc_count("task"), tasks);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -457,6 +512,7 @@ int main(void)
 	    T(test_kh_closes_at_once_what_accept_has_no_descriptor_for),
 	    T(test_kh_start_serves_fewer_past_the_hard_limit_and_names_the_key),
 	    T(test_kh_start_failing_a_thread_registration_leaves_nothing_behind),
+	    T(test_kh_start_makes_its_threads_with_the_given_creator),
 #undef T
 	};
 

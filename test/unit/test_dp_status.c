@@ -216,22 +216,30 @@ static void test_dp_status_prints_totals_and_rates(void **state)
 	free(out);
 }
 
-static void test_dp_status_prints_a_shared_ports_xdp_verdicts(void **state)
+/* What --status prints for one sample, the telemetry reply (malloc'd). */
+static char *printed(const char *reply)
 {
 	static struct dp_status_sample b;
-	static const char rb[] =
-	    "{\"/dptrack/stats\":{\"uptime_seconds\":5,\"port1_xdp_redirect\":40,"
-	    "\"port1_xdp_pass_off\":0,\"port1_xdp_pass_not_udp\":7,\"port1_xdp_pass_not_ip\":2}}";
 	char err[256], *out = NULL;
 	size_t outlen = 0;
 	FILE *f;
 
-	(void)state;
-	assert_int_equal(dp_status_parse(rb, strlen(rb), CMD, &b, err, sizeof(err)), 0);
+	assert_int_equal(dp_status_parse(reply, strlen(reply), CMD, &b, err, sizeof(err)), 0);
 	f = open_memstream(&out, &outlen);
 	assert_non_null(f);
 	assert_int_equal(dp_status_print(f, "HEAD", NULL, &b, 0), 0);
 	fclose(f);
+	return out;
+}
+
+static void test_dp_status_prints_a_shared_ports_xdp_verdicts(void **state)
+{
+	static const char rb[] =
+	    "{\"/dptrack/stats\":{\"uptime_seconds\":5,\"port1_xdp_redirect\":40,"
+	    "\"port1_xdp_pass_off\":0,\"port1_xdp_pass_not_udp\":7,\"port1_xdp_pass_not_ip\":2}}";
+	char *out = printed(rb);
+
+	(void)state;
 	assert_non_null(strstr(out, "port 1 XDP: redirect, pass"));
 	assert_null(strstr(out, "port 0 XDP"));
 	assert_non_null(strstr(out, "  redirect                                   40\n"));
@@ -245,34 +253,18 @@ static void test_dp_status_prints_a_shared_ports_xdp_verdicts(void **state)
  * it held; a window that held none says so instead of reading 0.0 ms. */
 static void test_dp_status_prints_the_cluster_lag_or_no_records(void **state)
 {
-	static struct dp_status_sample b;
-	static const char with[] =
-	    "{\"/dptrack/stats\":{\"uptime_seconds\":5,\"cluster_connected\":1,"
-	    "\"cluster_lag_p50_us\":3530,\"cluster_lag_p99_us\":750000,"
-	    "\"cluster_lag_window_records\":100}}";
-	static const char none[] =
-	    "{\"/dptrack/stats\":{\"uptime_seconds\":5,\"cluster_connected\":1,"
-	    "\"cluster_lag_p50_us\":0,\"cluster_lag_p99_us\":0,"
-	    "\"cluster_lag_window_records\":0}}";
-	char err[256], *out = NULL;
-	size_t outlen = 0;
-	FILE *f;
+	char *out = printed("{\"/dptrack/stats\":{\"uptime_seconds\":5,\"cluster_connected\":1,"
+			    "\"cluster_lag_p50_us\":3530,\"cluster_lag_p99_us\":750000,"
+			    "\"cluster_lag_window_records\":100}}");
 
 	(void)state;
-	assert_int_equal(dp_status_parse(with, strlen(with), CMD, &b, err, sizeof(err)), 0);
-	f = open_memstream(&out, &outlen);
-	assert_non_null(f);
-	assert_int_equal(dp_status_print(f, "HEAD", NULL, &b, 0), 0);
-	fclose(f);
 	assert_non_null(
 	    strstr(out, "lag p50 / p99 (10 s)                  3.5 ms / 750.0 ms (100 records)\n"));
 	free(out);
 
-	assert_int_equal(dp_status_parse(none, strlen(none), CMD, &b, err, sizeof(err)), 0);
-	f = open_memstream(&out, &outlen);
-	assert_non_null(f);
-	assert_int_equal(dp_status_print(f, "HEAD", NULL, &b, 0), 0);
-	fclose(f);
+	out = printed("{\"/dptrack/stats\":{\"uptime_seconds\":5,\"cluster_connected\":1,"
+		      "\"cluster_lag_p50_us\":0,\"cluster_lag_p99_us\":0,"
+		      "\"cluster_lag_window_records\":0}}");
 	assert_non_null(strstr(out, "lag p50 / p99 (10 s)               no records\n"));
 	assert_null(strstr(out, "0.0 ms"));
 	free(out);

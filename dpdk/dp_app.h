@@ -69,6 +69,7 @@ struct dp_port {
 	bool shared;
 	unsigned ifindex;
 	struct dp_xdp xdp;
+	int xdp_claim; /* dp_xdp_claim's socket while the interface is ours; -1 */
 };
 
 /* Per-lcore counters of the packet path, beside the tracker's stats_ctr. */
@@ -276,15 +277,18 @@ int dp_ports_init(struct dp_app *app, char *err, size_t errlen);
  * dptrack's XDP program on it.
  * dp_shared_prepare: before port i's device exists. Fills the port's
  *   addresses from its interface (checking configured ones are there),
- *   checks the interface carries no XDP program yet, and writes the devargs
- *   to probe into devargs: the configured device, a queue per worker and the
- *   program. Returns 0, or a negative errno with the reason in err.
+ *   writes the devargs to probe into devargs (the configured device, a
+ *   queue per worker and the program), and claims the interface
+ *   (dp_xdp_claim): refused while another dptrack shares it or another
+ *   program is on it; a program a killed dptrack left is removed. Returns
+ *   0, or a negative errno with the reason in err.
  * dp_shared_start: once the port started: finds the program net_af_xdp
  *   attached and tells it the port's addresses and udp.ports. Returns 0, or
  *   a negative errno with the failing call in err.
  * dp_shared_stop: before the port stops: every frame to the kernel.
  * dp_shared_fini: once the port is closed: detaches the program if the PMD
- *   left it, closes its maps. Both safe on a port never started.
+ *   left it, closes its maps, gives the claim up. Both safe on a port never
+ *   started.
  */
 int dp_shared_prepare(struct dp_app *app, unsigned i, char *devargs, size_t len, char *err,
 		      size_t errlen);

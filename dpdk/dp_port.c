@@ -116,6 +116,7 @@ static int port_init(struct dp_app *app, unsigned i, char *err, size_t errlen)
 	int ret;
 
 	dp_xdp_init(&p->xdp);
+	p->xdp_claim = -1;
 	if (cfg->dpdk.ports[i].shared) {
 		ret = dp_shared_prepare(app, i, devargs, sizeof(devargs), err, errlen);
 		if (ret < 0)

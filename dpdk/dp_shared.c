@@ -6,8 +6,10 @@
  * net_af_xdp. Contracts in dp_app.h.
  *
  * Before the device exists: the interface's addresses (those configured
- * must be there; those left out are read), no XDP program on it already,
- * and the devargs: the user's, a queue per worker lcore and the program.
+ * must be there; those left out are read), the devargs (the user's, a
+ * queue per worker lcore and the program), and the interface claimed: no
+ * other dptrack on it, and no XDP program but one a killed dptrack left,
+ * which is removed.
  * After the port started: the program the PMD attached is found and told
  * what to redirect. At exit: redirecting stops before the port does, and
  * once it is closed the program must be gone from the interface.
@@ -196,10 +198,10 @@ int dp_shared_prepare(struct dp_app *app, unsigned i, char *devargs, size_t len,
 {
 	const struct cfg_port *cp = &app->cfg->dpdk.ports[i];
 	struct dp_port *p = &app->ports[i];
-	char path[PATH_MAX], name[RTE_DEV_NAME_MAX_LEN];
+	char path[PATH_MAX], name[RTE_DEV_NAME_MAX_LEN], why[256];
 	uint16_t existing;
-	uint32_t prog;
-	bool generic;
+	uint32_t stale;
+	pid_t holder;
 	int ret;
 
 	snprintf(name, sizeof(name), "%.*s", (int)strcspn(cp->device, ","), cp->device);
@@ -220,16 +222,6 @@ int dp_shared_prepare(struct dp_app *app, unsigned i, char *devargs, size_t len,
 	ret = shared_addrs(cp, i, p, err, errlen);
 	if (ret < 0)
 		return ret;
-	ret = dp_xdp_attached(p->ifindex, &prog, &generic);
-	if (ret == 0 && prog != 0) {
-		snprintf(err, errlen,
-			 "dpdk.ports[%u]: interface %s has an XDP program already (id %u%s): "
-			 "another program, or a dptrack that was killed, left it; if nothing "
-			 "uses it, remove it with: ip link set dev %s %s off",
-			 i, cp->iface, prog, generic ? ", generic mode" : "", cp->iface,
-			 generic ? "xdpgeneric" : "xdp");
-		return -EBUSY;
-	}
 	ret = prog_path(path, sizeof(path), err, errlen);
 	if (ret < 0)
 		return ret;
@@ -243,6 +235,33 @@ int dp_shared_prepare(struct dp_app *app, unsigned i, char *devargs, size_t len,
 		snprintf(err, errlen, "dpdk.ports[%u]: devargs longer than %zu bytes", i, len - 1);
 		return -ENAMETOOLONG;
 	}
+	/* Last, so that nothing above fails with the claim taken. */
+	ret = dp_xdp_claim(p->ifindex, &p->xdp_claim, &stale, &holder, why, sizeof(why));
+	if (ret == -EBUSY) {
+		snprintf(err, errlen,
+			 "dpdk.ports[%u]: interface %s is shared by another dptrack "
+			 "(PID %d) already",
+			 i, cp->iface, (int)holder);
+		return ret;
+	}
+	if (ret == -EEXIST) {
+		snprintf(
+		    err, errlen,
+		    "dpdk.ports[%u]: interface %s has an XDP program already (id %u), not "
+		    "dptrack's; if nothing uses it, remove it with: ip link set dev %s xdp off "
+		    "(or xdpgeneric off)",
+		    i, cp->iface, stale, cp->iface);
+		return ret;
+	}
+	if (ret < 0) {
+		snprintf(err, errlen, "dpdk.ports[%u]: interface %s: %s", i, cp->iface, why);
+		return ret;
+	}
+	if (stale != 0)
+		DP_LOG(WARNING,
+		       "port %s: removed XDP program %u from %s: a dptrack that did not stop "
+		       "(kill -9, a crash) left it there\n",
+		       name, stale, cp->iface);
 	unsigned ch = iface_channels(cp->iface);
 	if (ch > app->n_workers)
 		DP_LOG(WARNING,
@@ -310,4 +329,5 @@ void dp_shared_fini(struct dp_port *p)
 			       p->name, p->ifindex);
 	}
 	dp_xdp_close(&p->xdp);
+	dp_xdp_unclaim(&p->xdp_claim);
 }

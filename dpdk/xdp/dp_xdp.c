@@ -5,6 +5,7 @@
  * interface, and its maps by name and size among the program's maps, so a
  * foreign program is told apart from ours. libbpf 1.x returns -errno.
  */
+#define _GNU_SOURCE /* struct ucred */
 #include "dp_xdp.h"
 
 #include <errno.h>
@@ -14,12 +15,17 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <linux/if_link.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 /* A program of ours uses three maps; more than this is not ours. */
 #define DP_XDP_MAX_MAPS 8
+
+/* Connections a claim's socket queues from processes asking who holds it. */
+#define CLAIM_BACKLOG 16
 
 static const char *const reason_names[DP_XDP_N] = {
     [DP_XDP_REDIRECT] = "tracker",	     [DP_XDP_PASS_OFF] = "off",
@@ -231,4 +237,103 @@ int dp_xdp_detach(const struct dp_xdp *x, unsigned ifindex)
 	    &opts);
 	close(opts.old_prog_fd);
 	return ret;
+}
+
+/* The claim's address: "\0dptrack-xdp-IFINDEX", abstract, so it lives in
+ * the network namespace and dies with the socket. Returns its length. */
+static socklen_t claim_addr(struct sockaddr_un *a, unsigned ifindex)
+{
+	memset(a, 0, sizeof(*a));
+	a->sun_family = AF_UNIX;
+	int n = snprintf(a->sun_path + 1, sizeof(a->sun_path) - 1, "dptrack-xdp-%u", ifindex);
+	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
+}
+
+/* The PID of the process listening at a, 0 if it cannot be told. The
+ * holder never accepts: the probe does not block on a full backlog, and
+ * its connection stays queued there, at most CLAIM_BACKLOG of them. */
+static pid_t claim_holder(const struct sockaddr_un *a, socklen_t alen)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	struct ucred cred = {0};
+	socklen_t clen = sizeof(cred);
+
+	if (fd < 0)
+		return 0;
+	if (connect(fd, (const struct sockaddr *)a, alen) != 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0)
+		cred.pid = 0;
+	close(fd);
+	return cred.pid;
+}
+
+int dp_xdp_claim(unsigned ifindex, int *claim_fd, uint32_t *stale, pid_t *holder, char *err,
+		 size_t errlen)
+{
+	struct sockaddr_un a;
+	socklen_t alen = claim_addr(&a, ifindex);
+	struct dp_xdp x;
+	uint32_t id;
+	bool generic;
+	int fd, ret;
+
+	*claim_fd = -1;
+	*stale = 0;
+	*holder = 0;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "socket(AF_UNIX): %s", strerror(-ret));
+		return ret;
+	}
+	if (bind(fd, (struct sockaddr *)&a, alen) != 0 || listen(fd, CLAIM_BACKLOG) != 0) {
+		ret = -errno;
+		close(fd);
+		if (ret == -EADDRINUSE) {
+			*holder = claim_holder(&a, alen);
+			snprintf(err, errlen, "another process (PID %d) shares ifindex %u already",
+				 (int)*holder, ifindex);
+			return -EBUSY;
+		}
+		snprintf(err, errlen, "binding the claim on ifindex %u: %s", ifindex,
+			 strerror(-ret));
+		return ret;
+	}
+	ret = dp_xdp_attached(ifindex, &id, &generic);
+	if (ret < 0) {
+		snprintf(err, errlen, "bpf_xdp_query(ifindex %u): %s", ifindex, strerror(-ret));
+		close(fd);
+		return ret;
+	}
+	if (id != 0) {
+		dp_xdp_init(&x);
+		ret = dp_xdp_open(&x, ifindex, err, errlen); /* names its own failures */
+		if (ret == -EPROTO) {
+			snprintf(err, errlen,
+				 "ifindex %u has an XDP program that is not dptrack's (id %u%s)",
+				 ifindex, id, generic ? ", generic mode" : "");
+			ret = -EEXIST;
+		} else if (ret == 0) {
+			ret = dp_xdp_detach(&x, ifindex);
+			if (ret < 0)
+				snprintf(err, errlen,
+					 "detaching XDP program %u from ifindex %u: %s", id,
+					 ifindex, strerror(-ret));
+		}
+		dp_xdp_close(&x);
+		*stale = id;
+		if (ret < 0) {
+			close(fd);
+			return ret;
+		}
+	}
+	*claim_fd = fd;
+	return 0;
+}
+
+void dp_xdp_unclaim(int *claim_fd)
+{
+	if (*claim_fd >= 0)
+		close(*claim_fd);
+	*claim_fd = -1;
 }

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "dp_xdp_maps.h"
 
@@ -66,6 +67,25 @@ int dp_xdp_detach(const struct dp_xdp *x, unsigned ifindex);
 
 /* Closes the maps; the program itself is the PMD's. */
 void dp_xdp_close(struct dp_xdp *x);
+
+/*
+ * Claims interface ifindex for this process, before its program is
+ * attached, until dp_xdp_unclaim: *claim_fd is a listening abstract UNIX
+ * socket named after the ifindex, which is per network namespace, as
+ * ifindexes are, and which the kernel frees however the process ends. A
+ * dptrack holds the claim for as long as its program is attached, so with
+ * the claim taken, a program of ours on the interface is one a dptrack
+ * that did not stop (kill -9, a crash) left: it is detached, and *stale
+ * gets its id (0: none was there).
+ * Returns 0; -EBUSY when another process holds the claim (*holder: its
+ * PID, 0 if unknown); -EEXIST when a program not ours is attached (*stale:
+ * its id), which stays; else -errno. err names the cause.
+ */
+int dp_xdp_claim(unsigned ifindex, int *claim_fd, uint32_t *stale, pid_t *holder, char *err,
+		 size_t errlen);
+
+/* Gives the claim up (after the program is gone); *claim_fd becomes -1. */
+void dp_xdp_unclaim(int *claim_fd);
 
 /* Static names: "tracker" for DP_XDP_REDIRECT, else why the frame passed
  * ("off", "short", "not_ip", ...), "unknown" out of range. */

@@ -21,7 +21,11 @@
 # telemetry. Then dptrack stops with SIGTERM: exit 0, no mbuf leaked
 # (net_af_xdp's fill rings are not leaks), the program gone from the
 # interface, and a datagram to the tracker port gets the kernel's port
-# unreachable. Prints "ok"/"not ok" per check, then "N passed, N failed";
+# unreachable. Last, one dptrack an interface: started again, a second
+# dptrack on the interface is refused naming the first's PID; the first,
+# killed with kill -9, leaves its program attached, and the next start
+# removes it, says so, and serves. Prints "ok"/"not ok" per check, then
+# "N passed, N failed";
 # exits 1 on any failure or missing tool, 77 (skip) without root.
 #
 # Needs: root, iproute2, ethtool, iputils-ping, /usr/bin/python3,
@@ -211,5 +215,36 @@ check "the kernel's TCP service outlived dptrack" quiet in_cl "$python" -c '
 import socket, sys
 with socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=2) as s:
     s.sendall(b"still here"); sys.exit(s.recv(64) != b"still here")' "$tr4" "$tcp_port"
+
+# --- one dptrack an interface, and what a kill -9 leaves ---------------------------
+bep15_up() {
+	quiet in_cl "$python" "$here/../bep15_client.py" --timeout 0.5 --retries 0 \
+		"udp://$tr4:$port/announce" connect
+}
+xdp_prog() { # the id of the XDP program on the interface, "" for none
+	ip -n "$tr_ns" -d link show dev "$tr_if" | sed -n 's/.*prog\/xdp id \([0-9]*\).*/\1/p'
+}
+live_start "dptrack serves on $tr_if again" 40 bep15_up
+yaml "" | sed -e "s/\"$prefix\"/\"${prefix}b\"/" -e '/^http:/,$d' >"$tmp/second.yaml"
+echo "http: { enabled: false }" >>"$tmp/second.yaml"
+ip netns exec "$tr_ns" "${live_wrap[@]}" timeout 30 "$dptrack" -c "$tmp/second.yaml" \
+	>"$tmp/second.out" 2>&1
+rc=$?
+check "a second dptrack on $tr_if stops (status $rc)" test "$rc" -ne 0 -a "$rc" -ne 124
+check "... naming the first one's PID ($pid)" \
+	grep -q "interface $tr_if is shared by another dptrack (PID $pid) already" "$tmp/second.out"
+check "... and the first still answers" bep15_up
+left=$(xdp_prog)
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null
+pid=
+check "kill -9 leaves dptrack's XDP program on $tr_if (id ${left:-none})" [ -n "$left" ]
+live_start "a new dptrack serves on $tr_if after the kill -9" 40 bep15_up
+check "... having removed the program the killed one left" \
+	grep -q "removed XDP program $left from $tr_if: a dptrack that did not stop" "$tmp/dptrack.out"
+now=$(xdp_prog)
+check "... and attached its own (id ${now:-none})" [ -n "$now" ] && [ "$now" != "$left" ]
+live_stop
+check "its XDP program is gone from $tr_if again" [ -z "$(xdp_prog)" ]
 stop_echo
 finish

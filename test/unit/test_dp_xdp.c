@@ -30,6 +30,8 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <linux/bpf.h>
+#include <linux/if_link.h>
+#include <net/if.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -346,6 +348,93 @@ static void test_dp_xdp_tells_a_foreign_program_apart(void **state)
 	close(fd);
 }
 
+/* The namespace's loopback, where the claim tests attach programs (generic
+ * mode: any device takes it). */
+static unsigned lo_index(void)
+{
+	unsigned lo = if_nametoindex("lo");
+
+	assert_true(lo > 0);
+	return lo;
+}
+
+static uint32_t attached_id(unsigned ifindex)
+{
+	uint32_t id;
+	bool generic;
+
+	assert_int_equal(dp_xdp_attached(ifindex, &id, &generic), 0);
+	return id;
+}
+
+/* One claim per interface: a second is refused naming the holder's PID,
+ * and once the first is given up the interface can be claimed again. */
+static void test_dp_xdp_claim_is_one_holder_at_a_time(void **state)
+{
+	unsigned lo = lo_index();
+	int first, second;
+	uint32_t stale;
+	pid_t holder;
+	char err[256] = "";
+
+	(void)state;
+	assert_int_equal(dp_xdp_claim(lo, &first, &stale, &holder, err, sizeof(err)), 0);
+	assert_true(first >= 0);
+	assert_int_equal(stale, 0);
+	assert_int_equal(dp_xdp_claim(lo, &second, &stale, &holder, err, sizeof(err)), -EBUSY);
+	assert_int_equal(second, -1);
+	assert_int_equal(holder, getpid());
+	assert_non_null(strstr(err, "another process"));
+	/* Another interface is another claim. */
+	int other;
+	assert_int_equal(dp_xdp_claim(lo + 1000, &other, &stale, &holder, err, sizeof(err)), 0);
+	dp_xdp_unclaim(&other);
+	dp_xdp_unclaim(&first);
+	assert_int_equal(first, -1);
+	assert_int_equal(dp_xdp_claim(lo, &second, &stale, &holder, err, sizeof(err)), 0);
+	dp_xdp_unclaim(&second);
+}
+
+/* With the claim free, a program of ours on the interface was left by a
+ * dptrack that did not stop: the claim removes it and names it. A program
+ * not ours stays, and the claim is refused. */
+static void test_dp_xdp_claim_removes_what_a_killed_dptrack_left_and_only_that(void **state)
+{
+	const struct bpf_insn pass[] = {
+	    {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_PASS},
+	    {.code = BPF_JMP | BPF_EXIT},
+	};
+	unsigned lo = lo_index();
+	int claim;
+	uint32_t stale;
+	pid_t holder;
+	char err[256] = "";
+
+	(void)state;
+	assert_int_equal(bpf_xdp_attach((int)lo, fx.prog_fd, XDP_FLAGS_SKB_MODE, NULL), 0);
+	assert_int_equal(attached_id(lo), fx.x.prog_id);
+	if (dp_xdp_claim(lo, &claim, &stale, &holder, err, sizeof(err)) != 0)
+		fail_msg("dp_xdp_claim: %s", err);
+	assert_int_equal(stale, fx.x.prog_id);
+	assert_int_equal(attached_id(lo), 0);
+	dp_xdp_unclaim(&claim);
+
+	int foreign = bpf_prog_load(BPF_PROG_TYPE_XDP, "foreign", "BSD", pass, 2, NULL);
+	assert_true(foreign >= 0);
+	assert_int_equal(bpf_xdp_attach((int)lo, foreign, XDP_FLAGS_SKB_MODE, NULL), 0);
+	uint32_t id = attached_id(lo);
+	assert_int_equal(dp_xdp_claim(lo, &claim, &stale, &holder, err, sizeof(err)), -EEXIST);
+	assert_int_equal(claim, -1);
+	assert_int_equal(stale, id);
+	assert_non_null(strstr(err, "not dptrack's"));
+	assert_int_equal(attached_id(lo), id); /* left alone */
+	assert_int_equal(bpf_xdp_detach((int)lo, XDP_FLAGS_SKB_MODE, NULL), 0);
+	close(foreign);
+	/* And the refused claim was given back. */
+	assert_int_equal(dp_xdp_claim(lo, &claim, &stale, &holder, err, sizeof(err)), 0);
+	dp_xdp_unclaim(&claim);
+}
+
 static void test_dp_xdp_names_every_reason_distinctly(void **state)
 {
 	(void)state;
@@ -368,6 +457,8 @@ int main(void)
 	    cmocka_unit_test(test_dp_xdp_refuses_ports_beyond_its_map),
 	    cmocka_unit_test(test_dp_xdp_tells_a_foreign_program_apart),
 	    cmocka_unit_test(test_dp_xdp_names_every_reason_distinctly),
+	    cmocka_unit_test(test_dp_xdp_claim_is_one_holder_at_a_time),
+	    cmocka_unit_test(test_dp_xdp_claim_removes_what_a_killed_dptrack_left_and_only_that),
 	};
 	static struct frame frames[FRAMES_MAX];
 

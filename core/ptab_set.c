@@ -118,7 +118,7 @@ static __rte_always_inline uint32_t pick_fam(const struct pset *s, unsigned fam,
 	for (unsigned d = 1; d < PICK_DRAWS && want < avail; d++) {
 		if (!slot_empty(slot_at(s, esz, i), klen) && i != skip)
 			break;
-		rnd = rnd * 1664525u + 1013904223u; /* an LCG: fastrange reads the high bits */
+		rnd = pick_redraw(rnd);
 		i = home_slot(rnd, s->cap);
 	}
 	/* Branch-free: every slot is copied to the next free place in out

@@ -208,11 +208,23 @@ static inline void swarm_read_counts(const struct swarm *s, struct ptab_counts *
 }
 
 /* Most cache lines one pick prefetches: 50 IPv4 peers at the lowest load. */
-#define PICK_PREFETCH_LINES 12
+#define PICK_PREFETCH_LINES	   12
+/* Lines at the pick's second draw: it is the start when the first draw's
+ * slot is empty (at the sets' load, two picks in five). */
+#define PICK_PREFETCH_REDRAW_LINES 2
+
+/* The pick's next draw of its start after rnd (an LCG: fastrange, in
+ * home_slot, reads the high bits). */
+static inline uint32_t pick_redraw(uint32_t rnd)
+{
+	return rnd * 1664525u + 1013904223u;
+}
 
 /* Starts the reads of a pick of up to want peers from rnd, so they overlap
  * whatever the announce does before it picks: the lines holding about
- * want peers at the set's load, up to its end (a walk that wraps is rare). */
+ * want peers at the set's load, up to its end (a walk that wraps is rare),
+ * and the first lines at the second draw, where the walk starts when the
+ * first draw's slot is empty (the hardware prefetcher follows the rest). */
 static __rte_always_inline void pset_pick_prefetch(const struct pset *s, unsigned fam, uint32_t rnd,
 						   uint32_t want)
 {
@@ -225,6 +237,11 @@ static __rte_always_inline void pset_pick_prefetch(const struct pset *s, unsigne
 	unsigned lines = (unsigned)RTE_MIN(bytes / RTE_CACHE_LINE_SIZE + 1, PICK_PREFETCH_LINES);
 
 	for (unsigned l = 0; l < lines; l++)
+		rte_prefetch0(e + (size_t)l * RTE_CACHE_LINE_SIZE);
+	if (want >= s->count)
+		return; /* the pick takes every peer: it never draws again */
+	e = slot_at(s, fam_esz(fam), home_slot(pick_redraw(rnd), s->cap));
+	for (unsigned l = 0; l < PICK_PREFETCH_REDRAW_LINES; l++)
 		rte_prefetch0(e + (size_t)l * RTE_CACHE_LINE_SIZE);
 }
 

@@ -114,6 +114,14 @@ http:
 EOF
 }
 
+# refused CONFIG OUT DESC: dptrack on CONFIG in the tracker namespace must
+# stop at its start (not run until the timeout), its output in OUT.
+refused() {
+	ip netns exec "$tr_ns" "${live_wrap[@]}" timeout 30 "$dptrack" -c "$1" >"$2" 2>&1
+	local rc=$?
+	check "$3 (status $rc)" test "$rc" -ne 0 -a "$rc" -ne 124
+}
+
 # Config errors first: shared on another device, an address the interface lacks.
 yaml "" | sed 's/"net_af_xdp0,iface=[^"]*"/net_tap0/' >"$tmp/dptrack.yaml"
 "$dptrack" -c "$tmp/dptrack.yaml" --check-config >"$tmp/bad.out" 2>&1
@@ -121,10 +129,7 @@ rc=$?
 check "shared on a net_tap device exits 2 (status $rc)" [ "$rc" = 2 ]
 check "... saying a shared port needs net_af_xdp" grep -q "shared needs a net_af_xdp device" "$tmp/bad.out"
 yaml ", ipv4: 198.18.6.9/24" >"$tmp/dptrack.yaml"
-ip netns exec "$tr_ns" "${live_wrap[@]}" timeout 30 "$dptrack" -c "$tmp/dptrack.yaml" \
-	>"$tmp/bad.out" 2>&1
-rc=$?
-check "an address the interface lacks stops dptrack (status $rc)" test "$rc" -ne 0 -a "$rc" -ne 124
+refused "$tmp/dptrack.yaml" "$tmp/bad.out" "an address the interface lacks stops dptrack"
 check "... naming the address and those the interface has" \
 	grep -q "interface $tr_if does not have 198.18.6.9 (its IPv4 addresses: $tr4)" "$tmp/bad.out"
 check "... and leaves no XDP program behind" bash -c '! ip -n "$0" -d link show dev "$1" | grep -q prog/xdp' \
@@ -227,10 +232,7 @@ xdp_prog() { # the id of the XDP program on the interface, "" for none
 live_start "dptrack serves on $tr_if again" 40 bep15_up
 yaml "" | sed -e "s/\"$prefix\"/\"${prefix}b\"/" -e '/^http:/,$d' >"$tmp/second.yaml"
 echo "http: { enabled: false }" >>"$tmp/second.yaml"
-ip netns exec "$tr_ns" "${live_wrap[@]}" timeout 30 "$dptrack" -c "$tmp/second.yaml" \
-	>"$tmp/second.out" 2>&1
-rc=$?
-check "a second dptrack on $tr_if stops (status $rc)" test "$rc" -ne 0 -a "$rc" -ne 124
+refused "$tmp/second.yaml" "$tmp/second.out" "a second dptrack on $tr_if stops"
 check "... naming the first one's PID ($pid)" \
 	grep -q "interface $tr_if is shared by another dptrack (PID $pid) already" "$tmp/second.out"
 check "... and the first still answers" bep15_up

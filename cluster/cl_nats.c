@@ -82,9 +82,14 @@ static void step_failed(struct cl *c, const char *step, natsStatus s, jsErrCode 
 		return;
 	c->fail_step = step;
 	c->fail_status = s;
-	CL_LOG(WARNING, "%s: %s (%s, JetStream error %d); retrying every second\n", step,
-	       nats_GetLastError(NULL) ? nats_GetLastError(NULL) : "", natsStatus_GetText(s),
-	       (int)je);
+	const char *why = nats_GetLastError(NULL);
+
+	if (why == NULL || why[0] == '\0') /* a timeout says nothing more */
+		CL_LOG(WARNING, "%s: %s (JetStream error %d); retrying every second\n", step,
+		       natsStatus_GetText(s), (int)je);
+	else
+		CL_LOG(WARNING, "%s: %s (%s, JetStream error %d); retrying every second\n", step,
+		       why, natsStatus_GetText(s), (int)je);
 }
 
 static natsStatus options_set(struct cl *c, natsOptions *o)

@@ -207,7 +207,7 @@ mapfile -t gen_cpus < <(cpu_list "${cpus#*,}")
 if [ ${#tr_cpus[@]} = 0 ] || [ ${#gen_cpus[@]} = 0 ]; then
 	die "bench.sh: --cpus: an empty range in $cpus"
 fi
-tcpu=${tr_cpus[0]} # the tracker's (main) lcore; opentracker's; dptrack's HTTP threads'
+tcpu=${tr_cpus[0]} # the tracker's (main) lcore; opentracker's; dptrack's HTTP threads (pin_http)
 gcpu=${gen_cpus[0]} # the generator's first lcore; wrk's, nats-server's
 # worker_cpus[k-1]: worker k's CPU; gen_q_cpus[q]: generator queue q's.
 worker_cpus=() gen_q_cpus=()
@@ -378,11 +378,12 @@ start_dptrack() {
 	swarms=$(((mem_torrents > torrents ? mem_torrents : torrents) * 2))
 	[ "$swarms" -ge $((2 * $(swarm_torrents))) ] || swarms=$((2 * $(swarm_torrents)))
 	[ $swarms -ge 10000 ] || swarms=10000
-	# dptrack starts on its lcores' CPUs alone (taskset), so its control
-	# threads, HTTP's among them, have no other CPU to go to and run on
-	# tcpu's, as all of opentracker does. idle_sleep_us: while only HTTP
-	# runs, the idle lcore sleeps instead of taking half of tcpu, so both
-	# trackers' HTTP gets one whole CPU. Under UDP load it never sleeps.
+	# dptrack's HTTP threads are moved to tcpu once it serves (pin_http),
+	# as all of opentracker runs there; its other control threads stay
+	# where EAL puts them, off the lcores' CPUs. idle_sleep_us: while only
+	# HTTP runs, the idle lcore sleeps instead of taking half of tcpu, so
+	# both trackers' HTTP gets one whole CPU. Under UDP load it never
+	# sleeps.
 	cat >"$tmp/dptrack.yaml" <<EOF
 log: { level: info }
 tracker:
@@ -403,16 +404,29 @@ stats: { allow: ["127.0.0.0/8"] }
 $extra_yaml
 EOF
 	: >"$tmp/dptrack.out"
-	taskset -c "$(printf '%s\n' "$tcpu" "${worker_cpus[@]}" | sort -nu | paste -sd, -)" \
-		"$dptrack" -c "$tmp/dptrack.yaml" >"$tmp/dptrack.out" 2>&1 &
+	"$dptrack" -c "$tmp/dptrack.yaml" >"$tmp/dptrack.out" 2>&1 &
 	tr_pid=$!
 	for ((i = 0; i < 300; i++)); do
-		grep -q "serving on" "$tmp/dptrack.out" && return 0
+		grep -q "serving on" "$tmp/dptrack.out" && { pin_http; return 0; }
 		kill -0 "$tr_pid" 2>/dev/null || break
 		sleep 0.1
 	done
 	cat "$tmp/dptrack.out"
 	die "dptrack did not start"
+}
+
+# Moves dptrack's HTTP threads (dpt-http*) to tcpu. Not all of dptrack
+# (taskset at its start would do that): EAL's interrupt thread would then
+# share the polling lcore's CPU, and DPDK 22.11's memif unmaps its rings
+# from that thread when the peer leaves, with no wait for an lcore it has
+# preempted inside rx_burst (a SIGSEGV in librte_net_memif, seen in CI).
+pin_http() {
+	local t
+	for t in /proc/"$tr_pid"/task/*; do
+		case $(cat "$t/comm" 2>/dev/null) in
+		dpt-http*) taskset -pc "$tcpu" "${t##*/}" >/dev/null || die "taskset ${t##*/}" ;;
+		esac
+	done
 }
 
 # dpt-load on memif; prints its output, sets $result to its RESULT line.

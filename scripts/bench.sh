@@ -271,7 +271,7 @@ gen_prefix=dpt-bench-gen-$$
 memif=/dpt-bench-$$ # an abstract socket name: nothing left on disk
 udp_port=6969
 http_port=$((20000 + $$ % 20000))
-tr_pid=
+tr_pid='' tr_is_dpt=0
 prof_pid=
 sampler_pid=
 sh_tr=dpt-bench-tr-$$ # the shared section's namespaces
@@ -279,7 +279,7 @@ sh_cl=dpt-bench-cl-$$
 
 # Stops the tracker by its PID: SIGTERM, SIGKILL after 10 s.
 stop_tracker() {
-	local i
+	local i st=0
 	[ -n "$tr_pid" ] || return 0
 	kill -TERM "$tr_pid" 2>/dev/null || true
 	for ((i = 0; i < 100; i++)); do
@@ -287,7 +287,12 @@ stop_tracker() {
 		sleep 0.1
 	done
 	kill -KILL "$tr_pid" 2>/dev/null || true
-	wait "$tr_pid" 2>/dev/null || true
+	wait "$tr_pid" 2>/dev/null || st=$?
+	# dptrack exits 0 on SIGTERM; anything else (a crash during the runs,
+	# no stop within 10 s) fails the bench. opentracker dies of the signal.
+	[ "$tr_is_dpt" = 0 ] || [ "$st" = 0 ] || fail "dptrack exited with status $st$(
+		[ "$st" -gt 128 ] && echo " (signal $((st - 128)))"); its log: $tmp/dptrack.out"
+	[ "$tr_is_dpt" = 0 ] || [ "$st" = 0 ] || sed 's/^/    /' "$tmp/dptrack.out" | tail -n 20
 	tr_pid=
 }
 # opentracker's UDP socket takes the kernel's default receive buffer (208 KiB
@@ -378,12 +383,10 @@ start_dptrack() {
 	swarms=$(((mem_torrents > torrents ? mem_torrents : torrents) * 2))
 	[ "$swarms" -ge $((2 * $(swarm_torrents))) ] || swarms=$((2 * $(swarm_torrents)))
 	[ $swarms -ge 10000 ] || swarms=10000
-	# dptrack's HTTP threads are moved to tcpu once it serves (pin_http),
-	# as all of opentracker runs there; its other control threads stay
-	# where EAL puts them, off the lcores' CPUs. idle_sleep_us: while only
-	# HTTP runs, the idle lcore sleeps instead of taking half of tcpu, so
-	# both trackers' HTTP gets one whole CPU. Under UDP load it never
-	# sleeps.
+	# For the HTTP run dptrack's HTTP threads are moved to tcpu (pin_http),
+	# as all of opentracker runs there. idle_sleep_us: while only HTTP
+	# runs, the idle lcore sleeps instead of taking half of tcpu, so both
+	# trackers' HTTP gets one whole CPU. Under UDP load it never sleeps.
 	cat >"$tmp/dptrack.yaml" <<EOF
 log: { level: info }
 tracker:
@@ -405,9 +408,9 @@ $extra_yaml
 EOF
 	: >"$tmp/dptrack.out"
 	"$dptrack" -c "$tmp/dptrack.yaml" >"$tmp/dptrack.out" 2>&1 &
-	tr_pid=$!
+	tr_pid=$! tr_is_dpt=1
 	for ((i = 0; i < 300; i++)); do
-		grep -q "serving on" "$tmp/dptrack.out" && { pin_http; return 0; }
+		grep -q "serving on" "$tmp/dptrack.out" && return 0
 		kill -0 "$tr_pid" 2>/dev/null || break
 		sleep 0.1
 	done
@@ -415,11 +418,12 @@ EOF
 	die "dptrack did not start"
 }
 
-# Moves dptrack's HTTP threads (dpt-http*) to tcpu. Not all of dptrack
-# (taskset at its start would do that): EAL's interrupt thread would then
-# share the polling lcore's CPU, and DPDK 22.11's memif unmaps its rings
-# from that thread when the peer leaves, with no wait for an lcore it has
-# preempted inside rx_burst (a SIGSEGV in librte_net_memif, seen in CI).
+# Moves dptrack's HTTP threads (dpt-http*) to tcpu, for the HTTP run only,
+# when no generator is on memif: a thread that shares the polling lcore's
+# CPU preempts it, and DPDK 22.11's memif unmaps its rings from EAL's
+# interrupt thread when the generator leaves, with no wait for an lcore
+# preempted inside rx_burst (SIGSEGVs in librte_net_memif, seen in CI with
+# dptrack's threads on tcpu during the UDP runs).
 pin_http() {
 	local t
 	for t in /proc/"$tr_pid"/task/*; do
@@ -842,6 +846,7 @@ if ! skipped udp || ! skipped http || ! skipped sweep; then
 	fi
 	if ! skipped http; then
 		echo "== dptrack: HTTP announces (wrk, keep-alive)"
+		pin_http
 		http_probe "http://127.0.0.1:$http_port/announce"
 		wrk_run "http://127.0.0.1:$http_port/announce"
 		http_dpt=$wrk_rps
@@ -924,7 +929,7 @@ YAML
 	# shellcheck disable=SC2016 # the inner shell expands "$@"
 	ip netns exec "$sh_tr" sh -c 'mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 		exec "$@"' sh "$dptrack" -c "$tmp/dptrack.yaml" >"$tmp/dptrack.out" 2>&1 &
-	tr_pid=$!
+	tr_pid=$! tr_is_dpt=1
 	for ((i = 0; i < 300; i++)); do
 		grep -q "serving on" "$tmp/dptrack.out" && return 0
 		kill -0 "$tr_pid" 2>/dev/null || break
@@ -1152,7 +1157,7 @@ start_ot() {
 	cp "$1" "$tmp/ot/whitelist.txt"
 	taskset -c "$tcpu" opentracker -i 127.0.0.1 -p "$ot_port" -P "$ot_port" -d "$tmp/ot" \
 		-w /whitelist.txt -A 127.0.0.1 >"$tmp/ot.out" 2>&1 &
-	tr_pid=$!
+	tr_pid=$! tr_is_dpt=0
 	for ((i = 0; i < 300; i++)); do
 		local r
 		r=$("$load" --wire sock --target4 127.0.0.1 --port "$ot_port" --torrents 1 --peers 1 \

@@ -271,6 +271,18 @@ static void dpdk_report(struct load_wire *w)
 	       (unsigned long long)d->rx_bad);
 }
 
+/*
+ * How long the port stays up, silent, before it closes. DPDK 22.11's memif
+ * unmaps its rings from the EAL interrupt thread as soon as the peer
+ * leaves, with no wait for an lcore inside rx_burst: a tracker polling
+ * the other end then reads unmapped memory (SIGSEGV in librte_net_memif,
+ * seen in CI whenever the host held the tracker's vCPU at that moment).
+ * After this much silence a tracker with dpdk.idle_sleep_us (the bench's
+ * and the soak's) sleeps between polls, RCU-offline, and is almost never
+ * inside a burst when the link goes.
+ */
+#define CLOSE_LINGER_MS 20
+
 /* Queue 0's closes the port and every queue's wire (one allocation). */
 static void dpdk_close(struct load_wire *w)
 {
@@ -280,6 +292,7 @@ static void dpdk_close(struct load_wire *w)
 		return;
 	for (unsigned q = 0; q < d->n_queues; q++)
 		dpdk_recv_done(&d[q].base);
+	rte_delay_us_sleep(CLOSE_LINGER_MS * 1000);
 	rte_eth_dev_stop(d->port_id);
 	rte_eth_dev_close(d->port_id);
 	rte_mempool_free(d->pool);
